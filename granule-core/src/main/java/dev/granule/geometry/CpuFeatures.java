@@ -1,0 +1,94 @@
+package dev.granule.geometry;
+
+/**
+ * The memory-model ID registers that decide which geometries a CPU can run, decoded as the Arm ARM
+ * defines their fields:
+ * <ul>
+ *   <li>ID_AA64MMFR0_EL1: PARange [3:0], TGran16 [23:20], TGran64 [27:24], TGran4 [31:28];</li>
+ *   <li>ID_AA64MMFR2_EL1: VARange [19:16];</li>
+ *   <li>ID_AA64MMFR3_EL1: D128 [35:32] (FEAT_D128).</li>
+ * </ul>
+ */
+public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
+
+    /**
+     * A CPU implementing every feature granule models: all granules with 52-bit forms, 52-bit PA,
+     * 56-bit VA (FEAT_LVA3) and FEAT_D128. Used when no CPU is named.
+     */
+    public static final CpuFeatures ALL = new CpuFeatures(
+            field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
+            field(16, 0b0010),
+            field(32, 0b0001));
+
+    private static long field(int lsb, long value) {
+        return value << lsb;
+    }
+
+    private static int get(long reg, int lsb) {
+        return (int) ((reg >>> lsb) & 0xF);
+    }
+
+    public int paRange() { return get(idAa64mmfr0, 0); }
+    public int tgran16() { return get(idAa64mmfr0, 20); }
+    public int tgran64() { return get(idAa64mmfr0, 24); }
+    public int tgran4() { return get(idAa64mmfr0, 28); }
+    public int vaRange() { return get(idAa64mmfr2, 16); }
+    public int d128() { return get(idAa64mmfr3, 32); }
+
+    /** Implemented PA size in bits, per PARange; reserved encodings are reported as the largest defined. */
+    public int paBits() {
+        int bits = Geometry.decodePaBits(paRange());
+        return bits < 0 ? 56 : bits;
+    }
+
+    public boolean supports(Granule granule) {
+        return switch (granule) {
+            case FOUR_K -> tgran4() != 0b1111;     // 0b0000 supported, 0b0001 with 52-bit
+            case SIXTEEN_K -> tgran16() != 0b0000;  // 0b0001 supported, 0b0010 with 52-bit
+            case SIXTY_FOUR_K -> tgran64() == 0b0000;
+        };
+    }
+
+    /** FEAT_LPA2 for this granule: 52-bit VA and PA through TCR.DS=1. */
+    public boolean supportsLpa2(Granule granule) {
+        return switch (granule) {
+            case FOUR_K -> tgran4() == 0b0001;
+            case SIXTEEN_K -> tgran16() == 0b0010;
+            case SIXTY_FOUR_K -> false;
+        };
+    }
+
+    /** FEAT_LVA (64K granule) or FEAT_LVA3. */
+    public boolean supportsLva() {
+        return vaRange() >= 0b0001;
+    }
+
+    public boolean supportsD128() {
+        return d128() >= 0b0001;
+    }
+
+    /** Largest VA size this CPU can translate with {@code granule} in {@code format}. */
+    public int maxVaBits(Granule granule, TranslationFormat format) {
+        if (format == TranslationFormat.D128) {
+            return vaRange() >= 0b0010 ? 56 : vaRange() == 0b0001 ? 52 : 48;
+        }
+        boolean wide = granule == Granule.SIXTY_FOUR_K ? supportsLva() : supportsLpa2(granule);
+        return wide ? 52 : 48;
+    }
+
+    /** Largest PA size this CPU can output with {@code granule} in {@code format}. */
+    public int maxPaBits(Granule granule, TranslationFormat format) {
+        int pa = paBits();
+        if (format == TranslationFormat.D64) {
+            int formatMax = granule == Granule.SIXTY_FOUR_K || supportsLpa2(granule) ? 52 : 48;
+            pa = Math.min(pa, formatMax);
+        }
+        return pa;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("CpuFeatures[ID_AA64MMFR0_EL1=%#018x, ID_AA64MMFR2_EL1=%#018x, ID_AA64MMFR3_EL1=%#018x]",
+                idAa64mmfr0, idAa64mmfr2, idAa64mmfr3);
+    }
+}
