@@ -53,8 +53,8 @@ public final class Boot {
         int vaBits = request.vaBits() == null ? DEFAULT_VA_BITS : request.vaBits();
         int maxVa = Geometry.maxVaBits(format);
         if (vaBits < Geometry.MIN_VA_BITS || vaBits > maxVa) {
-            throw new GeometryException("granule.va_bits=" + vaBits + ": " + format.archName() + " translates "
-                    + Geometry.MIN_VA_BITS + " to " + maxVa + "-bit virtual addresses");
+            throw new GeometryException("granule.va_bits=" + vaBits + ": " + format.archName() + " translates VAs of "
+                    + Geometry.MIN_VA_BITS + " to " + maxVa + " bits");
         }
         if (vaBits > 48) {
             int cpuMax = cpu.maxVaBits(granule, format);

@@ -1,0 +1,155 @@
+package dev.granule.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.granule.geometry.Boot;
+import dev.granule.geometry.BootResult;
+import dev.granule.geometry.CpuFeatures;
+import dev.granule.geometry.CpuPreset;
+import dev.granule.geometry.Geometry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code granule boot "<cmdline>"}: resolves a boot command line into a geometry and prints it. */
+@Command(name = "boot",
+        description = {"Resolve a kernel-style boot command line into a translation geometry.",
+                "Recognised: arm64.pagesize=4k|16k|64k, arm64.nolva, granule.va_bits=N, granule.pa_bits=N,"
+                        + " granule.format=d64|d128. Unknown parameters are ignored with a warning."},
+        mixinStandardHelpOptions = true)
+final class BootCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CMDLINE",
+            description = "The boot command line, quoted, e.g. \"arm64.pagesize=16k granule.va_bits=47\".")
+    String commandLine = "";
+
+    @Mixin
+    CpuOptions cpuOptions = new CpuOptions();
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Mixin
+    CommonOptions common;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        CpuFeatures cpu = cpuOptions.features();
+        BootResult result = Boot.resolve(commandLine, cpu);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            out.println(mapper.writeValueAsString(toJson(result, cpuOptions.describe())));
+        } else {
+            printTable(out, result, cpuOptions.describe());
+        }
+        out.flush();
+        return 0;
+    }
+
+    static Map<String, Object> toJson(BootResult r, String cpuName) {
+        Geometry g = r.geometry();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("geometry", g.label());
+        m.put("cpu", cpuName);
+        m.put("granule", g.granule().label());
+        m.put("format", g.format().option());
+        m.put("vaBits", g.vaBits());
+        m.put("paBits", g.paBits());
+        m.put("lpa2", g.lpa2());
+        m.put("levels", g.levels());
+        m.put("startLevel", g.startLevel());
+        m.put("descriptorBytes", g.descriptorBytes());
+        m.put("linux", g.linuxDefines());
+        Map<String, Object> tcr = new LinkedHashMap<>();
+        tcr.put("T0SZ", g.txsz());
+        tcr.put("T1SZ", g.txsz());
+        tcr.put("TG0", g.tg0());
+        tcr.put("TG1", g.tg1());
+        tcr.put("IPS", g.ips());
+        tcr.put("DS", g.lpa2() ? 1 : 0);
+        m.put("tcr", tcr);
+        List<Map<String, Object>> levels = new ArrayList<>();
+        for (int level = g.startLevel(); level <= 3; level++) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("level", level);
+            l.put("linuxName", linuxName(g, level));
+            l.put("shift", g.shift(level));
+            l.put("vaBits", g.bitsAt(level));
+            l.put("entries", g.entries(level));
+            l.put("tableBytes", g.tableBytes(level));
+            l.put("entrySpan", g.entrySpan(level));
+            l.put("leaf", level == 3 ? "page" : g.blockAllowed(level) ? "block" : "table only");
+            l.put("contiguousEntries", g.contiguousEntries(level));
+            levels.add(l);
+        }
+        m.put("perLevel", levels);
+        m.put("fallbacks", r.fallbacks());
+        m.put("ignored", r.ignored());
+        return m;
+    }
+
+    /** The kernel's name for a level, given how many levels are folded away. */
+    static String linuxName(Geometry g, int level) {
+        if (level == 3) return "PTE";
+        if (level == g.startLevel()) return "PGD";
+        return switch (level) {
+            case 2 -> "PMD";
+            case 1 -> "PUD";
+            case 0 -> "P4D";
+            default -> "?";
+        };
+    }
+
+    static void printTable(PrintWriter out, BootResult r, String cpuName) {
+        Geometry g = r.geometry();
+        out.printf("geometry     %s%n", g.label());
+        out.printf("cpu          %s%n", cpuName);
+        out.printf("format       %s (%d-byte descriptors)%n", g.format().archName(), g.descriptorBytes());
+        out.printf("page size    %s (PAGE_SHIFT %d)%n", Units.bytes(g.pageSize()), g.pageShift());
+        out.printf("VA / PA      %d / %d bits%s%n", g.vaBits(), g.paBits(), g.lpa2() ? "  (FEAT_LPA2, TCR.DS=1)" : "");
+        out.printf("levels       %d (start level %d)%n", g.levels(), g.startLevel());
+        out.printf("TCR_EL1      T0SZ=T1SZ=%d  TG0=%s  TG1=%s  IPS=%s  DS=%d%n", g.txsz(),
+                bin2(g.tg0()), bin2(g.tg1()), bin3(g.ips()), g.lpa2() ? 1 : 0);
+        out.println();
+        out.printf("%-6s %-4s %6s %8s %8s %10s %8s  %-10s %s%n",
+                "level", "name", "shift", "VA bits", "entries", "table", "entry", "leaf", "contiguous");
+        for (int level = g.startLevel(); level <= 3; level++) {
+            int cont = g.contiguousEntries(level);
+            out.printf("%-6d %-4s %6d %8d %8d %10s %8s  %-10s %s%n",
+                    level, linuxName(g, level), g.shift(level), g.bitsAt(level), g.entries(level),
+                    Units.bytes(g.tableBytes(level)), Units.bytes(g.entrySpan(level)),
+                    level == 3 ? "page" : g.blockAllowed(level) ? "block" : "table only",
+                    cont > 1 ? cont + " x " + Units.bytes(g.entrySpan(level)) + " = "
+                            + Units.bytes(cont * g.entrySpan(level)) : "-");
+        }
+        out.println();
+        for (var e : g.linuxDefines().entrySet()) {
+            String v = e.getKey().equals("PAGE_MASK") ? String.format("%#x", e.getValue()) : String.valueOf(e.getValue());
+            out.printf("%-22s %s%n", e.getKey(), v);
+        }
+        if (!r.warnings().isEmpty()) {
+            out.println();
+            for (String w : r.warnings()) out.println("warning: " + w);
+        }
+    }
+
+    private static String bin2(int v) {
+        return "0b" + ((v >> 1) & 1) + (v & 1);
+    }
+
+    private static String bin3(int v) {
+        return "0b" + ((v >> 2) & 1) + ((v >> 1) & 1) + (v & 1);
+    }
+}

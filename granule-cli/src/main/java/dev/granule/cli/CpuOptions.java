@@ -1,0 +1,47 @@
+package dev.granule.cli;
+
+import dev.granule.geometry.CpuFeatures;
+import dev.granule.geometry.CpuPreset;
+import picocli.CommandLine.Option;
+
+/** Chooses the CPU a boot is resolved for: a named preset or raw ID register values. */
+public final class CpuOptions {
+    @Option(names = "--cpu", paramLabel = "PRESET",
+            description = "CPU preset: ${COMPLETION-CANDIDATES}. Default: all (every feature).")
+    CpuPreset preset;
+
+    @Option(names = "--mmfr0", paramLabel = "HEX", description = "ID_AA64MMFR0_EL1 value (overrides --cpu).")
+    String mmfr0;
+
+    @Option(names = "--mmfr2", paramLabel = "HEX", description = "ID_AA64MMFR2_EL1 value (with --mmfr0; default 0).")
+    String mmfr2;
+
+    @Option(names = "--mmfr3", paramLabel = "HEX", description = "ID_AA64MMFR3_EL1 value (with --mmfr0; default 0).")
+    String mmfr3;
+
+    public CpuFeatures features() {
+        if (mmfr0 != null) {
+            return new CpuFeatures(parseHex("--mmfr0", mmfr0), parseHex("--mmfr2", mmfr2), parseHex("--mmfr3", mmfr3));
+        }
+        if (mmfr2 != null || mmfr3 != null) {
+            throw new UserException("--mmfr2/--mmfr3 need --mmfr0 as well");
+        }
+        return preset == null ? CpuFeatures.ALL : preset.features();
+    }
+
+    public String describe() {
+        if (mmfr0 != null) return features().toString();
+        return preset == null ? "all (every feature)" : preset.displayName();
+    }
+
+    static long parseHex(String option, String text) {
+        if (text == null) return 0;
+        String t = text.trim().replace("_", "");
+        if (t.startsWith("0x") || t.startsWith("0X")) t = t.substring(2);
+        try {
+            return Long.parseUnsignedLong(t, 16);
+        } catch (NumberFormatException e) {
+            throw new UserException(option + " " + text + ": not a 64-bit hex value");
+        }
+    }
+}

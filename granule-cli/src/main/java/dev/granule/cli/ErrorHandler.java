@@ -1,0 +1,37 @@
+package dev.granule.cli;
+
+import picocli.CommandLine;
+
+/**
+ * Turns exceptions from commands into one-line errors a user can act on. A stack trace is printed
+ * only with {@code --debug} (or GRANULE_DEBUG=1): users should see what is wrong, not where.
+ */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+
+    static final int USER_ERROR = 2;
+    static final int INTERNAL_ERROR = 70;
+
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        boolean debug = debugRequested(parsed);
+        var err = cmd.getErr();
+        boolean userError = ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
+                || ex instanceof java.io.UncheckedIOException || ex instanceof UserException;
+        if (userError) {
+            err.println("granule: error: " + ex.getMessage());
+        } else {
+            err.println("granule: internal error: " + ex + " (please report; rerun with --debug for details)");
+        }
+        if (debug) ex.printStackTrace(err);
+        err.flush();
+        return userError ? USER_ERROR : INTERNAL_ERROR;
+    }
+
+    private static boolean debugRequested(CommandLine.ParseResult parsed) {
+        if ("1".equals(System.getenv("GRANULE_DEBUG"))) return true;
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) return true;
+        }
+        return false;
+    }
+}
