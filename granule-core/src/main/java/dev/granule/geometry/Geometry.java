@@ -258,6 +258,22 @@ public record Geometry(
 
     public int ptrsPerPte() { return ptrsPerTable(); }
 
+    /**
+     * Linux's name for the table level {@code level}: the start level is always the PGD, the last
+     * is the PTE, and the levels between are named from the bottom (PMD, PUD, P4D) as the kernel
+     * folds the ones a configuration lacks.
+     */
+    public String linuxLevelName(int level) {
+        if (level == startLevel) return "PGD";
+        return switch (level) {
+            case 3 -> "PTE";
+            case 2 -> "PMD";
+            case 1 -> "PUD";
+            case 0 -> "P4D";
+            default -> throw new IllegalArgumentException("no level " + level + " in " + label());
+        };
+    }
+
     // ---- register encodings ---------------------------------------------------------------------
 
     /** TCR.T0SZ / T1SZ for this VA size. */

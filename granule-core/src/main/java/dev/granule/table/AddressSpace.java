@@ -1,0 +1,563 @@
+package dev.granule.table;
+
+import dev.granule.format.Attributes;
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
+import dev.granule.format.DescriptorKind;
+import dev.granule.format.TableAttributes;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.MemoryAccessException;
+import dev.granule.memory.PhysicalMemory;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The translation tables behind one TTBR, edited the way an OS edits them: {@code map},
+ * {@code unmap}, {@code protect} and {@code collapse} over page-aligned ranges, laid out in
+ * {@link PhysicalMemory} exactly as the architecture reads them.
+ *
+ * <p>{@code map} picks the largest leaf the geometry allows at each point (a block where VA and PA
+ * are aligned to a level's span) and sets the Contiguous bit on every aligned run of
+ * CONT_PTES / CONT_PMDS entries. Edits that cover part of a block split it, and edits that cover
+ * part of a contiguous run clear the bit on the whole run first, as the architecture requires of
+ * a run whose entries differ. Tables left empty are freed. {@code collapse} merges back.
+ *
+ * <p>Every edit is atomic: it is validated first, and anything that still fails part-way
+ * (frames exhausted, a memory write failing) is undone from a journal, so the tables are
+ * byte-identical to before and the error says why.
+ *
+ * <p>Not thread-safe: one editor at a time, as with a kernel's page-table lock.
+ */
+public final class AddressSpace {
+
+    private final Geometry geometry;
+    private final DescriptorFormat format;
+    private final PhysicalMemory memory;
+    private final FrameAllocator frames;
+    private final VaRange range;
+    private final long root;
+    private final Journal journal = new Journal();
+    private final TableWalker walker;
+    private final Slot[] slots = new Slot[5];
+    private final Slot runSlot;
+    private final Descriptor[] scratch = new Descriptor[5];
+    private final Descriptor[] leafTemplate = new Descriptor[5];
+    private final Descriptor work = new Descriptor();
+    private final Descriptor other = new Descriptor();
+
+    private AddressSpace(DescriptorFormat format, PhysicalMemory memory, FrameAllocator frames, VaRange range,
+                         long root) {
+        this.geometry = format.geometry();
+        this.format = format;
+        this.memory = memory;
+        this.frames = frames;
+        this.range = range;
+        this.root = root;
+        this.walker = new TableWalker(format, memory, root, range);
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(memory, format.descriptorShift(), journal);
+            scratch[i] = new Descriptor();
+            leafTemplate[i] = new Descriptor();
+        }
+        this.runSlot = new Slot(memory, format.descriptorShift(), journal);
+    }
+
+    /** An empty address space for the lower half (TTBR0). */
+    public static AddressSpace create(Geometry geometry, PhysicalMemory memory, FrameAllocator frames) {
+        return create(DescriptorFormat.of(geometry), memory, frames, VaRange.LOWER);
+    }
+
+    public static AddressSpace create(Geometry geometry, PhysicalMemory memory, FrameAllocator frames, VaRange range) {
+        return create(DescriptorFormat.of(geometry), memory, frames, range);
+    }
+
+    /** An empty address space: allocates the start-level table. */
+    public static AddressSpace create(DescriptorFormat format, PhysicalMemory memory, FrameAllocator frames,
+                                      VaRange range) {
+        Geometry g = format.geometry();
+        if (frames.memory() != memory) throw new IllegalArgumentException("the frame allocator serves other memory");
+        if (frames.frameSize() != g.pageSize()) {
+            throw new IllegalArgumentException("tables of " + g.label() + " need " + g.pageSize()
+                    + "-byte frames; the allocator gives " + frames.frameSize());
+        }
+        return new AddressSpace(format, memory, frames, range, frames.allocate());
+    }
+
+    public Geometry geometry() { return geometry; }
+
+    public DescriptorFormat format() { return format; }
+
+    public PhysicalMemory memory() { return memory; }
+
+    public FrameAllocator frames() { return frames; }
+
+    public VaRange range() { return range; }
+
+    /** Physical address of the start-level table: the TTBR's BADDR. */
+    public long root() { return root; }
+
+    /** A read-only walker over these tables. */
+    public TableWalker walker() { return walker; }
+
+    public Optional<Mapping> lookup(long va) { return walker.lookup(va); }
+
+    public List<Mapping> mappings() { return walker.mappings(); }
+
+    public void walk(long first, long last, LeafVisitor visitor) { walker.walk(first, last, visitor); }
+
+    /** Bytes of table memory in use, the start-level table included. */
+    public long tableBytes() { return frames.stats().liveBytes(); }
+
+    // ---- map ------------------------------------------------------------------------------------
+
+    /**
+     * Maps {@code [va, va + size)} to {@code [pa, pa + size)}. The range must be page-aligned,
+     * inside this half of the VA space and PA size, and entirely unmapped.
+     */
+    public void map(long va, long pa, long size, Attributes attributes) {
+        map(va, pa, size, attributes, EnumSet.noneOf(MapFlag.class));
+    }
+
+    /** As {@link #map(long, long, long, Attributes)}, with Linux's restrictions on leaf choice. */
+    public void map(long va, long pa, long size, Attributes attributes, Set<MapFlag> flags) {
+        if (attributes == null) throw new PageTableException("map needs attributes");
+        long last = checkRange("map", va, size);
+        checkOutput(va, pa, size);
+        Mapping existing = firstMapping(va, last);
+        if (existing != null) {
+            throw new PageTableException(String.format(
+                    "cannot map 0x%x-0x%x: 0x%x is already mapped (%s at 0x%x -> PA 0x%x); unmap it first or use protect",
+                    va, last, Math.max(va, existing.va()), describe(existing), existing.va(), existing.pa()));
+        }
+        prepareTemplates(attributes);
+        boolean blocks = !flags.contains(MapFlag.NO_BLOCK_MAPPINGS);
+        boolean runs = !flags.contains(MapFlag.NO_CONT_MAPPINGS);
+        edit(() -> mapLevel(root, geometry.startLevel(), va, last, pa, false, blocks, runs));
+    }
+
+    private void prepareTemplates(Attributes attributes) {
+        for (int level = geometry.startLevel(); level <= 3; level++) {
+            if (level == 3 || geometry.blockAllowed(level)) {
+                format.encodeLeaf(leafTemplate[level + 1], 0, level, attributes, false);
+            }
+        }
+    }
+
+    /** {@code fresh}: the table was allocated by this edit, so its writes need no undo record. */
+    private void mapLevel(long table, int level, long va, long last, long pa, boolean fresh, boolean blocks,
+                          boolean runs) {
+        long span = geometry.entrySpan(level);
+        boolean leafLevel = level == 3 || (blocks && geometry.blockAllowed(level));
+        int run = runs ? geometry.contiguousEntries(level) : 1;
+        long runSpan = span * run;
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        while (true) {
+            long entryLast = va | (span - 1);
+            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
+            if (leafLevel && (va & (span - 1)) == 0 && segmentLast == entryLast && (pa & (span - 1)) == 0) {
+                if (run > 1 && ((va | pa) & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
+                    writeLeaves(table, level, va, pa, run, true, fresh);
+                    segmentLast = va + runSpan - 1;
+                } else {
+                    writeLeaves(table, level, va, pa, 1, false, fresh);
+                }
+            } else {
+                slot.at(table, geometry.index(va, level)).read(d);
+                DescriptorKind kind = format.kind(d, level);
+                if (kind.isLeaf()) {
+                    throw new IllegalStateException(String.format(
+                            "leaf at 0x%x level %d inside a range checked to be unmapped", va, level));
+                }
+                boolean existing = kind == DescriptorKind.TABLE;
+                long next = existing ? format.tableAddress(d) : newTable(slot, fresh);
+                mapLevel(next, level + 1, va, segmentLast, pa, !existing, blocks, runs);
+            }
+            if (segmentLast == last) return;
+            pa += segmentLast - va + 1;
+            va = segmentLast + 1;
+        }
+    }
+
+    /** Writes {@code count} leaves at consecutive indexes from {@code va}, from the level's template. */
+    private void writeLeaves(long table, int level, long va, long pa, int count, boolean contiguous, boolean fresh) {
+        Slot slot = slots[level + 1].at(table, geometry.index(va, level));
+        Descriptor template = leafTemplate[level + 1];
+        long span = geometry.entrySpan(level);
+        for (int i = 0; i < count; i++) {
+            work.set(template);
+            format.setOutputAddress(work, pa, level);
+            if (contiguous) format.setContiguous(work, true);
+            if (fresh) slot.writeFresh(work);
+            else slot.write(work);
+            slot.next();
+            pa += span;
+        }
+    }
+
+    /** Allocates a zeroed next-level table and points {@code slot} at it. */
+    private long newTable(Slot slot, boolean fresh) {
+        long table = frames.allocate();
+        journal.allocated(table);
+        format.encodeTable(work, table, TableAttributes.NONE);
+        if (fresh) slot.writeFresh(work);
+        else slot.write(work);
+        return table;
+    }
+
+    // ---- unmap ----------------------------------------------------------------------------------
+
+    /** Removes every mapping in {@code [va, va + size)}; holes are fine. Splits blocks it cuts. */
+    public void unmap(long va, long size) {
+        long last = checkRange("unmap", va, size);
+        edit(() -> unmapLevel(root, geometry.startLevel(), va, last));
+    }
+
+    private void unmapLevel(long table, int level, long va, long last) {
+        long span = geometry.entrySpan(level);
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        while (true) {
+            long entryLast = va | (span - 1);
+            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
+            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
+            slot.at(table, geometry.index(va, level)).read(d);
+            switch (format.kind(d, level)) {
+                case INVALID -> { }
+                case RESERVED -> {
+                    if (whole) slot.clear();
+                }
+                case BLOCK, PAGE -> {
+                    if (format.contiguous(d)) breakRun(table, level, va);
+                    if (whole) {
+                        slot.clear();
+                    } else {
+                        unmapLevel(split(slot, level, va), level + 1, va, segmentLast);
+                    }
+                }
+                case TABLE -> {
+                    long next = format.tableAddress(d);
+                    if (whole) {
+                        // The whole subtree goes: one undo record instead of one per entry below.
+                        slot.clear();
+                        freeSubtree(next, level + 1);
+                        break;
+                    }
+                    unmapLevel(next, level + 1, va, segmentLast);
+                    if (isEmpty(next, level + 1)) {
+                        slot.at(table, geometry.index(va, level)).clear();
+                        journal.freeOnCommit(next);
+                    }
+                }
+            }
+            if (segmentLast == last) return;
+            va = segmentLast + 1;
+        }
+    }
+
+    // ---- protect --------------------------------------------------------------------------------
+
+    /**
+     * Gives every page of {@code [va, va + size)} new attributes; the whole range must be mapped.
+     * Output addresses are kept. Splits blocks it cuts and breaks contiguous runs it cuts.
+     */
+    public void protect(long va, long size, Attributes attributes) {
+        if (attributes == null) throw new PageTableException("protect needs attributes");
+        long last = checkRange("protect", va, size);
+        long hole = firstHole(va, last);
+        if (hole != -1) {
+            throw new PageTableException(String.format(
+                    "cannot protect 0x%x-0x%x: 0x%x is not mapped; protect only mapped ranges", va, last, hole));
+        }
+        edit(() -> protectLevel(root, geometry.startLevel(), va, last, attributes));
+    }
+
+    private void protectLevel(long table, int level, long va, long last, Attributes attributes) {
+        long span = geometry.entrySpan(level);
+        int run = geometry.contiguousEntries(level);
+        long runSpan = span * run;
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        while (true) {
+            long entryLast = va | (span - 1);
+            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
+            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
+            slot.at(table, geometry.index(va, level)).read(d);
+            switch (format.kind(d, level)) {
+                case BLOCK, PAGE -> {
+                    boolean contiguous = format.contiguous(d);
+                    if (contiguous && (va & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
+                        // The edit covers the whole run: rewrite it and keep it contiguous.
+                        for (int i = 0; i < run; i++) {
+                            slot.at(table, geometry.index(va, level) + i).read(d);
+                            format.encodeLeaf(work, format.outputAddress(d, level), level, attributes, true);
+                            slot.write(work);
+                        }
+                        segmentLast = va + runSpan - 1;
+                    } else {
+                        if (contiguous) breakRun(table, level, va);
+                        if (whole) {
+                            slot.at(table, geometry.index(va, level)).read(d);
+                            format.encodeLeaf(work, format.outputAddress(d, level), level, attributes, false);
+                            slot.write(work);
+                        } else {
+                            protectLevel(split(slot, level, va), level + 1, va, segmentLast, attributes);
+                        }
+                    }
+                }
+                case TABLE -> protectLevel(format.tableAddress(d), level + 1, va, segmentLast, attributes);
+                case INVALID, RESERVED -> throw new IllegalStateException(String.format(
+                        "hole at 0x%x inside a range checked to be mapped", va));
+            }
+            if (segmentLast == last) return;
+            va = segmentLast + 1;
+        }
+    }
+
+    // ---- collapse -------------------------------------------------------------------------------
+
+    /**
+     * Merges what can be merged inside {@code [va, va + size)}: a table whose entries map one
+     * aligned, physically contiguous span with equal attributes becomes a block where the level
+     * allows blocks, and aligned runs of such entries get the Contiguous bit. Mappings are unchanged;
+     * only their descriptors (and freed tables) change.
+     */
+    public void collapse(long va, long size) {
+        long last = checkRange("collapse", va, size);
+        edit(() -> collapseLevel(root, geometry.startLevel(), va, last));
+    }
+
+    private void collapseLevel(long table, int level, long va, long last) {
+        long span = geometry.entrySpan(level);
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        long first = va;
+        while (true) {
+            long entryLast = va | (span - 1);
+            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
+            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
+            slot.at(table, geometry.index(va, level)).read(d);
+            if (format.kind(d, level) == DescriptorKind.TABLE) {
+                long next = format.tableAddress(d);
+                collapseLevel(next, level + 1, va, segmentLast);
+                if (whole && geometry.blockAllowed(level) && uniformTable(next, level + 1, va)) {
+                    slots[level + 2].at(next, 0).read(other);
+                    format.encodeLeafLike(work, other, level + 1, format.outputAddress(other, level + 1), level, false);
+                    slot.at(table, geometry.index(va, level)).write(work);
+                    freeSubtree(next, level + 1);
+                }
+            }
+            if (segmentLast == last) break;
+            va = segmentLast + 1;
+        }
+        markRuns(table, level, first, last);
+    }
+
+    /** Whether the table at {@code level} maps its whole span as one aligned, contiguous, uniform range. */
+    private boolean uniformTable(long table, int level, long va) {
+        if (level != 3 && !geometry.blockAllowed(level)) return false;
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        long span = geometry.entrySpan(level);
+        int entries = geometry.entries(level);
+        slot.at(table, 0).read(other);
+        if (!format.kind(other, level).isLeaf()) return false;
+        long base = format.outputAddress(other, level);
+        if ((base & (span * entries - 1)) != 0) return false;
+        for (int i = 1; i < entries; i++) {
+            slot.at(table, i).read(d);
+            if (!format.kind(d, level).isLeaf() || !format.sameLeafAttributes(d, other, level)
+                    || format.outputAddress(d, level) != base + i * span) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sets the Contiguous bit on every aligned run of uniform leaves wholly inside {@code [va, last]}. */
+    private void markRuns(long table, int level, long va, long last) {
+        int run = geometry.contiguousEntries(level);
+        if (run <= 1) return;
+        long span = geometry.entrySpan(level);
+        long runSpan = span * run;
+        long start = (va + runSpan - 1) & -runSpan;
+        if (Long.compareUnsigned(start, va) < 0) return;
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        while (Long.compareUnsigned(start, last) <= 0 && Long.compareUnsigned(last - start, runSpan - 1) >= 0) {
+            int index = geometry.index(start, level);
+            slot.at(table, index).read(other);
+            boolean uniform = format.kind(other, level).isLeaf() && !format.contiguous(other)
+                    && (format.outputAddress(other, level) & (runSpan - 1)) == 0;
+            long base = format.outputAddress(other, level);
+            for (int i = 1; uniform && i < run; i++) {
+                slot.at(table, index + i).read(d);
+                uniform = format.kind(d, level).isLeaf() && format.sameLeafAttributes(d, other, level)
+                        && format.outputAddress(d, level) == base + i * span;
+            }
+            if (uniform) {
+                for (int i = 0; i < run; i++) {
+                    slot.at(table, index + i).read(d);
+                    format.setContiguous(d, true);
+                    slot.write(d);
+                }
+            }
+            long nextStart = start + runSpan;
+            if (nextStart == 0) break;
+            start = nextStart;
+        }
+    }
+
+    private void freeSubtree(long table, int level) {
+        if (level < 3) {
+            Slot slot = slots[level + 1];
+            Descriptor d = scratch[level + 1];
+            for (int i = 0; i < geometry.entries(level); i++) {
+                slot.at(table, i).read(d);
+                if (format.kind(d, level) == DescriptorKind.TABLE) freeSubtree(format.tableAddress(d), level + 1);
+            }
+        }
+        journal.freeOnCommit(table);
+    }
+
+    // ---- shared edits ---------------------------------------------------------------------------
+
+    /**
+     * Replaces the leaf in {@code slot} (at {@code level}, mapping {@code va}) by a table of
+     * next-level leaves mapping the same range with the same bits, contiguous where the geometry
+     * has runs (a split block is aligned, so every run is whole). Returns the new table.
+     */
+    private long split(Slot slot, int level, long va) {
+        Descriptor leaf = scratch[level + 1];
+        slot.read(leaf);
+        long pa = format.outputAddress(leaf, level);
+        int child = level + 1;
+        long childSpan = geometry.entrySpan(child);
+        boolean contiguous = geometry.contiguousEntries(child) > 1;
+        long table = frames.allocate();
+        journal.allocated(table);
+        Slot childSlot = slots[child + 1].at(table, 0);
+        for (int i = 0; i < geometry.entries(child); i++) {
+            format.encodeLeafLike(work, leaf, level, pa + i * childSpan, child, contiguous);
+            childSlot.writeFresh(work);
+            childSlot.next();
+        }
+        format.encodeTable(work, table, TableAttributes.NONE);
+        slot.write(work);
+        return table;
+    }
+
+    /**
+     * Clears the Contiguous bit on every entry of the run holding {@code va} at {@code level}: an
+     * edit is about to make the run's entries differ, and the architecture requires the entries of
+     * a contiguous run to agree.
+     */
+    private void breakRun(long table, int level, long va) {
+        int run = geometry.contiguousEntries(level);
+        if (run <= 1) return;
+        long runSpan = geometry.entrySpan(level) * run;
+        long runStart = va & -runSpan;
+        int first = geometry.index(runStart, level);
+        for (int i = 0; i < run; i++) {
+            runSlot.at(table, first + i).read(other);
+            if (format.kind(other, level).isLeaf() && format.contiguous(other)) {
+                format.setContiguous(other, false);
+                runSlot.write(other);
+            }
+        }
+    }
+
+    private boolean isEmpty(long table, int level) {
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        for (int i = 0; i < geometry.entries(level); i++) {
+            if (!format.kind(slot.at(table, i).read(d), level).equals(DescriptorKind.INVALID)) return false;
+        }
+        return true;
+    }
+
+    private void edit(Runnable body) {
+        try {
+            body.run();
+            journal.commit(frames);
+        } catch (RuntimeException e) {
+            try {
+                journal.rollback(memory, frames);
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+            }
+            if (e instanceof PageTableException) throw e;
+            if (e instanceof MemoryAccessException m) {
+                throw new PageTableException("table memory access failed (" + m.getMessage()
+                        + "); the edit was undone and the tables are unchanged", m);
+            }
+            throw e;
+        }
+    }
+
+    // ---- validation -----------------------------------------------------------------------------
+
+    /** Checks a VA range and returns its last address (inclusive). */
+    private long checkRange(String op, long va, long size) {
+        long page = geometry.pageSize();
+        if (size == 0) throw new PageTableException(op + ": size must not be zero");
+        if ((va & (page - 1)) != 0 || (size & (page - 1)) != 0) {
+            throw new PageTableException(String.format("%s 0x%x size 0x%x: address and size must be multiples of the "
+                    + "%s page size", op, va, size, geometry.granule().label()));
+        }
+        long first = walker.firstVa();
+        long lastVa = walker.lastVa();
+        if (Long.compareUnsigned(va, first) < 0 || Long.compareUnsigned(va, lastVa) > 0
+                || Long.compareUnsigned(size - 1, lastVa - va) > 0) {
+            throw new PageTableException(String.format("%s 0x%x size 0x%x: outside the %s VA range 0x%x-0x%x of a "
+                    + "%d-bit VA space", op, va, size, range == VaRange.LOWER ? "TTBR0" : "TTBR1", first, lastVa,
+                    geometry.vaBits()));
+        }
+        return va + size - 1;
+    }
+
+    private void checkOutput(long va, long pa, long size) {
+        if ((pa & (geometry.pageSize() - 1)) != 0) {
+            throw new PageTableException(String.format("map 0x%x: PA 0x%x is not aligned to the %s page size", va, pa,
+                    geometry.granule().label()));
+        }
+        long paMask = geometry.paMask();
+        if (Long.compareUnsigned(pa, paMask) > 0 || Long.compareUnsigned(size - 1, paMask - pa) > 0) {
+            throw new PageTableException(String.format("map 0x%x: PA range 0x%x size 0x%x exceeds the %d-bit PA size",
+                    va, pa, size, geometry.paBits()));
+        }
+    }
+
+    private Mapping firstMapping(long va, long last) {
+        Mapping[] found = new Mapping[1];
+        walker.walk(va, last, (leafVa, level, d) -> {
+            found[0] = walker.toMapping(leafVa, level, d);
+            return false;
+        });
+        return found[0];
+    }
+
+    /** First unmapped address in {@code [va, last]}, or -1 if there is none (a hole is page-aligned, never -1). */
+    private long firstHole(long va, long last) {
+        long[] expected = {va};
+        boolean[] done = {false};
+        walker.walk(va, last, (leafVa, level, d) -> {
+            if (Long.compareUnsigned(leafVa, expected[0]) > 0) return false;
+            long leafLast = leafVa + geometry.entrySpan(level) - 1;
+            if (Long.compareUnsigned(leafLast, last) >= 0) {
+                done[0] = true;
+                return false;
+            }
+            expected[0] = leafLast + 1;
+            return true;
+        });
+        return done[0] ? -1 : expected[0];
+    }
+
+    private String describe(Mapping m) {
+        return m.isBlock() ? "level " + m.level() + " block" : "page";
+    }
+}

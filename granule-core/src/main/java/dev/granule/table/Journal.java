@@ -1,0 +1,86 @@
+package dev.granule.table;
+
+import dev.granule.memory.PhysicalMemory;
+
+import java.util.Arrays;
+
+/**
+ * The undo log of one table edit: the old value of every descriptor written and every frame
+ * allocated, so that an edit that fails part-way (bad input found late, frames exhausted, a
+ * failing memory write) can put table memory back byte for byte. Frames the edit empties are freed
+ * only when it commits, since a rollback may need them again.
+ */
+final class Journal {
+
+    private long[] addresses = new long[64];
+    private long[] lows = new long[64];
+    private long[] highs = new long[64];
+    private byte[] shifts = new byte[64];
+    private int writes;
+    private long[] allocated = new long[16];
+    private int allocations;
+    private long[] toFree = new long[16];
+    private int frees;
+
+    void record(long address, long lo, long hi, int descriptorShift) {
+        if (writes == addresses.length) {
+            int n = writes * 2;
+            addresses = Arrays.copyOf(addresses, n);
+            lows = Arrays.copyOf(lows, n);
+            highs = Arrays.copyOf(highs, n);
+            shifts = Arrays.copyOf(shifts, n);
+        }
+        addresses[writes] = address;
+        lows[writes] = lo;
+        highs[writes] = hi;
+        shifts[writes] = (byte) descriptorShift;
+        writes++;
+    }
+
+    void allocated(long frame) {
+        if (allocations == allocated.length) allocated = Arrays.copyOf(allocated, allocations * 2);
+        allocated[allocations++] = frame;
+    }
+
+    void freeOnCommit(long frame) {
+        if (frees == toFree.length) toFree = Arrays.copyOf(toFree, frees * 2);
+        toFree[frees++] = frame;
+    }
+
+    int writes() { return writes; }
+
+    void commit(FrameAllocator frames) {
+        for (int i = 0; i < frees; i++) frames.free(toFree[i]);
+        reset();
+    }
+
+    /** Restores every recorded descriptor, newest first, and returns the edit's frames. */
+    void rollback(PhysicalMemory memory, FrameAllocator frames) {
+        for (int i = writes - 1; i >= 0; i--) {
+            long a = addresses[i];
+            switch (shifts[i]) {
+                case 2 -> memory.writeInt(a, (int) lows[i]);
+                case 3 -> memory.writeLong(a, lows[i]);
+                default -> {
+                    memory.writeLong(a, lows[i]);
+                    memory.writeLong(a + 8, highs[i]);
+                }
+            }
+        }
+        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i]);
+        reset();
+    }
+
+    private void reset() {
+        if (addresses.length > 1 << 16) {
+            // Give back what one huge edit grew; the next edit starts small again.
+            addresses = new long[64];
+            lows = new long[64];
+            highs = new long[64];
+            shifts = new byte[64];
+        }
+        writes = 0;
+        allocations = 0;
+        frees = 0;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.granule.table;
+
+import dev.granule.format.Attributes;
+import dev.granule.geometry.Geometry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * A listing of translation tables in the spirit of Linux's arm64 ptdump
+ * ({@code /sys/kernel/debug/kernel_page_tables}): one line per run of leaves that are adjacent in
+ * VA and PA, at the same level, with the same attributes and Contiguous bit, plus marker lines
+ * naming the regions of a layout.
+ */
+public final class Ptdump {
+
+    /** One line of the listing. */
+    public record Range(long va, long lastVa, long pa, int level, boolean contiguous, Attributes attributes,
+                        long leaves) {
+        public long size() { return lastVa - va + 1; }
+    }
+
+    private Ptdump() {}
+
+    /** Merged ranges of every leaf in {@code [first, last]}. */
+    public static List<Range> ranges(TableWalker walker, long first, long last) {
+        Geometry g = walker.geometry();
+        List<Range> out = new ArrayList<>();
+        Range[] open = {null};
+        walker.walk(first, last, (va, level, d) -> {
+            long pa = walker.format().outputAddress(d, level);
+            long span = g.entrySpan(level);
+            boolean contiguous = walker.format().contiguous(d);
+            Range r = open[0];
+            if (r != null && r.level == level && r.contiguous == contiguous && r.lastVa + 1 == va
+                    && r.pa + r.size() == pa && r.attributes.equals(walker.format().attributes(d))) {
+                open[0] = new Range(r.va, va + span - 1, r.pa, level, contiguous, r.attributes, r.leaves + 1);
+            } else {
+                if (r != null) out.add(r);
+                open[0] = new Range(va, va + span - 1, pa, level, contiguous, walker.format().attributes(d), 1);
+            }
+            return true;
+        });
+        if (open[0] != null) out.add(open[0]);
+        return out;
+    }
+
+    /** The text listing; {@code markers} name the regions starting at their addresses (may be empty). */
+    public static String render(TableWalker walker, NavigableMap<Long, String> markers) {
+        Geometry g = walker.geometry();
+        StringBuilder b = new StringBuilder();
+        TreeMap<Long, String> pending = new TreeMap<>(Long::compareUnsigned);
+        pending.putAll(markers);
+        for (Range r : ranges(walker, walker.firstVa(), walker.lastVa())) {
+            while (!pending.isEmpty() && Long.compareUnsigned(pending.firstKey(), r.va) <= 0) {
+                b.append("---[ ").append(pending.pollFirstEntry().getValue()).append(" ]---\n");
+            }
+            b.append(String.format("0x%016x-0x%016x %9s %-3s %s %s  -> 0x%013x  %s%n", r.va, r.lastVa + 1,
+                    size(r.size()), g.linuxLevelName(r.level), r.level == 3 ? "   " : "BLK",
+                    r.contiguous ? "CON" : "   ", r.pa, r.attributes.summary()));
+        }
+        while (!pending.isEmpty()) b.append("---[ ").append(pending.pollFirstEntry().getValue()).append(" ]---\n");
+        return b.toString();
+    }
+
+    /** Sizes as ptdump prints them: the largest binary unit that divides exactly. */
+    static String size(long bytes) {
+        String[] units = {"", "K", "M", "G", "T", "P"};
+        int u = 0;
+        while (u < units.length - 1 && bytes % 1024 == 0 && bytes >= 1024) {
+            bytes /= 1024;
+            u++;
+        }
+        return bytes + units[u];
+    }
+}

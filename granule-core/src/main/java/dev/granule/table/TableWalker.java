@@ -1,0 +1,135 @@
+package dev.granule.table;
+
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.PhysicalMemory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads translation tables in any physical memory (built by granule or found in a dump) without
+ * changing them. It trusts nothing it reads: a table address outside RAM is reported and skipped,
+ * reserved encodings count as invalid, and every walk is bounded by the number of levels, so it
+ * terminates on any memory contents (tables that point at themselves included).
+ *
+ * <p>A walker reuses its scratch slots and descriptors, so it allocates nothing per entry and is
+ * not thread-safe.
+ */
+public final class TableWalker {
+
+    private final Geometry geometry;
+    private final DescriptorFormat format;
+    private final PhysicalMemory memory;
+    private final long root;
+    private final VaRange range;
+    private final Slot[] slots = new Slot[5];
+    private final Descriptor[] scratch = new Descriptor[5];
+
+    public TableWalker(DescriptorFormat format, PhysicalMemory memory, long root, VaRange range) {
+        this.geometry = format.geometry();
+        this.format = format;
+        this.memory = memory;
+        this.root = root;
+        this.range = range;
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(memory, format.descriptorShift());
+            scratch[i] = new Descriptor();
+        }
+    }
+
+    /** A walker for the tables rooted at {@code root} (a TTBR's base address). */
+    public static TableWalker of(Geometry geometry, PhysicalMemory memory, long root, VaRange range) {
+        return new TableWalker(DescriptorFormat.of(geometry), memory, root, range);
+    }
+
+    public Geometry geometry() { return geometry; }
+
+    public DescriptorFormat format() { return format; }
+
+    public long root() { return root; }
+
+    public VaRange range() { return range; }
+
+    /** First VA this walker's half of the address space covers. */
+    public long firstVa() { return range.first(geometry.vaBits()); }
+
+    public long lastVa() { return range.last(geometry.vaBits()); }
+
+    public boolean covers(long va) {
+        return Long.compareUnsigned(va, firstVa()) >= 0 && Long.compareUnsigned(va, lastVa()) <= 0;
+    }
+
+    /** The leaf that maps {@code va}, if any. */
+    public Optional<Mapping> lookup(long va) {
+        Mapping[] found = new Mapping[1];
+        if (covers(va)) {
+            walk(va, va, (leafVa, level, d) -> {
+                found[0] = toMapping(leafVa, level, d);
+                return false;
+            });
+        }
+        return Optional.ofNullable(found[0]);
+    }
+
+    /** Visits every leaf that maps part of {@code [first, last]} (inclusive; clipped to this half). */
+    public void walk(long first, long last, LeafVisitor visitor) {
+        if (Long.compareUnsigned(first, firstVa()) < 0) first = firstVa();
+        if (Long.compareUnsigned(last, lastVa()) > 0) last = lastVa();
+        if (Long.compareUnsigned(first, last) > 0) return;
+        if (!memory.contains(root, geometry.tableBytes(geometry.startLevel()))) {
+            visitor.unreadableTable(first, geometry.startLevel() - 1, root);
+            return;
+        }
+        walkLevel(root, geometry.startLevel(), first, last, visitor);
+    }
+
+    /** Visits every leaf of this half. */
+    public void walk(LeafVisitor visitor) { walk(firstVa(), lastVa(), visitor); }
+
+    private boolean walkLevel(long table, int level, long va, long last, LeafVisitor visitor) {
+        long span = geometry.entrySpan(level);
+        Slot slot = slots[level + 1];
+        Descriptor d = scratch[level + 1];
+        while (true) {
+            slot.at(table, geometry.index(va, level)).read(d);
+            long entryLast = va | (span - 1);
+            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
+            switch (format.kind(d, level)) {
+                case TABLE -> {
+                    long next = format.tableAddress(d);
+                    if (memory.contains(next, geometry.tableBytes(level + 1))) {
+                        if (!walkLevel(next, level + 1, va, segmentLast, visitor)) return false;
+                    } else {
+                        visitor.unreadableTable(va & -span, level, next);
+                    }
+                }
+                case BLOCK, PAGE -> {
+                    if (!visitor.leaf(va & -span, level, d)) return false;
+                }
+                case INVALID, RESERVED -> { }
+            }
+            if (segmentLast == last) return true;
+            va = segmentLast + 1;
+        }
+    }
+
+    /** Every leaf mapping part of {@code [first, last]}, as values. */
+    public List<Mapping> mappings(long first, long last) {
+        List<Mapping> out = new ArrayList<>();
+        walk(first, last, (va, level, d) -> {
+            out.add(toMapping(va, level, d));
+            return true;
+        });
+        return out;
+    }
+
+    public List<Mapping> mappings() { return mappings(firstVa(), lastVa()); }
+
+    Mapping toMapping(long va, int level, Descriptor d) {
+        return new Mapping(va, format.outputAddress(d, level), geometry.entrySpan(level), level,
+                format.attributes(d), format.contiguous(d), new Descriptor(d.lo(), d.hi()));
+    }
+}
