@@ -200,8 +200,7 @@ public final class AddressSpace {
 
     /** Allocates a zeroed next-level table and points {@code slot} at it. */
     private long newTable(Slot slot, boolean fresh) {
-        long table = frames.allocate();
-        journal.allocated(table);
+        long table = frames.allocate(journal);
         format.encodeTable(work, table, TableAttributes.NONE);
         if (fresh) slot.writeFresh(work);
         else slot.write(work);
@@ -437,8 +436,7 @@ public final class AddressSpace {
         int child = level + 1;
         long childSpan = geometry.entrySpan(child);
         boolean contiguous = geometry.contiguousEntries(child) > 1;
-        long table = frames.allocate();
-        journal.allocated(table);
+        long table = frames.allocate(journal);
         Slot childSlot = slots[child + 1].at(table, 0);
         for (int i = 0; i < geometry.entries(child); i++) {
             format.encodeLeafLike(work, leaf, level, pa + i * childSpan, child, contiguous);

@@ -11,11 +11,13 @@ import java.util.Set;
 
 /**
  * Hands out zeroed, frame-aligned pages of physical memory for translation tables, from pool
- * ranges it owns. Freed frames are zeroed when freed, so every frame the allocator holds is zero:
- * that is what lets a failed edit return its frames with memory byte-identical to before.
+ * ranges it owns. Fresh frames come from a bump pointer through the pool ranges in address order;
+ * freed frames keep their contents (as in a kernel) and are reused last-freed first, zeroed when
+ * handed out again.
  *
- * <p>Fresh frames come from a bump pointer through the pool ranges in address order; freed ones
- * are reused last-freed first.
+ * <p>Freeing writes no memory, so an edit's commit cannot fail half-way; and an edit that reuses
+ * a freed frame saves its old contents in the edit's journal first, so a failed edit leaves every
+ * byte of memory as it was.
  */
 public final class FrameAllocator {
 
@@ -87,12 +89,22 @@ public final class FrameAllocator {
 
     /** A zeroed frame. */
     public long allocate() {
+        return allocate(null);
+    }
+
+    /** A zeroed frame; if it held data, the data is saved in {@code journal} for a rollback. */
+    long allocate(Journal journal) {
         if (live.size() >= limit) {
             throw new FrameExhaustedException("the frame limit of " + limit + " table frames is reached");
         }
         long frame;
         if (freeCount > 0) {
-            frame = freeStack[--freeCount];
+            frame = freeStack[freeCount - 1];
+            byte[] old = journal == null ? null : new byte[(int) frameSize];
+            if (old != null) memory.read(frame, old, 0, old.length);
+            memory.fill(frame, frameSize, (byte) 0);
+            freeCount--;
+            if (journal != null) journal.allocated(frame, old);
         } else {
             while (rangeIndex < pool.size() && bump == pool.get(rangeIndex).end()) {
                 rangeIndex++;
@@ -104,6 +116,7 @@ public final class FrameAllocator {
             frame = bump;
             memory.fill(frame, frameSize, (byte) 0);
             bump += frameSize;
+            if (journal != null) journal.allocated(frame, null);
         }
         live.add(frame);
         allocations++;
@@ -111,24 +124,26 @@ public final class FrameAllocator {
         return frame;
     }
 
-    /** Returns a frame; it is zeroed now so that the allocator's frames are always zero. */
+    /** Returns a frame. Its contents stay until it is handed out again. */
     public void free(long frame) {
         if (!live.remove(frame)) {
             throw new IllegalArgumentException(String.format("frame 0x%x is not allocated (double free?)", frame));
         }
-        memory.fill(frame, frameSize, (byte) 0);
         push(frame);
     }
 
     /**
-     * Undoes the most recent {@link #allocate} of {@code frame} exactly, bump pointer included. The
-     * frame is zeroed again, since an edit writes into its own new tables without undo records.
+     * Undoes the most recent {@link #allocate} of {@code frame} exactly, bump pointer included, and
+     * puts back what the frame held: {@code oldContents}, or zeros for a frame from the bump
+     * pointer (an edit writes into its own new tables without undo records).
      */
-    void unallocate(long frame) {
+    void unallocate(long frame, byte[] oldContents) {
+        if (oldContents != null) memory.write(frame, oldContents, 0, oldContents.length);
+        else memory.fill(frame, frameSize, (byte) 0);
         live.remove(frame);
-        memory.fill(frame, frameSize, (byte) 0);
         allocations--;
-        if (rangeIndex < pool.size() && frame == bump - frameSize && frame >= pool.get(rangeIndex).base()) {
+        if (oldContents == null && rangeIndex < pool.size() && frame == bump - frameSize
+                && frame >= pool.get(rangeIndex).base()) {
             bump = frame;
         } else {
             push(frame);

@@ -8,7 +8,8 @@ import java.util.Arrays;
  * The undo log of one table edit: the old value of every descriptor written and every frame
  * allocated, so that an edit that fails part-way (bad input found late, frames exhausted, a
  * failing memory write) can put table memory back byte for byte. Frames the edit empties are freed
- * only when it commits, since a rollback may need them again.
+ * only when it commits, since a rollback may need them again; freeing writes no memory, so the
+ * commit itself cannot fail.
  */
 final class Journal {
 
@@ -18,6 +19,7 @@ final class Journal {
     private byte[] shifts = new byte[64];
     private int writes;
     private long[] allocated = new long[16];
+    private byte[][] allocatedContents = new byte[16][];
     private int allocations;
     private long[] toFree = new long[16];
     private int frees;
@@ -37,8 +39,13 @@ final class Journal {
         writes++;
     }
 
-    void allocated(long frame) {
-        if (allocations == allocated.length) allocated = Arrays.copyOf(allocated, allocations * 2);
+    /** {@code oldContents}: what a reused frame held before it was zeroed, or null for a fresh one. */
+    void allocated(long frame, byte[] oldContents) {
+        if (allocations == allocated.length) {
+            allocated = Arrays.copyOf(allocated, allocations * 2);
+            allocatedContents = Arrays.copyOf(allocatedContents, allocations * 2);
+        }
+        allocatedContents[allocations] = oldContents;
         allocated[allocations++] = frame;
     }
 
@@ -67,11 +74,12 @@ final class Journal {
                 }
             }
         }
-        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i]);
+        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i], allocatedContents[i]);
         reset();
     }
 
     private void reset() {
+        Arrays.fill(allocatedContents, 0, allocations, null);
         if (addresses.length > 1 << 16) {
             // Give back what one huge edit grew; the next edit starts small again.
             addresses = new long[64];
