@@ -37,6 +37,13 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--kernel-tables",
+            description = "Also build the early kernel tables (linear map of --dram, kernel image) and report their memory.")
+    boolean kernelTables;
+
+    @Mixin
+    KernelTablesOptions kernel = new KernelTablesOptions();
+
     @Mixin
     CommonOptions common;
 
@@ -48,11 +55,16 @@ final class BootCommand implements Callable<Integer> {
         CpuFeatures cpu = cpuOptions.features();
         BootResult result = Boot.resolve(commandLine, cpu);
         PrintWriter out = spec.commandLine().getOut();
+        KernelTablesReport tables = kernelTables || kernel.dram != null
+                ? KernelTablesReport.of(kernel.build(result.geometry(), 4L << 30), kernel.rodata.name()) : null;
         if (json) {
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            out.println(mapper.writeValueAsString(toJson(result, cpuOptions.describe())));
+            Map<String, Object> m = toJson(result, cpuOptions.describe());
+            if (tables != null) m.put("kernelTables", tables);
+            out.println(mapper.writeValueAsString(m));
         } else {
             printTable(out, result, cpuOptions.describe());
+            if (tables != null) tables.print(out);
         }
         out.flush();
         return 0;
@@ -84,7 +96,7 @@ final class BootCommand implements Callable<Integer> {
         for (int level = g.startLevel(); level <= 3; level++) {
             Map<String, Object> l = new LinkedHashMap<>();
             l.put("level", level);
-            l.put("linuxName", linuxName(g, level));
+            l.put("linuxName", g.linuxLevelName(level));
             l.put("shift", g.shift(level));
             l.put("vaBits", g.bitsAt(level));
             l.put("entries", g.entries(level));
@@ -98,18 +110,6 @@ final class BootCommand implements Callable<Integer> {
         m.put("fallbacks", r.fallbacks());
         m.put("ignored", r.ignored());
         return m;
-    }
-
-    /** The kernel's name for a level, given how many levels are folded away. */
-    static String linuxName(Geometry g, int level) {
-        if (level == 3) return "PTE";
-        if (level == g.startLevel()) return "PGD";
-        return switch (level) {
-            case 2 -> "PMD";
-            case 1 -> "PUD";
-            case 0 -> "P4D";
-            default -> "?";
-        };
     }
 
     static void printTable(PrintWriter out, BootResult r, String cpuName) {
@@ -128,7 +128,7 @@ final class BootCommand implements Callable<Integer> {
         for (int level = g.startLevel(); level <= 3; level++) {
             int cont = g.contiguousEntries(level);
             out.printf("%-6d %-4s %6d %8d %8d %10s %8s  %-10s %s%n",
-                    level, linuxName(g, level), g.shift(level), g.bitsAt(level), g.entries(level),
+                    level, g.linuxLevelName(level), g.shift(level), g.bitsAt(level), g.entries(level),
                     Units.bytes(g.tableBytes(level)), Units.bytes(g.entrySpan(level)),
                     level == 3 ? "page" : g.blockAllowed(level) ? "block" : "table only",
                     cont > 1 ? cont + " x " + Units.bytes(g.entrySpan(level)) + " = "

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Models of the arm64 virtual-memory system, with the geometry chosen at start-up.",
         subcommands = {
                 BootCommand.class,
+                PtdumpCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -5,6 +5,7 @@ import dev.granule.geometry.Geometry;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 
+import java.util.EnumSet;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
@@ -84,15 +85,22 @@ public record KernelLayout(Geometry geometry, MemoryRange dram, long imagePa, lo
 
     /**
      * Builds the tables into a fresh memory model: DRAM as RAM, tables allocated from a pool at
-     * the top of DRAM sized to hold a page-granular map of everything (far more than blocks need).
+     * the top of DRAM.
+     *
+     * @param rodataFull as Linux with {@code rodata=full} (the arm64 default,
+     *                   CONFIG_RODATA_FULL_DEFAULT_ENABLED), debug_pagealloc or KFENCE: the linear
+     *                   map uses pages only, with no blocks and no contiguous runs, so that single
+     *                   pages can later change permissions. That costs table memory.
      */
-    public Built build() {
+    public Built build(boolean rodataFull) {
         SparseMemory memory = SparseMemory.of(dram);
-        long tablePool = Math.min(dram.size() / 4, 1L << 30) & -geometry.pageSize();
+        // A page-granular linear map needs about dram / PTRS_PER_PTE of PTE tables; leave room.
+        long tablePool = Math.min(dram.size() / 2, Math.max(dram.size() / 64, 16L << 20)) & -geometry.pageSize();
         FrameAllocator frames = FrameAllocator.over(memory, geometry.pageSize(),
                 new MemoryRange(dram.end() - tablePool, tablePool));
         AddressSpace space = AddressSpace.create(geometry, memory, frames, VaRange.UPPER);
-        space.map(pageOffset(), dram.base(), dram.size(), Attributes.kernelData());
+        space.map(pageOffset(), dram.base(), dram.size(), Attributes.kernelData(), rodataFull
+                ? EnumSet.of(MapFlag.NO_BLOCK_MAPPINGS, MapFlag.NO_CONT_MAPPINGS) : EnumSet.noneOf(MapFlag.class));
         long va = kimageVaddr();
         long pa = imagePa;
         space.map(va, pa, textSize, Attributes.kernelText());
