@@ -17,7 +17,7 @@ import dev.granule.geometry.Granule;
  * [11] nG, [50] GP, [51] DBM, [52] Contiguous, [53] PXN, [54] UXN, [58:55] software;
  * table descriptors: [59] PXNTable, [60] UXNTable, [62:61] APTable, [63] NSTable.
  */
-public final class Vmsa64Format implements DescriptorFormat {
+public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) implements DescriptorFormat {
 
     static final long VALID = 1L;
     static final long TYPE_TABLE_OR_PAGE = 0b11L;
@@ -39,37 +39,31 @@ public final class Vmsa64Format implements DescriptorFormat {
     static final int AP_TABLE_SHIFT = 61;
     static final long NS_TABLE = 1L << 63;
 
-    private final Geometry geometry;
-    private final Shareability regimeShareability;
-    /** TCR.DS=1 form: OA[51:50] lives in bits [9:8]. */
-    private final boolean ds;
-    /** 64K granule: OA[51:48] lives in bits [15:12] (RES0 unless the PA size is 52 bits). */
-    private final boolean lpa64;
-    /** Bits of the descriptor that hold OA bits at their own position, per level. */
-    private final long[] oaMask = new long[5];
-    private final long tableAddressMask;
-
-    public Vmsa64Format(Geometry geometry, Shareability regimeShareability) {
+    public Vmsa64Format {
         if (geometry.format() != dev.granule.geometry.TranslationFormat.D64) {
             throw new IllegalArgumentException("VMSAv8-64 descriptors need a d64 geometry, got " + geometry.label());
         }
-        this.geometry = geometry;
-        this.regimeShareability = regimeShareability;
-        this.ds = geometry.lpa2();
-        this.lpa64 = geometry.granule() == Granule.SIXTY_FOUR_K;
-        int top = ds ? 49 : 47;
-        long upTo = (1L << (top + 1)) - 1;
-        for (int level = geometry.startLevel(); level <= 3; level++) {
-            oaMask[level + 1] = upTo & -(1L << geometry.shift(level));
-        }
-        this.tableAddressMask = upTo & -(1L << geometry.pageShift());
+        if (regimeShareability == null) throw new IllegalArgumentException("regime shareability is required");
     }
 
-    @Override
-    public Geometry geometry() { return geometry; }
+    // Derived values are recomputed from the geometry rather than cached in arrays: a record's
+    // fields are trusted as final by HotSpot, so with a constant format every mask below folds to
+    // a constant, and with a runtime one it is a couple of ALU operations on values in registers.
 
-    /** The shareability reported for descriptors that have no SH field (TCR.DS=1). */
-    public Shareability regimeShareability() { return regimeShareability; }
+    /** TCR.DS=1 form: OA[51:50] lives in bits [9:8]. */
+    private boolean ds() { return geometry.lpa2(); }
+
+    /** 64K granule: OA[51:48] lives in bits [15:12] (RES0 unless the PA size is 52 bits). */
+    private boolean lpa64() { return geometry.pageShift() == 16; }
+
+    /** Descriptor bits that hold OA bits at their own position for a leaf at {@code level}. */
+    private long oaMask(int level) {
+        return ((1L << ((ds() ? 49 : 47) + 1)) - 1) & -(1L << geometry.shift(level));
+    }
+
+    private long tableAddressMask() {
+        return ((1L << ((ds() ? 49 : 47) + 1)) - 1) & -(1L << geometry.pageShift());
+    }
 
     @Override
     public int descriptorShift() { return 3; }
@@ -84,32 +78,32 @@ public final class Vmsa64Format implements DescriptorFormat {
 
     @Override
     public long outputAddress(Descriptor d, int level) {
-        return decodeAddress(d.lo(), oaMask[level + 1]);
+        return decodeAddress(d.lo(), oaMask(level));
     }
 
     @Override
     public long tableAddress(Descriptor d) {
-        return decodeAddress(d.lo(), tableAddressMask);
+        return decodeAddress(d.lo(), tableAddressMask());
     }
 
     private long decodeAddress(long lo, long mask) {
         long pa = lo & mask;
-        if (ds) pa |= ((lo >>> 8) & 3) << 50;
-        if (lpa64) pa |= ((lo >>> 12) & 0xF) << 48;
+        if (ds()) pa |= ((lo >>> 8) & 3) << 50;
+        if (lpa64()) pa |= ((lo >>> 12) & 0xF) << 48;
         return pa;
     }
 
     private long encodeAddress(long pa, long mask) {
         long bits = pa & mask;
-        if (ds) bits |= ((pa >>> 50) & 3) << 8;
-        if (lpa64) bits |= ((pa >>> 48) & 0xF) << 12;
+        if (ds()) bits |= ((pa >>> 50) & 3) << 8;
+        if (lpa64()) bits |= ((pa >>> 48) & 0xF) << 12;
         return bits;
     }
 
     @Override
     public Attributes attributes(Descriptor d) {
         long lo = d.lo();
-        Shareability sh = ds ? regimeShareability : Shareability.decode((int) (lo >>> SH_SHIFT));
+        Shareability sh = ds() ? regimeShareability : Shareability.decode((int) (lo >>> SH_SHIFT));
         return new Attributes((int) (lo >>> ATTR_INDX_SHIFT) & 7, AccessPermission.decode((int) (lo >>> AP_SHIFT)), sh,
                 (lo & AF) != 0, (lo & NG) != 0, (lo & NS) != 0, (lo & DBM) != 0,
                 (lo & PXN) != 0, (lo & UXN) != 0, (lo & GP) != 0, (int) (lo >>> SW_SHIFT) & 0xF);
@@ -128,7 +122,7 @@ public final class Vmsa64Format implements DescriptorFormat {
     @Override
     public void encodeTable(Descriptor out, long tablePa, TableAttributes a) {
         checkAddress(tablePa, geometry.pageShift(), "table");
-        long lo = TYPE_TABLE_OR_PAGE | encodeAddress(tablePa, tableAddressMask)
+        long lo = TYPE_TABLE_OR_PAGE | encodeAddress(tablePa, tableAddressMask())
                 | ((long) a.apTable() << AP_TABLE_SHIFT)
                 | (a.unprivilegedExecuteNeverTable() ? UXN_TABLE : 0)
                 | (a.privilegedExecuteNeverTable() ? PXN_TABLE : 0)
@@ -144,11 +138,11 @@ public final class Vmsa64Format implements DescriptorFormat {
         }
         checkAddress(pa, geometry.shift(level), "output");
         long lo = (level == 3 ? TYPE_TABLE_OR_PAGE : TYPE_BLOCK)
-                | encodeAddress(pa, oaMask[level + 1])
+                | encodeAddress(pa, oaMask(level))
                 | ((long) a.attrIndex() << ATTR_INDX_SHIFT)
                 | (a.nonSecure() ? NS : 0)
                 | ((long) a.permission().encoding() << AP_SHIFT)
-                | (ds ? 0 : (long) a.shareability().encoding() << SH_SHIFT)
+                | (ds() ? 0 : (long) a.shareability().encoding() << SH_SHIFT)
                 | (a.accessFlag() ? AF : 0)
                 | (a.notGlobal() ? NG : 0)
                 | (a.guarded() ? GP : 0)
@@ -162,7 +156,7 @@ public final class Vmsa64Format implements DescriptorFormat {
 
     @Override
     public void setOutputAddress(Descriptor d, long pa, int level) {
-        d.set((d.lo() & ~addressBits(level)) | encodeAddress(pa, oaMask[level + 1]), 0);
+        d.set((d.lo() & ~addressBits(level)) | encodeAddress(pa, oaMask(level)), 0);
     }
 
     @Override
@@ -180,7 +174,7 @@ public final class Vmsa64Format implements DescriptorFormat {
         checkAddress(pa, geometry.shift(level), "output");
         long lo = (template.lo() & ~(addressBits(level) | TYPE_TABLE_OR_PAGE | CONTIGUOUS))
                 | (level == 3 ? TYPE_TABLE_OR_PAGE : TYPE_BLOCK)
-                | encodeAddress(pa, oaMask[level + 1])
+                | encodeAddress(pa, oaMask(level))
                 | (contiguous ? CONTIGUOUS : 0);
         out.set(lo, 0);
     }
@@ -193,7 +187,7 @@ public final class Vmsa64Format implements DescriptorFormat {
 
     /** Every descriptor bit that holds output-address bits of a leaf at {@code level}. */
     private long addressBits(int level) {
-        return oaMask[level + 1] | (ds ? 0x300L : 0) | (lpa64 ? 0xF000L : 0);
+        return oaMask(level) | (ds() ? 0x300L : 0) | (lpa64() ? 0xF000L : 0);
     }
 
     private void checkAddress(long pa, int alignShift, String what) {

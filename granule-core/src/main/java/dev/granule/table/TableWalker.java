@@ -27,6 +27,9 @@ public final class TableWalker {
     private final VaRange range;
     private final Slot[] slots = new Slot[5];
     private final Descriptor[] scratch = new Descriptor[5];
+    private long readLimit = Long.MAX_VALUE;
+    private long reads;
+    private boolean truncated;
 
     public TableWalker(DescriptorFormat format, PhysicalMemory memory, long root, VaRange range) {
         this.geometry = format.geometry();
@@ -62,6 +65,47 @@ public final class TableWalker {
         return Long.compareUnsigned(va, firstVa()) >= 0 && Long.compareUnsigned(va, lastVa()) <= 0;
     }
 
+    /** Output address of {@code va}, or -1 if no leaf maps it (or a table lies outside RAM). Allocates nothing. */
+    public long outputAddress(long va) {
+        if (!covers(va)) return -1;
+        return outputAddress(format, slots[0], scratch[0], root, va);
+    }
+
+    /**
+     * The walk itself, as a static method over its inputs: with a constant {@code format} (a
+     * geometry fixed at build time, held in a {@code static final}) the JIT folds every shift and
+     * mask; with one chosen at start-up they are loads it hoists. One code path serves both.
+     */
+    public static long outputAddress(DescriptorFormat format, Slot slot, Descriptor d, long root, long va) {
+        Geometry g = format.geometry();
+        int level = g.startLevel();
+        // Shift and index mask are stepped per level rather than recomputed from the geometry, so
+        // the loop touches the geometry once on entry.
+        int shift = g.shift(level);
+        int bits = g.bitsPerLevel();
+        long mask = g.entries(level) - 1;
+        long table = root;
+        try {
+            while (true) {
+                slot.at(table, (int) ((va >>> shift) & mask)).read(d);
+                switch (format.kind(d, level)) {
+                    case TABLE -> table = format.tableAddress(d);
+                    case BLOCK, PAGE -> {
+                        return format.outputAddress(d, level) | (va & ((1L << shift) - 1));
+                    }
+                    case INVALID, RESERVED -> {
+                        return -1;
+                    }
+                }
+                level++;
+                shift -= bits;
+                mask = (1L << bits) - 1;
+            }
+        } catch (dev.granule.memory.MemoryAccessException e) {
+            return -1;
+        }
+    }
+
     /** The leaf that maps {@code va}, if any. */
     public Optional<Mapping> lookup(long va) {
         Mapping[] found = new Mapping[1];
@@ -74,8 +118,26 @@ public final class TableWalker {
         return Optional.ofNullable(found[0]);
     }
 
+    /**
+     * Bounds the descriptors one {@link #walk} may read. Hostile tables (every entry pointing at
+     * the same table) make a full walk read entries^levels descriptors: it still ends, but a tool
+     * scanning a dump wants to stop early and say so ({@link #truncated()}).
+     */
+    public void setReadLimit(long maxDescriptors) {
+        if (maxDescriptors <= 0) throw new IllegalArgumentException("read limit must be positive, was " + maxDescriptors);
+        this.readLimit = maxDescriptors;
+    }
+
+    /** Whether the last walk stopped at the read limit. */
+    public boolean truncated() { return truncated; }
+
+    /** Descriptors the last walk read. */
+    public long descriptorsRead() { return reads; }
+
     /** Visits every leaf that maps part of {@code [first, last]} (inclusive; clipped to this half). */
     public void walk(long first, long last, LeafVisitor visitor) {
+        reads = 0;
+        truncated = false;
         if (Long.compareUnsigned(first, firstVa()) < 0) first = firstVa();
         if (Long.compareUnsigned(last, lastVa()) > 0) last = lastVa();
         if (Long.compareUnsigned(first, last) > 0) return;
@@ -94,6 +156,10 @@ public final class TableWalker {
         Slot slot = slots[level + 1];
         Descriptor d = scratch[level + 1];
         while (true) {
+            if (++reads > readLimit) {
+                truncated = true;
+                return false;
+            }
             slot.at(table, geometry.index(va, level)).read(d);
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;

@@ -1,0 +1,82 @@
+package dev.granule.fuzz;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.Granule;
+import dev.granule.memory.MemoryRange;
+import dev.granule.memory.SparseMemory;
+import dev.granule.table.Mapping;
+import dev.granule.table.Ptdump;
+import dev.granule.table.TableWalker;
+import dev.granule.table.VaRange;
+
+import java.util.List;
+
+/**
+ * Walkers over hostile memory: random bytes as tables (loops, tables pointing at themselves or
+ * outside RAM, reserved encodings) for every geometry. A walk, a lookup and a ptdump must end
+ * without an exception, every leaf they report must decode to an aligned output address inside
+ * the PA size, and lookup must agree with the walk.
+ */
+class TableWalkerFuzzTest {
+
+    static final List<Geometry> GEOMETRIES = List.of(Geometry.FOUR_K_48, Geometry.of(Granule.FOUR_K, 52, 52),
+            Geometry.SIXTEEN_K_47, Geometry.of(Granule.SIXTEEN_K, 52, 52), Geometry.SIXTY_FOUR_K_42,
+            Geometry.SIXTY_FOUR_K_52, Geometry.of(Granule.FOUR_K, 39, 48));
+
+    /** RAM is 256 KiB at 0: small, so that random table addresses often land in it. */
+    static final long RAM = 256 * 1024;
+
+    @FuzzTest(maxDuration = "30s")
+    void walkingGarbageEndsAndReportsOnlyWellFormedLeaves(FuzzedDataProvider data) {
+        Geometry g = data.pickValue(GEOMETRIES);
+        VaRange range = data.consumeBoolean() ? VaRange.LOWER : VaRange.UPPER;
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM))) {
+            long root = (data.consumeLong(0, RAM - 1)) & -g.pageSize();
+            // Descriptors are written as table-ish words pointing inside RAM most of the time.
+            int words = data.consumeInt(0, 512);
+            for (int i = 0; i < words; i++) {
+                long pa = data.consumeLong(0, RAM / 8 - 1) * 8;
+                long value = data.consumeBoolean() ? data.consumeLong()
+                        : (data.consumeLong(0, RAM - 1) & -g.pageSize()) | data.consumeInt(0, 3) | (data.consumeLong() & 0xFFF0_0000_0000_0FFCL);
+                memory.writeLong(pa, value);
+            }
+            TableWalker walker = TableWalker.of(g, memory, root, range);
+            walker.setReadLimit(200_000);
+            long[] leaves = {0};
+            walker.walk((va, level, d) -> {
+                check(walker, va, level, d);
+                return ++leaves[0] < 10_000;
+            });
+            for (int i = 0; i < 16; i++) {
+                long va = data.consumeLong();
+                long pa = walker.outputAddress(va);
+                var m = walker.lookup(va);
+                if (m.isPresent() != (pa != -1) || (pa != -1 && pa != m.get().translate(va))) {
+                    throw new AssertionError("lookup " + m + " and outputAddress 0x" + Long.toHexString(pa)
+                            + " disagree for 0x" + Long.toHexString(va));
+                }
+            }
+            walker.setReadLimit(20_000);
+            Ptdump.ranges(walker, walker.firstVa(), walker.lastVa());
+        }
+    }
+
+    private static void check(TableWalker walker, long va, int level, Descriptor d) {
+        DescriptorFormat f = walker.format();
+        Geometry g = walker.geometry();
+        if (!f.kind(d, level).isLeaf()) throw new AssertionError("visited a non-leaf " + d + " at level " + level);
+        long pa = f.outputAddress(d, level);
+        if ((pa & (g.entrySpan(level) - 1)) != 0 || (pa >>> 52) != 0) {
+            throw new AssertionError("leaf " + d + " decodes to 0x" + Long.toHexString(pa));
+        }
+        if ((va & (g.entrySpan(level) - 1)) != 0 || !walker.covers(va)) {
+            throw new AssertionError("leaf reported at VA 0x" + Long.toHexString(va));
+        }
+        Mapping m = new Mapping(va, pa, g.entrySpan(level), level, f.attributes(d), f.contiguous(d), d);
+        if (m.translate(va) != pa) throw new AssertionError(m.toString());
+    }
+}
