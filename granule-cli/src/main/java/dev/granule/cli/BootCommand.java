@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "boot",
         description = {"Resolve a kernel-style boot command line into a translation geometry.",
                 "Recognised: arm64.pagesize=4k|16k|64k, arm64.nolva, granule.va_bits=N, granule.pa_bits=N,"
-                        + " granule.format=d64|d128. Unknown parameters are ignored with a warning."},
+                        + " granule.format=d64|d128|lpae. Unknown parameters are ignored with a warning."},
         mixinStandardHelpOptions = true)
 final class BootCommand implements Callable<Integer> {
 
@@ -120,8 +120,12 @@ final class BootCommand implements Callable<Integer> {
         out.printf("page size    %s (PAGE_SHIFT %d)%n", Units.bytes(g.pageSize()), g.pageShift());
         out.printf("VA / PA      %d / %d bits%s%n", g.vaBits(), g.paBits(), g.lpa2() ? "  (FEAT_LPA2, TCR.DS=1)" : "");
         out.printf("levels       %d (start level %d)%n", g.levels(), g.startLevel());
-        out.printf("TCR_EL1      T0SZ=T1SZ=%d  TG0=%s  TG1=%s  IPS=%s  DS=%d%n", g.txsz(),
-                bin2(g.tg0()), bin2(g.tg1()), bin3(g.ips()), g.lpa2() ? 1 : 0);
+        if (g.format().isAArch32()) {
+            out.printf("TTBCR        EAE=1  T0SZ=T1SZ=%d%n", g.txsz());
+        } else {
+            out.printf("TCR_EL1      T0SZ=T1SZ=%d  TG0=%s  TG1=%s  IPS=%s  DS=%d%n", g.txsz(),
+                    bin2(g.tg0()), bin2(g.tg1()), bin3(g.ips()), g.lpa2() ? 1 : 0);
+        }
         out.println();
         out.printf("%-6s %-4s %6s %8s %8s %10s %8s  %-10s %s%n",
                 "level", "name", "shift", "VA bits", "entries", "table", "entry", "leaf", "contiguous");

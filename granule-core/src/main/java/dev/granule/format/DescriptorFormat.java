@@ -57,7 +57,7 @@ public sealed interface DescriptorFormat permits Vmsa64Format {
     /** The format for a geometry. */
     static DescriptorFormat of(Geometry geometry) {
         return switch (geometry.format()) {
-            case D64 -> new Vmsa64Format(geometry, Shareability.INNER_SHAREABLE);
+            case D64, LPAE -> new Vmsa64Format(geometry, Shareability.INNER_SHAREABLE);
             case D128 -> throw new UnsupportedOperationException(
                     "VMSAv9-128 (D128) descriptors are not implemented yet; boot with granule.format=d64");
         };

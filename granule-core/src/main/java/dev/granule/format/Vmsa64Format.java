@@ -2,6 +2,7 @@ package dev.granule.format;
 
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 
 /**
  * VMSAv8-64 stage-1 descriptors (Arm ARM D8.3, "Translation table descriptor formats"), including
@@ -40,8 +41,9 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     static final long NS_TABLE = 1L << 63;
 
     public Vmsa64Format {
-        if (geometry.format() != dev.granule.geometry.TranslationFormat.D64) {
-            throw new IllegalArgumentException("VMSAv8-64 descriptors need a d64 geometry, got " + geometry.label());
+        if (geometry.format() != TranslationFormat.D64 && geometry.format() != TranslationFormat.LPAE) {
+            throw new IllegalArgumentException("VMSAv8-64 descriptors need a d64 or lpae geometry, got "
+                    + geometry.label());
         }
         if (regimeShareability == null) throw new IllegalArgumentException("regime shareability is required");
     }
@@ -56,13 +58,18 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     /** 64K granule: OA[51:48] lives in bits [15:12] (RES0 unless the PA size is 52 bits). */
     private boolean lpa64() { return geometry.pageShift() == 16; }
 
+    /** Highest descriptor bit that holds an address bit in place: 39 for LPAE, 49 with DS, else 47. */
+    private int addressTop() {
+        return geometry.format() == TranslationFormat.LPAE ? 39 : ds() ? 49 : 47;
+    }
+
     /** Descriptor bits that hold OA bits at their own position for a leaf at {@code level}. */
     private long oaMask(int level) {
-        return ((1L << ((ds() ? 49 : 47) + 1)) - 1) & -(1L << geometry.shift(level));
+        return ((1L << (addressTop() + 1)) - 1) & -(1L << geometry.shift(level));
     }
 
     private long tableAddressMask() {
-        return ((1L << ((ds() ? 49 : 47) + 1)) - 1) & -(1L << geometry.pageShift());
+        return ((1L << (addressTop() + 1)) - 1) & -(1L << geometry.pageShift());
     }
 
     @Override
@@ -137,6 +144,9 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
                     + geometry.label());
         }
         checkAddress(pa, geometry.shift(level), "output");
+        if (geometry.format() == TranslationFormat.LPAE && (a.dirtyBitModifier() || a.guarded())) {
+            throw new IllegalArgumentException("Armv7 LPAE descriptors have no DBM or GP bit");
+        }
         long lo = (level == 3 ? TYPE_TABLE_OR_PAGE : TYPE_BLOCK)
                 | encodeAddress(pa, oaMask(level))
                 | ((long) a.attrIndex() << ATTR_INDX_SHIFT)

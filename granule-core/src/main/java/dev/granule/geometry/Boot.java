@@ -38,6 +38,7 @@ public final class Boot {
         List<String> fallbacks = new ArrayList<>();
 
         TranslationFormat format = request.format() == null ? TranslationFormat.D64 : request.format();
+        if (format.isAArch32()) return resolveAArch32(request, cpu, format);
         if (format == TranslationFormat.D128 && !cpu.supportsD128()) {
             fallbacks.add("granule.format=d128: CPU lacks FEAT_D128 (ID_AA64MMFR3_EL1.D128=0); using d64");
             format = TranslationFormat.D64;
@@ -96,6 +97,28 @@ public final class Boot {
 
         Geometry geometry = Geometry.of(granule, format, vaBits, paBits);
         return new BootResult(geometry, cpu, fallbacks, request.ignored());
+    }
+
+    /**
+     * Armv7 formats: the AArch64 ID registers do not apply; the VA is 32 bits (TTBCR.T0SZ = 0) and
+     * the PA 40 bits unless the command line says otherwise.
+     */
+    private static BootResult resolveAArch32(BootRequest request, CpuFeatures cpu, TranslationFormat format) {
+        if (request.pageSize() != null && request.pageSize() != Granule.FOUR_K) {
+            throw new GeometryException("granule.format=" + format.option() + ": " + format.archName()
+                    + " translates with 4K pages only, not arm64.pagesize=" + request.pageSize().label().toLowerCase());
+        }
+        int vaBits = request.vaBits() == null ? 32 : request.vaBits();
+        if (vaBits < Geometry.MIN_VA_BITS || vaBits > 32) {
+            throw new GeometryException("granule.va_bits=" + vaBits + ": " + format.archName() + " translates VAs of "
+                    + Geometry.MIN_VA_BITS + " to 32 bits (TTBCR.T0SZ 7..0)");
+        }
+        int paBits = request.paBits() == null ? 40 : request.paBits();
+        if (paBits != 32 && paBits != 36 && paBits != 40) {
+            throw new GeometryException("granule.pa_bits=" + paBits + ": " + format.archName()
+                    + " outputs 32, 36 or 40-bit addresses");
+        }
+        return new BootResult(Geometry.of(Granule.FOUR_K, format, vaBits, paBits), cpu, List.of(), request.ignored());
     }
 
     static Granule chooseGranule(Granule requested, CpuFeatures cpu) {

@@ -85,13 +85,21 @@ public record Geometry(
         int maxVa = maxVaBits(format);
         if (vaBits < MIN_VA_BITS || vaBits > maxVa) {
             throw new GeometryException("VA size " + vaBits + " bits is outside " + MIN_VA_BITS + ".." + maxVa
-                    + " for " + format.archName() + " (TxSZ " + (64 - maxVa) + ".." + (64 - MIN_VA_BITS) + ")");
+                    + " for " + format.archName() + " (TxSZ " + (format.addressBits() - maxVa) + ".."
+                    + (format.addressBits() - MIN_VA_BITS) + ")");
         }
         if (encodePaBits(paBits) < 0) {
             throw new GeometryException("PA size " + paBits + " bits is not an architectural PA size; expected one of "
                     + java.util.Arrays.toString(PA_SIZES));
         }
-        int maxPa = format == TranslationFormat.D128 ? 56 : 52;
+        if (format == TranslationFormat.LPAE && granule != Granule.FOUR_K) {
+            throw new GeometryException(format.archName() + " has only the 4K granule, not " + granule.label());
+        }
+        int maxPa = switch (format) {
+            case D128 -> 56;
+            case D64 -> 52;
+            case LPAE -> 40;
+        };
         if (paBits > maxPa) {
             throw new GeometryException("PA size " + paBits + " bits needs " + TranslationFormat.D128.archName()
                     + "; " + format.archName() + " outputs at most " + maxPa + " bits");
@@ -109,7 +117,11 @@ public record Geometry(
     }
 
     static int maxVaBits(TranslationFormat format) {
-        return format == TranslationFormat.D128 ? 56 : 52;
+        return switch (format) {
+            case D128 -> 56;
+            case D64 -> 52;
+            case LPAE -> 32;
+        };
     }
 
     /** TCR.IPS / ID_AA64MMFR0_EL1.PARange encoding of a PA size, or -1 if it is not one. */
@@ -179,6 +191,7 @@ public record Geometry(
      */
     public boolean blockAllowed(int level) {
         if (level < startLevel || level >= 3) return false;
+        if (format == TranslationFormat.LPAE) return level >= 1; // 1G and 2M blocks
         if (format == TranslationFormat.D128) {
             // VMSAv9-128 permits blocks at the same levels as the 52-bit forms of VMSAv8-64.
             return switch (granule) {
@@ -276,8 +289,8 @@ public record Geometry(
 
     // ---- register encodings ---------------------------------------------------------------------
 
-    /** TCR.T0SZ / T1SZ for this VA size. */
-    public int txsz() { return 64 - vaBits; }
+    /** TCR.T0SZ / T1SZ (TTBCR.T0SZ / T1SZ for LPAE, against a 32-bit VA) for this VA size. */
+    public int txsz() { return format.addressBits() - vaBits; }
 
     public int tg0() { return granule.tg0(); }
 

@@ -8,7 +8,12 @@ public enum TranslationFormat {
     /** VMSAv8-64: 64-bit descriptors. */
     D64(3, "d64", "VMSAv8-64"),
     /** VMSAv9-128 (FEAT_D128): 128-bit descriptors. */
-    D128(4, "d128", "VMSAv9-128");
+    D128(4, "d128", "VMSAv9-128"),
+    /**
+     * Armv7-A long-descriptor format (LPAE): 64-bit descriptors laid out as VMSAv8-64's, for a
+     * 32-bit VA, 4K granule only, 40-bit output addresses.
+     */
+    LPAE(3, "lpae", "Armv7 LPAE (long descriptor)");
 
     private final int descriptorShift;
     private final String option;
@@ -29,6 +34,12 @@ public enum TranslationFormat {
     public String option() { return option; }
 
     public String archName() { return archName; }
+
+    /** Whether this is an AArch32 (Armv7) format: 32-bit virtual addresses, no AArch64 ID registers. */
+    public boolean isAArch32() { return this == LPAE; }
+
+    /** Width of the virtual address space the format's regime addresses: 64 or 32 bits. */
+    public int addressBits() { return isAArch32() ? 32 : 64; }
 
     public static TranslationFormat ofOption(String value) {
         for (TranslationFormat f : values()) {

@@ -34,6 +34,10 @@ public record KernelLayout(Geometry geometry, MemoryRange dram, long imagePa, lo
     public static final long MODULES_VSIZE = 2L << 30;
 
     public KernelLayout {
+        if (geometry.format().isAArch32()) {
+            throw new IllegalArgumentException("the kernel layout models arm64 Linux; " + geometry.format().archName()
+                    + " kernels (arch/arm) lay out memory differently");
+        }
         long page = geometry.pageSize();
         for (long v : new long[]{dram.base(), dram.size(), textSize, rodataSize, dataSize}) {
             if ((v & (page - 1)) != 0) {

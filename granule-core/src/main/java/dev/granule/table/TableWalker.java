@@ -57,9 +57,9 @@ public final class TableWalker {
     public VaRange range() { return range; }
 
     /** First VA this walker's half of the address space covers. */
-    public long firstVa() { return range.first(geometry.vaBits()); }
+    public long firstVa() { return range.first(geometry); }
 
-    public long lastVa() { return range.last(geometry.vaBits()); }
+    public long lastVa() { return range.last(geometry); }
 
     public boolean covers(long va) {
         return Long.compareUnsigned(va, firstVa()) >= 0 && Long.compareUnsigned(va, lastVa()) <= 0;

@@ -150,4 +150,21 @@ class BootCommandLineTest {
         assertThat(g.startLevel()).isEqualTo(-1);
         assertThat(g.lpa2()).isTrue();
     }
+
+    @Test
+    void lpaeIsAThirtyTwoBitFourKRegimeWithFortyBitOutput() {
+        Geometry g = Boot.resolve("granule.format=lpae", CpuFeatures.ALL).geometry();
+        assertThat(g.format()).isEqualTo(TranslationFormat.LPAE);
+        assertThat(g.granule()).isEqualTo(Granule.FOUR_K);
+        assertThat(g.vaBits()).isEqualTo(32);
+        assertThat(g.paBits()).isEqualTo(40);
+        assertThat(Boot.resolve("granule.format=lpae granule.va_bits=30", CpuFeatures.ALL).geometry().startLevel())
+                .isEqualTo(2);
+        assertThatThrownBy(() -> Boot.resolve("granule.format=lpae arm64.pagesize=64k", CpuFeatures.ALL))
+                .hasMessageContaining("4K pages only");
+        assertThatThrownBy(() -> Boot.resolve("granule.format=lpae granule.va_bits=48", CpuFeatures.ALL))
+                .hasMessageContaining("25 to 32 bits");
+        assertThatThrownBy(() -> Boot.resolve("granule.format=lpae granule.pa_bits=48", CpuFeatures.ALL))
+                .hasMessageContaining("32, 36 or 40-bit");
+    }
 }

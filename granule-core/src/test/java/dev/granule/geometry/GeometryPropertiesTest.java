@@ -20,11 +20,21 @@ class GeometryPropertiesTest {
     @Provide
     Arbitrary<Geometry> validGeometries() {
         return Arbitraries.of(Granule.values()).flatMap(granule ->
-                Arbitraries.of(TranslationFormat.values()).flatMap(format ->
-                        Arbitraries.integers().between(Geometry.MIN_VA_BITS, format == TranslationFormat.D128 ? 56 : 52)
+                Arbitraries.of(TranslationFormat.values())
+                        .filter(format -> format != TranslationFormat.LPAE || granule == Granule.FOUR_K)
+                        .flatMap(format -> Arbitraries.integers().between(Geometry.MIN_VA_BITS, maxVa(format))
                                 .flatMap(va -> Arbitraries.of(32, 36, 40, 42, 44, 48, 52, 56)
-                                        .filter(pa -> format == TranslationFormat.D128 || pa <= 52)
+                                        .filter(pa -> pa <= maxPa(format))
                                         .map(pa -> Geometry.of(granule, format, va, pa)))));
+    }
+
+    /** Architectural limits per format, from the Arm ARM: VMSAv8-64 52/52, VMSAv9-128 56/56, LPAE 32/40. */
+    private static int maxVa(TranslationFormat f) {
+        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE -> 32; };
+    }
+
+    private static int maxPa(TranslationFormat f) {
+        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE -> 40; };
     }
 
     @Property

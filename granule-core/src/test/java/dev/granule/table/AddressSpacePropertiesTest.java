@@ -6,6 +6,7 @@ import dev.granule.format.DescriptorFormat;
 import dev.granule.format.DescriptorKind;
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 import dev.granule.memory.SparseMemory;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -37,7 +38,8 @@ class AddressSpacePropertiesTest {
             Geometry.of(Granule.FOUR_K, 39, 48), Geometry.FOUR_K_48, Geometry.of(Granule.FOUR_K, 52, 52),
             Geometry.of(Granule.SIXTEEN_K, 36, 48), Geometry.SIXTEEN_K_47, Geometry.SIXTEEN_K_48,
             Geometry.of(Granule.SIXTEEN_K, 52, 52), Geometry.SIXTY_FOUR_K_42, Geometry.SIXTY_FOUR_K_48,
-            Geometry.SIXTY_FOUR_K_52);
+            Geometry.SIXTY_FOUR_K_52, Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 32, 40),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 30, 40));
 
     private static final List<Attributes> ATTRIBUTES = List.of(Attributes.kernelData(), Attributes.kernelText(),
             Attributes.userData(), Attributes.userText().withSoftware(5));

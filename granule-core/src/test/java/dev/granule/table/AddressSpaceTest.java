@@ -156,6 +156,21 @@ class AddressSpaceTest {
     }
 
     @Test
+    void lpaeUpperHalfIsTheTopOfThirtyTwoBits() {
+        Geometry g = Geometry.of(Granule.FOUR_K, dev.granule.geometry.TranslationFormat.LPAE, 30, 40);
+        try (TableFixture t = new TableFixture(g, VaRange.UPPER)) {
+            // TTBCR.T1SZ = 2: TTBR1 covers [0xC000_0000, 0xFFFF_FFFF]; the walk starts at level 2,
+            // index VA[29:21]: 0xC020_3000 -> 1, then VA[20:12] -> 3.
+            t.space.map(0xC020_3000L, 0xF0_0000_3000L, 0x1000, Attributes.kernelData());
+            long l2 = t.read(t.space.root() + 1 * 8);
+            assertThat(l2 & 3).isEqualTo(TABLE);
+            assertThat(t.read((l2 & 0xFF_FFFF_F000L) + 3 * 8)).isEqualTo(0xF0_0000_3000L | PAGE | KERNEL_DATA);
+            assertThatThrownBy(() -> t.space.map(0xBFFF_F000L, 0, 0x1000, Attributes.kernelData()))
+                    .hasMessageContaining("outside the TTBR1 VA range 0xc0000000-0xffffffff");
+        }
+    }
+
+    @Test
     void noBlockMappingsForcesPages() {
         try (TableFixture t = new TableFixture(Geometry.FOUR_K_48)) {
             t.space.map(0, 0, 0x40_0000L, Attributes.kernelData(),
