@@ -15,8 +15,11 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         boolean debug = debugRequested(parsed);
         var err = cmd.getErr();
+        // Typed errors from the library name the bad input; they are the user's to fix, not ours.
         boolean userError = ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
-                || ex instanceof java.io.UncheckedIOException || ex instanceof UserException;
+                || ex instanceof java.io.UncheckedIOException || ex instanceof UserException
+                || ex instanceof dev.granule.table.PageTableException
+                || ex instanceof dev.granule.memory.MemoryAccessException;
         if (userError) {
             err.println("granule: error: " + ex.getMessage());
         } else {
