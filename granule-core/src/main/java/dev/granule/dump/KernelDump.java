@@ -1,0 +1,208 @@
+package dev.granule.dump;
+
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.GeometryException;
+import dev.granule.geometry.Granule;
+import dev.granule.memory.MappedMemory;
+import dev.granule.table.Mapping;
+import dev.granule.table.TableWalker;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A kernel memory dump opened for translation: the file mapped (never copied), its memory, its
+ * VMCOREINFO (from the ELF note, or found in RAM), and the kernel's translation geometry and TTBR1
+ * root as the dump itself says, as options say, or as {@link GeometrySearch} finds them.
+ *
+ * <p>Not thread-safe (the walker reuses its scratch state). Close it to unmap the file.
+ */
+public final class KernelDump implements AutoCloseable {
+
+    private final Path path;
+    private final Arena arena;
+    private final Optional<ElfCore> elf;
+    private final MappedMemory memory;
+    private final Optional<VmcoreInfo> vmcoreInfo;
+    private final String vmcoreInfoSource;
+    private final KernelTables tables;
+    private final Optional<GeometrySearch.Result> search;
+    private final List<String> warnings;
+    private TableWalker walker;
+
+    private KernelDump(Path path, Arena arena, Optional<ElfCore> elf, MappedMemory memory, Optional<VmcoreInfo> vmcoreInfo,
+                       String vmcoreInfoSource, KernelTables tables, Optional<GeometrySearch.Result> search, List<String> warnings) {
+        this.path = path;
+        this.arena = arena;
+        this.elf = elf;
+        this.memory = memory;
+        this.vmcoreInfo = vmcoreInfo;
+        this.vmcoreInfoSource = vmcoreInfoSource;
+        this.tables = tables;
+        this.search = search;
+        this.warnings = List.copyOf(warnings);
+    }
+
+    public static KernelDump open(Path path) throws IOException {
+        return open(path, DumpOptions.defaults());
+    }
+
+    /**
+     * Opens {@code path} as an ELF core (or, with {@link DumpOptions#rawBase()}, a raw physical
+     * image) and determines how to translate its kernel addresses.
+     *
+     * @throws DumpFormatException   the file is not a readable arm64 core
+     * @throws VmcoreInfoException   the geometry cannot be determined; the message says which option to give
+     */
+    public static KernelDump open(Path path, DumpOptions options) throws IOException {
+        if (!Files.isRegularFile(path)) throw new NoSuchFileException(path.toString(), null, "no such dump file");
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment image;
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+                long size = ch.size();
+                if (size == 0) throw new DumpFormatException(0, "dump file " + path + " is empty");
+                image = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            }
+            List<String> warnings = new ArrayList<>();
+            Optional<ElfCore> elf;
+            MappedMemory memory;
+            if (options.rawBase() >= 0) {
+                elf = Optional.empty();
+                memory = MappedMemory.over(image, List.of(new MappedMemory.Segment(options.rawBase(), 0, image.byteSize(), image.byteSize())));
+            } else {
+                if (!ElfCore.looksLikeElf(image)) {
+                    throw new DumpFormatException(0, path + " is not an ELF core (no ELF magic); for a raw memory image give its physical base (--raw BASE)");
+                }
+                ElfCore core = ElfCore.parse(image);
+                warnings.addAll(core.warnings());
+                elf = Optional.of(core);
+                if (core.segments().isEmpty()) throw new DumpFormatException(-1, path + " has no PT_LOAD memory to translate into");
+                memory = core.memory();
+            }
+            Optional<VmcoreInfo> info = Optional.empty();
+            String source = "none";
+            if (options.useVmcoreInfo()) {
+                if (elf.isPresent()) {
+                    Optional<ElfNote> note = elf.get().note(ElfNote.VMCOREINFO, 0);
+                    if (note.isPresent()) {
+                        info = Optional.of(VmcoreInfo.parse(note.get().descBytes(VmcoreInfo.MAX_BYTES)));
+                        source = String.format("ELF note at file offset %#x", note.get().at());
+                    }
+                }
+                if (info.isEmpty()) {
+                    Optional<VmcoreInfoScanner.Found> found = VmcoreInfoScanner.scan(memory);
+                    if (found.isPresent()) {
+                        info = Optional.of(found.get().info());
+                        source = String.format("found in RAM at PA %#x (%s)", found.get().pa(),
+                                found.get().asNote() ? "the kernel's vmcoreinfo_note" : "the kernel's vmcoreinfo_data");
+                    }
+                }
+                info.ifPresent(i -> warnings.addAll(i.warnings()));
+            }
+            Optional<GeometrySearch.Result> search = Optional.empty();
+            KernelTables tables;
+            if (info.isPresent()) {
+                tables = override(VmcoreInfoGeometry.detect(info.get()), options);
+            } else if (options.pageSize() != 0 && options.vaBits() != 0 && (options.rootPa() >= 0 || options.ttbr1() != -1)) {
+                tables = fromOptions(options);
+            } else {
+                if (options.rootPa() < 0 && options.ttbr1() == -1) {
+                    throw new VmcoreInfoException("the dump has no VMCOREINFO (neither a note nor a copy in RAM); give the TTBR1 root "
+                            + "(--root PA or --ttbr1 VALUE), and the page size and VA size if known");
+                }
+                GeometrySearch.Result r = GeometrySearch.search(memory, new GeometrySearch.Options(options.pageSize(),
+                        options.vaBits(), options.rootPa(), options.ttbr1(), options.expect()));
+                search = Optional.of(r);
+                tables = r.chosen().orElseThrow(() -> new VmcoreInfoException(
+                        "no candidate geometry validates on this root; see the candidate report (dump info) and check --root/--ttbr1"));
+                if (r.ambiguous()) {
+                    warnings.add("several geometries validate; chose " + tables.geometry().label()
+                            + " (linear map at PAGE_OFFSET); give --va-bits or --expect to decide");
+                }
+            }
+            return new KernelDump(path, arena, elf, memory, info, source, tables, search, warnings);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static KernelTables fromOptions(DumpOptions o) {
+        Geometry g = geometry(Granule.ofPageSize(o.pageSize()), o.vaBits());
+        long root = o.rootPa() >= 0 ? o.rootPa() : KernelTables.rootFromTtbr(g, o.ttbr1());
+        return new KernelTables(g, root, List.of("geometry " + g.label() + " and root " + String.format("%#x", root)
+                + " from options"));
+    }
+
+    private static Geometry geometry(Granule granule, int vaBits) {
+        int pa = vaBits > 48 ? 52 : 48;
+        try {
+            return Geometry.of(granule, vaBits, pa);
+        } catch (GeometryException e) {
+            throw new VmcoreInfoException("options give no valid geometry: " + e.getMessage());
+        }
+    }
+
+    private static KernelTables override(KernelTables detected, DumpOptions o) {
+        if (o.pageSize() == 0 && o.vaBits() == 0 && o.rootPa() < 0 && o.ttbr1() == -1) return detected;
+        List<String> evidence = new ArrayList<>(detected.evidence());
+        Geometry g = detected.geometry();
+        if (o.pageSize() != 0 || o.vaBits() != 0) {
+            g = geometry(o.pageSize() != 0 ? Granule.ofPageSize(o.pageSize()) : g.granule(),
+                    o.vaBits() != 0 ? o.vaBits() : g.vaBits());
+            evidence.add("geometry " + g.label() + " set by option, overriding VMCOREINFO");
+        }
+        long root = detected.rootPa();
+        if (o.rootPa() >= 0 || o.ttbr1() != -1) {
+            root = o.rootPa() >= 0 ? o.rootPa() : KernelTables.rootFromTtbr(g, o.ttbr1());
+            evidence.add(String.format("root %#x set by option, overriding VMCOREINFO", root));
+        }
+        return new KernelTables(g, root, evidence);
+    }
+
+    public Path path() { return path; }
+
+    public Optional<ElfCore> elf() { return elf; }
+
+    public MappedMemory memory() { return memory; }
+
+    public Optional<VmcoreInfo> vmcoreInfo() { return vmcoreInfo; }
+
+    /** Where the VMCOREINFO came from ("ELF note at ...", "found in RAM at ...", or "none"). */
+    public String vmcoreInfoSource() { return vmcoreInfoSource; }
+
+    public KernelTables tables() { return tables; }
+
+    public Geometry geometry() { return tables.geometry(); }
+
+    /** The candidate report, when the geometry was searched for rather than read. */
+    public Optional<GeometrySearch.Result> search() { return search; }
+
+    public List<String> warnings() { return warnings; }
+
+    /** The walker over the kernel's TTBR1 tables (shared; not thread-safe). */
+    public TableWalker kernelWalker() {
+        if (walker == null) walker = tables.walker(memory);
+        return walker;
+    }
+
+    /** The leaf that maps kernel address {@code va}, if the kernel's tables map it. */
+    public Optional<Mapping> translate(long va) {
+        return kernelWalker().lookup(va);
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) arena.close();
+    }
+}
