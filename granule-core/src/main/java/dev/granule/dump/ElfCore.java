@@ -198,8 +198,8 @@ public final class ElfCore {
     }
 
     /**
-     * Splits a PT_NOTE segment into notes: a 12-byte header (namesz, descsz, type), the name padded
-     * to the alignment, the descriptor padded to the alignment. Cores use 4-byte alignment (as
+     * Splits a PT_NOTE segment into notes: a 12-byte header (namesz, descsz, type), the name, the
+     * descriptor at the next aligned offset, the next note at the aligned offset after it. Cores use 4-byte alignment (as
      * Linux and QEMU write them, whatever the gABI says for ELF64); a segment with p_align 8 uses 8.
      * An all-zero header ends the list (the kernel's final_note).
      */
@@ -219,8 +219,9 @@ public final class ElfCore {
             int type = image.get(U32, at + 8);
             if (namesz == 0 && descsz == 0 && type == 0) return;
             long nameAt = at + 12;
-            long descAt = nameAt + pad(namesz, align);
-            long next = descAt + pad(descsz, align);
+            // Offsets are aligned relative to the segment start, as readelf and the gABI do.
+            long descAt = alignUp(nameAt + namesz, p.offset(), align);
+            long next = alignUp(descAt + descsz, p.offset(), align);
             if (namesz > end - nameAt) {
                 throw new DumpFormatException(at, String.format("%s: note name of %d bytes runs past the segment end %#x",
                         which, namesz, end));
@@ -242,7 +243,9 @@ public final class ElfCore {
         }
     }
 
-    private static long pad(long n, long align) { return (n + align - 1) & -align; }
+    private static long alignUp(long offset, long base, long align) {
+        return base + ((offset - base + align - 1) & -align);
+    }
 
     private static String name(MemorySegment image, long at, long namesz) {
         byte[] b = image.asSlice(at, namesz).toArray(ValueLayout.JAVA_BYTE);

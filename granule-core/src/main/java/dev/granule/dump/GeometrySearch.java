@@ -29,9 +29,9 @@ import java.util.Optional;
  *   <li>every address the caller expects mapped ({@link Options#expect}) translates as expected.
  * </ol>
  * Geometries with the same number of levels read the same tables alike and differ only in where
- * they put them in the VA space; among those the one whose linear map starts at the bottom of the
- * kernel half (PAGE_OFFSET, where an unrandomised linear map starts) ranks first, and the result
- * says the choice was ambiguous so that a user can pin the VA size or give an expected address.
+ * they put them in the VA space; {@link #RANKING} orders the valid ones, and the result says when
+ * the choice came down to the last tie-break, so that a user can pin the VA size or give an
+ * expected address.
  */
 public final class GeometrySearch {
 
@@ -66,9 +66,21 @@ public final class GeometrySearch {
 
     /** One candidate's result. */
     public record Candidate(Geometry geometry, long rootPa, boolean valid, List<String> reasons, long leaves,
-                            long linearOffset, double linearCoverage, boolean linearAtPageOffset) {}
+                            long linearOffset, double linearCoverage, boolean linearAtPageOffset, boolean topEntryUsed) {}
 
     public record Result(List<Candidate> candidates, Optional<KernelTables> chosen, boolean ambiguous) {}
+
+    /**
+     * Among valid candidates: the root's last entry in use (fixmap), then the linear map at
+     * PAGE_OFFSET, then the larger linear map; what still ties is read alike by every candidate, and
+     * the smallest VA is taken, since a table built for a wider VA would put the kernel image in
+     * entries past the smaller reading (which fails the "entries past the root" check).
+     */
+    static final Comparator<Candidate> RANKING_BEFORE_VA = Comparator.comparing(Candidate::topEntryUsed).reversed()
+            .thenComparing(Comparator.comparing(Candidate::linearAtPageOffset).reversed())
+            .thenComparing(Comparator.comparingDouble(Candidate::linearCoverage).reversed());
+    static final Comparator<Candidate> RANKING = RANKING_BEFORE_VA
+            .thenComparingInt((Candidate c) -> c.geometry().vaBits());
 
     private GeometrySearch() {}
 
@@ -87,22 +99,19 @@ public final class GeometrySearch {
                     g = Geometry.of(granule, va, pa);
                 } catch (GeometryException e) {
                     out.add(new Candidate(null, -1, false, List.of(granule.label() + "/" + va + ": " + e.getMessage()),
-                            0, 0, 0, false));
+                            0, 0, 0, false, false));
                     continue;
                 }
                 long root = options.rootPa() >= 0 ? options.rootPa() : KernelTables.rootFromTtbr(g, options.ttbr1());
                 out.add(evaluate(memory, g, root, options.expect()));
             }
         }
-        List<Candidate> valid = out.stream().filter(Candidate::valid)
-                .sorted(Comparator.comparing(Candidate::linearAtPageOffset).reversed()
-                        .thenComparing(Comparator.comparingDouble(Candidate::linearCoverage).reversed())
-                        .thenComparing(Comparator.comparingInt((Candidate c) -> c.geometry().vaBits()).reversed()))
-                .toList();
+        List<Candidate> valid = out.stream().filter(Candidate::valid).sorted(RANKING).toList();
         Optional<KernelTables> chosen = valid.stream().findFirst().map(c -> new KernelTables(c.geometry(), c.rootPa(),
                 List.of(String.format("geometry %s found by trying candidates on root %#x: %s", c.geometry().label(),
                         c.rootPa(), String.join("; ", c.reasons())))));
-        return new Result(out, chosen, valid.size() > 1);
+        boolean ambiguous = valid.size() > 1 && RANKING_BEFORE_VA.compare(valid.get(0), valid.get(1)) == 0;
+        return new Result(out, chosen, ambiguous);
     }
 
     static Candidate evaluate(PhysicalMemory memory, Geometry g, long root, List<Expectation> expect) {
@@ -111,7 +120,7 @@ public final class GeometrySearch {
         int start = g.startLevel();
         if ((root & (Math.min(g.tableBytes(start), 64) - 1)) != 0 || !memory.contains(root, g.tableBytes(start))) {
             reasons.add(String.format("root table [%#x, +%d) is not an aligned table in dumped RAM", root, g.tableBytes(start)));
-            return new Candidate(g, root, false, reasons, 0, 0, 0, false);
+            return new Candidate(g, root, false, reasons, 0, 0, 0, false, false);
         }
         long tail = nonZeroEntriesPastRoot(memory, g, root);
         if (tail > 0) {
@@ -185,7 +194,10 @@ public final class GeometrySearch {
             }
         }
         if (ok) reasons.add(leaves[0] + " leaves, every table in RAM");
-        return new Candidate(g, root, ok, reasons, leaves[0], bestOffset, coverage, atPageOffset);
+        // Linux puts the fixmap and the end of vmemmap at the top of the kernel half: its root
+        // table's last entry is in use, which a reading with too wide a VA does not see.
+        boolean top = (memory.readLong(root + (g.entries(start) - 1L) * g.descriptorBytes()) & 1) != 0;
+        return new Candidate(g, root, ok, reasons, leaves[0], bestOffset, coverage, atPageOffset, top);
     }
 
     /** Non-zero 8-byte words in the root's page after the start-level table, when that table is smaller than a page. */

@@ -126,8 +126,8 @@ public final class KernelDump implements AutoCloseable {
                 tables = r.chosen().orElseThrow(() -> new VmcoreInfoException(
                         "no candidate geometry validates on this root; see the candidate report (dump info) and check --root/--ttbr1"));
                 if (r.ambiguous()) {
-                    warnings.add("several geometries validate; chose " + tables.geometry().label()
-                            + " (linear map at PAGE_OFFSET); give --va-bits or --expect to decide");
+                    warnings.add("several geometries validate alike; chose " + tables.geometry().label()
+                            + " (the smallest VA); give --va-bits or --expect VA[=PA] to decide");
                 }
             }
             return new KernelDump(path, arena, elf, memory, info, source, tables, search, warnings);

@@ -1,0 +1,132 @@
+package dev.granule.dump;
+
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.Granule;
+import dev.granule.memory.MappedMemory;
+import dev.granule.memory.SparseMemory;
+import dev.granule.table.KernelLayout;
+import dev.granule.table.Mapping;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Kernels with geometries no packaged kernel offers (16K/47, 64K/42, 64K/48, 64K/52 ...): tables
+ * built with the engine's {@link KernelLayout}, written as an ELF core with a VMCOREINFO note as
+ * the kernel would write it, and read back. The reader must give back every byte and every leaf,
+ * and detect the geometry from the note, and without it from the tables alone.
+ */
+class SyntheticKernelDumpTest {
+
+    @TempDir
+    Path dir;
+
+    static Stream<Geometry> geometries() {
+        return Stream.of(Geometry.FOUR_K_39, Geometry.FOUR_K_48, Geometry.of(Granule.FOUR_K, 52, 52),
+                Geometry.SIXTEEN_K_47, Geometry.SIXTEEN_K_48, Geometry.of(Granule.SIXTEEN_K, 52, 52),
+                Geometry.SIXTY_FOUR_K_42, Geometry.SIXTY_FOUR_K_48, Geometry.SIXTY_FOUR_K_52);
+    }
+
+    /** VMCOREINFO with the entries arm64 Linux writes, in its formats, for a layout and its root. */
+    static String vmcoreInfo(KernelLayout layout, long root) {
+        Geometry g = layout.geometry();
+        long voffset = layout.kimageVaddr() - layout.imagePa();
+        return "OSRELEASE=6.99.0-synthetic\n"
+                + "PAGESIZE=" + g.pageSize() + "\n"
+                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(root + voffset) + "\n"
+                + "SYMBOL(_stext)=" + Long.toHexString(layout.kimageVaddr()) + "\n"
+                + "NUMBER(MAX_PHYSMEM_BITS)=" + g.paBits() + "\n"
+                + "NUMBER(VA_BITS)=" + g.vaBits() + "\n"
+                + "NUMBER(kimage_voffset)=0x" + Long.toHexString(voffset) + "\n"
+                + "NUMBER(PHYS_OFFSET)=0x" + Long.toHexString(layout.dram().base()) + "\n"
+                + "NUMBER(TCR_EL1_T1SZ)=0x" + Integer.toHexString(64 - g.vaBits()) + "\n"
+                + "KERNELOFFSET=0\n";
+    }
+
+    record Written(Path file, KernelLayout layout, KernelLayout.Built built) {}
+
+    private Written write(Geometry g, boolean note) throws IOException {
+        KernelLayout layout = KernelLayout.virt(g, 512L << 20);
+        KernelLayout.Built built = layout.build(false);
+        Path file = dir.resolve("vmcore-" + g.pageSize() + "-" + g.vaBits() + ".elf");
+        ElfCoreWriter.write(file, built.memory(), note
+                ? List.of(ElfCoreWriter.Note.vmcoreInfo(vmcoreInfo(layout, built.space().root()))) : List.of());
+        return new Written(file, layout, built);
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void writtenCoresReadBackByteForByteAndLeafForLeaf(Geometry g) throws IOException {
+        Written w = write(g, true);
+        try (SparseMemory memory = w.built().memory(); KernelDump dump = KernelDump.open(w.file())) {
+            assertThat(dump.geometry()).isEqualTo(g);
+            assertThat(dump.tables().rootPa()).isEqualTo(w.built().space().root());
+            assertThat(dump.memory().ranges()).containsExactlyElementsOf(memory.ranges());
+            MappedMemory read = dump.memory();
+            for (Map.Entry<Long, byte[]> chunk : memory.snapshot().chunks().entrySet()) {
+                byte[] back = new byte[chunk.getValue().length];
+                read.read(chunk.getKey(), back, 0, back.length);
+                assertThat(back).as("chunk at %#x", chunk.getKey()).isEqualTo(chunk.getValue());
+            }
+            List<Mapping> expected = w.built().space().walker().mappings();
+            assertThat(dump.kernelWalker().mappings()).containsExactlyElementsOf(expected);
+            long textVa = w.layout().kimageVaddr() + 0x1234;
+            assertThat(dump.translate(textVa).orElseThrow().translate(textVa)).isEqualTo(w.layout().imagePa() + 0x1234);
+            long linear = w.layout().linearVa(0x4000_0000L + (300L << 20) + 8);
+            assertThat(dump.translate(linear).orElseThrow().translate(linear)).isEqualTo(0x4000_0000L + (300L << 20) + 8);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void withoutVmcoreInfoTheCandidateSearchFindsTheGeometryFromTheRootAlone(Geometry g) throws IOException {
+        Written w = write(g, false);
+        long root = w.built().space().root();
+        try (SparseMemory ignored = w.built().memory();
+             KernelDump dump = KernelDump.open(w.file(), DumpOptions.defaults().withRoot(root))) {
+            assertThat(dump.vmcoreInfoSource()).isEqualTo("none");
+            GeometrySearch.Result r = dump.search().orElseThrow();
+            assertThat(dump.geometry().granule()).as(describe(r)).isEqualTo(g.granule());
+            assertThat(dump.geometry().vaBits()).as(describe(r)).isEqualTo(g.vaBits());
+            // Every candidate of another page size fails, with a reason.
+            assertThat(r.candidates()).filteredOn(c -> c.geometry() != null && c.geometry().granule() != g.granule())
+                    .allSatisfy(c -> {
+                        assertThat(c.valid()).as(c.geometry().label() + " " + c.reasons()).isFalse();
+                        assertThat(c.reasons()).isNotEmpty();
+                    });
+        }
+    }
+
+    private static String describe(GeometrySearch.Result r) {
+        StringBuilder b = new StringBuilder();
+        for (var c : r.candidates()) {
+            b.append('\n').append(c.valid() ? "valid   " : "invalid ").append(c.geometry() == null ? "-" : c.geometry().label())
+                    .append(' ').append(c.reasons());
+        }
+        return b.toString();
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void aWrongExpectationRejectsTheOtherwiseChosenGeometry(Geometry g) throws IOException {
+        Written w = write(g, false);
+        long root = w.built().space().root();
+        long textVa = w.layout().kimageVaddr();
+        try (SparseMemory ignored = w.built().memory(); KernelDump dump = KernelDump.open(w.file(), new DumpOptions(-1,
+                g.pageSize(), 0, root, -1, false, List.of(new GeometrySearch.Expectation(textVa, w.layout().imagePa()))))) {
+            assertThat(dump.geometry()).isEqualTo(g);
+        }
+        var wrong = new DumpOptions(-1, g.pageSize(), 0, root, -1, false,
+                List.of(new GeometrySearch.Expectation(textVa, w.layout().imagePa() + g.pageSize())));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KernelDump.open(w.file(), wrong).close())
+                .isInstanceOf(VmcoreInfoException.class).hasMessageContaining("no candidate geometry validates");
+    }
+}
