@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 BootCommand.class,
                 PtdumpCommand.class,
+                DumpCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

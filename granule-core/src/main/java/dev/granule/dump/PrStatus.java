@@ -21,7 +21,7 @@ public record PrStatus(int pid, long[] x, long sp, long pc, long pstate) {
         x = x.clone();
     }
 
-    static PrStatus parse(ElfNote note) {
+    public static PrStatus parse(ElfNote note) {
         MemorySegment d = note.desc();
         if (d.byteSize() < REGS_OFFSET + REGS_BYTES) {
             throw new DumpFormatException(note.at(), "NT_PRSTATUS descriptor is " + d.byteSize()

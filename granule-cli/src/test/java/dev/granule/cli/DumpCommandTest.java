@@ -1,0 +1,127 @@
+package dev.granule.cli;
+
+import dev.granule.dump.ElfCoreWriter;
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.Granule;
+import dev.granule.table.KernelLayout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.granule.cli.BootCommandTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dump commands on a synthetic 16K/47-bit kernel core: tables built by the engine (linear map
+ * of 512M of DRAM at 1 GiB, kernel image at KIMAGE_VADDR) written with a VMCOREINFO note as arm64
+ * Linux writes it, and once more without it.
+ */
+class DumpCommandTest {
+
+    static Path dir;
+    static Path core;
+    static Path bare;
+    static KernelLayout layout;
+    static long root;
+
+    @BeforeAll
+    static void writeCores() throws IOException {
+        dir = Files.createTempDirectory("granule-dump-cli");
+        Geometry g = Geometry.of(Granule.SIXTEEN_K, 47, 48);
+        layout = KernelLayout.virt(g, 512L << 20);
+        KernelLayout.Built built = layout.build(true);
+        root = built.space().root();
+        long voffset = layout.kimageVaddr() - layout.imagePa();
+        String info = "OSRELEASE=6.99.0-test\nPAGESIZE=16384\n"
+                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(root + voffset) + "\n"
+                + "SYMBOL(_stext)=" + Long.toHexString(layout.kimageVaddr()) + "\n"
+                + "NUMBER(VA_BITS)=47\nNUMBER(kimage_voffset)=0x" + Long.toHexString(voffset) + "\n"
+                + "NUMBER(PHYS_OFFSET)=0x40000000\nNUMBER(TCR_EL1_T1SZ)=0x11\nKERNELOFFSET=0\n";
+        core = dir.resolve("vmcore");
+        bare = dir.resolve("vmcore-bare");
+        ElfCoreWriter.write(core, built.memory(), List.of(ElfCoreWriter.Note.vmcoreInfo(info)));
+        ElfCoreWriter.write(bare, built.memory(), List.of());
+        built.memory().close();
+    }
+
+    @AfterAll
+    static void clean() throws IOException {
+        try (var s = Files.list(dir)) {
+            for (Path p : s.toList()) Files.delete(p);
+        }
+        Files.delete(dir);
+    }
+
+    @Test
+    void infoShowsSegmentsNotesVmcoreInfoAndTheGeometry() {
+        var r = run("dump", "info", core.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("ELF64 core, EM_AARCH64").contains("VMCOREINFO").contains("PAGESIZE=16384")
+                .contains("geometry    16K/47-bit VA/48-bit PA/d64: 3 levels from level 1, 2048-entry root")
+                .contains("VA size 47 bits from NUMBER(TCR_EL1_T1SZ)=17")
+                .contains(String.format("root        %#x", root));
+    }
+
+    @Test
+    void translateWalksTheDumpedTables() {
+        long text = layout.kimageVaddr() + 0x4321;
+        long linear = layout.linearVa(0x4000_0000L + (100L << 20)) + 0x10;
+        var r = run("dump", "translate", core.toString(), String.format("%#x", text), String.format("%#x", linear),
+                String.format("%#x", -(1L << 46)), "0x1000");
+        assertThat(r.exit()).as(r.err()).isZero();
+        // text: the image is at 0x40200000, so +0x4321; 16K pages (rodata=full does not touch the image mapping).
+        assertThat(r.out()).contains(String.format("0x%016x  -> 0x%013x", text, layout.imagePa() + 0x4321))
+                .contains(String.format("0x%016x  -> 0x%013x  16K PTE page at level 3", linear, 0x4000_0000L + (100L << 20) + 0x10))
+                .contains(String.format("0x%016x  unmapped", -(1L << 46)))
+                .contains("0x0000000000001000  not a kernel (TTBR1) address for a 47-bit VA");
+    }
+
+    @Test
+    void ptdumpListsTheLinearMapAndTheImage() {
+        var r = run("dump", "ptdump", core.toString(), "--progress", "never");
+        assertThat(r.exit()).as(r.err()).isZero();
+        // rodata=full: 512M of linear map in 16K pages, one line; then the image's three sections.
+        assertThat(r.out()).contains("---[ Linear Mapping start ]---")
+                .contains(String.format("0x%016x-0x%016x      512M PTE", layout.pageOffset(), layout.pageOffset() + (512L << 20)))
+                .contains("---[ Kernel Mapping (_stext) ]---").contains("RO/-- x   UXN").contains("# 4 ranges");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void withoutVmcoreInfoTheRootIsNeededAndTheCandidatesAreReported() {
+        var r = run("dump", "info", bare.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("granule: error:").contains("no VMCOREINFO").contains("--root");
+        r = run("dump", "info", bare.toString(), "--root", String.format("%#x", root));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("candidates").contains("valid   16K/47-bit VA/48-bit PA/d64")
+                .contains("invalid 4K/48-bit VA/48-bit PA/d64").contains("geometry    16K/47-bit VA");
+    }
+
+    @Test
+    void userErrorsAreOneLine() {
+        var r = run("dump", "info", dir.resolve("missing").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("no such file").doesNotContain("Exception");
+        r = run("dump", "info", dir.toString() + "/../" + dir.getFileName() + "/vmcore", "--page-size", "8K");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("page size must be 4096, 16384 or 65536");
+        r = run("dump", "translate", core.toString(), "0xffffzz");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("'0xffffzz' is not an address");
+    }
+
+    @Test
+    void aFileThatIsNotACoreIsAUserError() throws IOException {
+        Path junk = dir.resolve("junk");
+        Files.writeString(junk, "not an ELF file at all, just text\n");
+        var r = run("dump", "info", junk.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("not an ELF core").contains("--raw");
+    }
+}
