@@ -70,7 +70,7 @@ public final class KernelCapture {
     }
 
     /** Bumped when the capture's contents change, so old caches are redone. */
-    static final String FORMAT = "2";
+    static final String FORMAT = "3";
 
     private KernelCapture() {}
 

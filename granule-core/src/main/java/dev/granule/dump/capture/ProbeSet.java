@@ -93,11 +93,12 @@ public final class ProbeSet {
             long end = Long.parseUnsignedLong(m.group(2), 16);
             if (start == 0 || Long.compareUnsigned(end, start) <= 0 || end - start > (64L << 20)) continue;
             areas++;
+            // The size includes the guard page after the area (unless VM_NO_GUARD): probe it apart.
+            out.putIfAbsent(end - pageSize, "vmalloc-guard");
             int pages = 0;
-            for (long va = start; Long.compareUnsigned(va, end) < 0 && pages < 8; va += pageSize, pages++) {
+            for (long va = start; Long.compareUnsigned(va, end - pageSize) < 0 && pages < 8; va += pageSize, pages++) {
                 out.putIfAbsent(va, "vmalloc");
             }
-            out.putIfAbsent(end - pageSize, "vmalloc-guard");
         }
 
         for (int i = 0; i < 96; i++) {
