@@ -1,6 +1,6 @@
 package dev.granule.dump;
 
-import dev.granule.memory.MemoryRange;
+import dev.granule.memory.MappedMemory;
 import dev.granule.memory.PhysicalMemory;
 
 import java.nio.charset.StandardCharsets;
@@ -25,13 +25,18 @@ public final class VmcoreInfoScanner {
 
     private VmcoreInfoScanner() {}
 
-    /** The first VMCOREINFO in RAM that has the entries a translation needs (PAGESIZE and swapper_pg_dir). */
-    public static Optional<Found> scan(PhysicalMemory memory) {
+    /**
+     * The first VMCOREINFO in RAM that has the entries a translation needs (PAGESIZE and
+     * swapper_pg_dir). Only bytes the file holds are scanned (a zero-filled tail cannot hold it), so
+     * the work is bounded by the file size whatever sizes the segments claim.
+     */
+    public static Optional<Found> scan(MappedMemory memory) {
         Found text = null;
         byte[] head = new byte[24];
-        for (MemoryRange r : memory.ranges()) {
-            long first = (r.base() + STEP - 1) & -STEP;
-            for (long pa = first; pa + head.length <= r.end() && pa >= 0; pa += STEP) {
+        for (MappedMemory.Segment s : memory.segments()) {
+            long end = s.pa() + s.fileSize();
+            long first = (s.pa() + STEP - 1) & -STEP;
+            for (long pa = first; pa + head.length <= end && pa >= 0; pa += STEP) {
                 memory.read(pa, head, 0, head.length);
                 if (isNoteHeader(head)) {
                     long descsz = le32(head, 4);
@@ -40,7 +45,7 @@ public final class VmcoreInfoScanner {
                         if (info.isPresent()) return Optional.of(new Found(pa, true, info.get()));
                     }
                 } else if (text == null && startsWith(head, FIRST_KEY)) {
-                    int n = (int) Math.min(VmcoreInfo.MAX_BYTES, r.end() - pa);
+                    int n = (int) Math.min(VmcoreInfo.MAX_BYTES, end - pa);
                     Optional<VmcoreInfo> info = parse(memory, pa, n);
                     if (info.isPresent()) text = new Found(pa, false, info.get());
                 }

@@ -71,7 +71,7 @@ class ElfCoreFuzzTest {
                 message(e);
                 text = Optional.empty();
             }
-            if (text.isEmpty() && memory.ranges().size() <= 16) {
+            if (text.isEmpty()) {
                 text = VmcoreInfoScanner.scan(memory).map(f -> String.join("\n", f.info().entries().keySet()));
             }
             if (text.isPresent()) walk(memory, text.get());
