@@ -111,8 +111,18 @@ public final class KernelDump implements AutoCloseable {
             }
             Optional<GeometrySearch.Result> search = Optional.empty();
             KernelTables tables;
+            KernelTables fromInfo = null;
             if (info.isPresent()) {
-                tables = override(VmcoreInfoGeometry.detect(info.get()), options);
+                try {
+                    fromInfo = VmcoreInfoGeometry.detect(info.get());
+                } catch (VmcoreInfoException e) {
+                    // An incomplete VMCOREINFO is no reason to refuse a dump the options describe.
+                    if (options.rootPa() < 0 && options.ttbr1() == -1) throw e;
+                    warnings.add("VMCOREINFO does not describe the tables (" + e.getMessage() + "); using the options");
+                }
+            }
+            if (fromInfo != null) {
+                tables = override(fromInfo, options);
             } else if (options.pageSize() != 0 && options.vaBits() != 0 && (options.rootPa() >= 0 || options.ttbr1() != -1)) {
                 tables = fromOptions(options);
             } else {

@@ -129,4 +129,41 @@ class SyntheticKernelDumpTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> KernelDump.open(w.file(), wrong).close())
                 .isInstanceOf(VmcoreInfoException.class).hasMessageContaining("no candidate geometry validates");
     }
+
+    @org.junit.jupiter.api.Test
+    void anIncompleteVmcoreInfoGivesWayToTheRootOption() throws IOException {
+        Geometry g = Geometry.SIXTEEN_K_47;
+        KernelLayout layout = KernelLayout.virt(g, 512L << 20);
+        KernelLayout.Built built = layout.build(false);
+        long root = built.space().root();
+        Path file = dir.resolve("incomplete.elf");
+        String info = vmcoreInfo(layout, root).replaceAll("SYMBOL\\(swapper_pg_dir\\)=[0-9a-f]+\n", "");
+        ElfCoreWriter.write(file, built.memory(), List.of(ElfCoreWriter.Note.vmcoreInfo(info)));
+        built.memory().close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KernelDump.open(file).close())
+                .isInstanceOf(VmcoreInfoException.class).hasMessageContaining("SYMBOL(swapper_pg_dir)").hasMessageContaining("--root");
+        try (KernelDump dump = KernelDump.open(file, DumpOptions.defaults().withRoot(root))) {
+            assertThat(dump.geometry()).isEqualTo(g);
+            assertThat(dump.warnings()).anyMatch(w -> w.contains("VMCOREINFO does not describe the tables"));
+        }
+    }
+
+    /**
+     * 64K tables for a 48-bit VA read alike as 64K/52 (the root page's other 960 entries are zero)
+     * and the synthetic kernel has no fixmap to tell them apart: the smaller VA is chosen and the
+     * result says the choice was a tie-break.
+     */
+    @org.junit.jupiter.api.Test
+    void geometriesThatReadTheTablesAlikeAreReportedAsAmbiguous() throws IOException {
+        Written w = write(Geometry.SIXTY_FOUR_K_48, false);
+        try (SparseMemory ignored = w.built().memory();
+             KernelDump dump = KernelDump.open(w.file(), DumpOptions.defaults().withRoot(w.built().space().root()))) {
+            GeometrySearch.Result r = dump.search().orElseThrow();
+            assertThat(r.ambiguous()).isTrue();
+            assertThat(r.candidates()).filteredOn(GeometrySearch.Candidate::valid)
+                    .extracting(c -> c.geometry().vaBits()).containsExactlyInAnyOrder(48, 52);
+            assertThat(dump.geometry().vaBits()).isEqualTo(48);
+            assertThat(dump.warnings()).anyMatch(x -> x.contains("several geometries validate alike"));
+        }
+    }
 }
