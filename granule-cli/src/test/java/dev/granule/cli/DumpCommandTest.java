@@ -124,4 +124,17 @@ class DumpCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("not an ELF core").contains("--raw");
     }
+
+    @Test
+    void translateSpeaksJsonForScripts() throws Exception {
+        long text = layout.kimageVaddr() + 0x10;
+        var r = run("dump", "translate", core.toString(), "--json", String.format("%#x", text), "0x1000");
+        assertThat(r.exit()).as(r.err()).isZero();
+        var t = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("translations");
+        assertThat(t.get(0).get("pa").asText()).isEqualTo(String.format("%#x", layout.imagePa() + 0x10));
+        assertThat(t.get(0).get("level").asInt()).isEqualTo(3);
+        assertThat(t.get(0).get("size").asLong()).isEqualTo(16384);
+        assertThat(t.get(1).get("kernelAddress").asBoolean()).isFalse();
+        assertThat(t.get(1).get("mapped").asBoolean()).isFalse();
+    }
 }
