@@ -166,4 +166,27 @@ class SyntheticKernelDumpTest {
             assertThat(dump.warnings()).anyMatch(x -> x.contains("several geometries validate alike"));
         }
     }
+
+    /** binutils' readelf reads what the writer wrote: the header, every PT_LOAD and the VMCOREINFO note. */
+    @org.junit.jupiter.api.Test
+    void readelfAcceptsTheWrittenCore() throws Exception {
+        Written w = write(Geometry.SIXTEEN_K_47, true);
+        w.built().memory().close();
+        Process p;
+        try {
+            p = new ProcessBuilder("readelf", "-h", "-l", "-n", "-W", w.file().toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("readelf (binutils) is not installed: " + e.getMessage());
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("CORE (Core file)").contains("AArch64").doesNotContain("Warning").doesNotContain("Error");
+        try (KernelDump dump = KernelDump.open(w.file())) {
+            long loads = out.lines().filter(l -> l.trim().startsWith("LOAD")).count();
+            assertThat(loads).isEqualTo(dump.elf().orElseThrow().segments().size());
+            String note = dump.elf().orElseThrow().notes().getFirst().descText(1 << 16);
+            assertThat(out).contains(String.format("VMCOREINFO           0x%08x", note.length()));
+        }
+    }
 }
