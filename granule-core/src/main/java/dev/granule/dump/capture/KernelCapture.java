@@ -91,9 +91,10 @@ public final class KernelCapture {
                 }
             }
         }
-        if (!Tools.onPath("qemu-system-aarch64")) {
-            throw new CaptureUnavailableException("qemu-system-aarch64 is not installed (Debian package qemu-system-arm; "
-                    + "scripts/install-kernel-deps.sh installs it)");
+        String qemu = qemuBinary();
+        if (qemu.contains("/") ? !Files.isExecutable(Path.of(qemu)) : !Tools.onPath(qemu)) {
+            throw new CaptureUnavailableException(qemu + " is not installed (Debian package qemu-system-arm; "
+                    + "scripts/install-kernel-deps.sh installs it; GRANULE_QEMU_AARCH64 names another binary)");
         }
         DebianKernel kernel = DebianKernel.fetch(flavour, cache, log);
         Path busybox = DebianKernel.busybox(cache, log);
@@ -112,7 +113,7 @@ public final class KernelCapture {
         Path console = dir.resolve("console.log");
         Path vmcore = dir.resolve("vmcore.elf");
         Files.deleteIfExists(vmcore);
-        List<String> cmd = List.of("qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-m", "1G",
+        List<String> cmd = List.of(qemuBinary(), "-M", "virt", "-cpu", "max,pauth-impdef=on", "-m", "1G",
                 "-smp", "1", "-nographic", "-no-reboot", "-nic", "none", "-device", "vmcoreinfo",
                 "-kernel", kernel.vmlinuz().toString(), "-initrd", initrd.toString(),
                 "-append", "console=ttyAMA0 panic=-1 loglevel=4",
@@ -201,6 +202,12 @@ public final class KernelCapture {
         Matcher pkg = Pattern.compile("\"package\":\\s*\"([^\"]*)\"").matcher(v);
         if (pkg.find() && !pkg.group(1).isBlank()) b.append(" (").append(pkg.group(1).strip()).append(')');
         return b.toString();
+    }
+
+    /** The QEMU to run: $GRANULE_QEMU_AARCH64 if set, else qemu-system-aarch64 from the PATH. */
+    static String qemuBinary() {
+        String env = System.getenv("GRANULE_QEMU_AARCH64");
+        return env != null && !env.isBlank() ? env : "qemu-system-aarch64";
     }
 
     /** Waits until the guest prints {@link #READY} or panics; fails if QEMU exits or time runs out. */
