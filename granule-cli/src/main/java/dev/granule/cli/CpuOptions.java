@@ -6,9 +6,27 @@ import picocli.CommandLine.Option;
 
 /** Chooses the CPU a boot is resolved for: a named preset or raw ID register values. */
 public final class CpuOptions {
-    @Option(names = "--cpu", paramLabel = "PRESET",
+    @Option(names = "--cpu", paramLabel = "PRESET", converter = PresetConverter.class,
+            completionCandidates = PresetNames.class,
             description = "CPU preset: ${COMPLETION-CANDIDATES}. Default: all (every feature).")
     CpuPreset preset;
+
+    static final class PresetNames extends java.util.ArrayList<String> {
+        PresetNames() {
+            for (CpuPreset p : CpuPreset.values()) add(p.option());
+        }
+    }
+
+    static final class PresetConverter implements picocli.CommandLine.ITypeConverter<CpuPreset> {
+        @Override
+        public CpuPreset convert(String value) {
+            for (CpuPreset p : CpuPreset.values()) {
+                if (p.option().equalsIgnoreCase(value) || p.name().equalsIgnoreCase(value)) return p;
+            }
+            throw new picocli.CommandLine.TypeConversionException("unknown CPU preset '" + value + "'; expected one of "
+                    + String.join(", ", new PresetNames()));
+        }
+    }
 
     @Option(names = "--mmfr0", paramLabel = "HEX", description = "ID_AA64MMFR0_EL1 value (overrides --cpu).")
     String mmfr0;
