@@ -16,7 +16,7 @@ import java.util.Set;
  * handed out again.
  *
  * <p>Freeing writes no memory, so an edit's commit cannot fail half-way; and an edit that reuses
- * a freed frame saves its old contents in the edit's journal first, so a failed edit leaves every
+ * a freed frame records its old words in the edit's journal first, so a failed edit leaves every
  * byte of memory as it was.
  */
 public final class FrameAllocator {
@@ -100,11 +100,17 @@ public final class FrameAllocator {
         long frame;
         if (freeCount > 0) {
             frame = freeStack[freeCount - 1];
-            byte[] old = journal == null ? null : new byte[(int) frameSize];
-            if (old != null) memory.read(frame, old, 0, old.length);
+            if (journal != null) {
+                // Record every word the reused frame held (zeros too: the edit may later journal a
+                // write into it, and the replay must end on the original word), so a rollback
+                // restores it; the journal's arrays are reused, so this allocates nothing.
+                for (long off = 0; off < frameSize; off += 8) {
+                    journal.record(frame + off, memory.readLong(frame + off), 0, 3);
+                }
+            }
             memory.fill(frame, frameSize, (byte) 0);
             freeCount--;
-            if (journal != null) journal.allocated(frame, old);
+            if (journal != null) journal.allocated(frame, true);
         } else {
             while (rangeIndex < pool.size() && bump == pool.get(rangeIndex).end()) {
                 rangeIndex++;
@@ -116,7 +122,7 @@ public final class FrameAllocator {
             frame = bump;
             memory.fill(frame, frameSize, (byte) 0);
             bump += frameSize;
-            if (journal != null) journal.allocated(frame, null);
+            if (journal != null) journal.allocated(frame, false);
         }
         live.add(frame);
         allocations++;
@@ -133,21 +139,22 @@ public final class FrameAllocator {
     }
 
     /**
-     * Undoes the most recent {@link #allocate} of {@code frame} exactly, bump pointer included, and
-     * puts back what the frame held: {@code oldContents}, or zeros for a frame from the bump
-     * pointer (an edit writes into its own new tables without undo records).
+     * Undoes the most recent {@link #allocate} of {@code frame} exactly, bump pointer included.
+     * Memory is the journal's business: it zeroes the edit's frames and replays its undo records.
      */
-    void unallocate(long frame, byte[] oldContents) {
-        if (oldContents != null) memory.write(frame, oldContents, 0, oldContents.length);
-        else memory.fill(frame, frameSize, (byte) 0);
+    void unallocate(long frame, boolean reused) {
         live.remove(frame);
         allocations--;
-        if (oldContents == null && rangeIndex < pool.size() && frame == bump - frameSize
-                && frame >= pool.get(rangeIndex).base()) {
+        if (!reused && rangeIndex < pool.size() && frame == bump - frameSize && frame >= pool.get(rangeIndex).base()) {
             bump = frame;
         } else {
             push(frame);
         }
+    }
+
+    /** Zeroes a frame the current edit allocated (rollback: new tables were written without undo records). */
+    void zero(long frame) {
+        memory.fill(frame, frameSize, (byte) 0);
     }
 
     private void push(long frame) {

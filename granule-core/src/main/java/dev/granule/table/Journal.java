@@ -19,7 +19,7 @@ final class Journal {
     private byte[] shifts = new byte[64];
     private int writes;
     private long[] allocated = new long[16];
-    private byte[][] allocatedContents = new byte[16][];
+    private boolean[] allocatedReused = new boolean[16];
     private int allocations;
     private long[] toFree = new long[16];
     private int frees;
@@ -39,13 +39,13 @@ final class Journal {
         writes++;
     }
 
-    /** {@code oldContents}: what a reused frame held before it was zeroed, or null for a fresh one. */
-    void allocated(long frame, byte[] oldContents) {
+    /** {@code reused}: the frame came from the free list (its old words were recorded before zeroing). */
+    void allocated(long frame, boolean reused) {
         if (allocations == allocated.length) {
             allocated = Arrays.copyOf(allocated, allocations * 2);
-            allocatedContents = Arrays.copyOf(allocatedContents, allocations * 2);
+            allocatedReused = Arrays.copyOf(allocatedReused, allocations * 2);
         }
-        allocatedContents[allocations] = oldContents;
+        allocatedReused[allocations] = reused;
         allocated[allocations++] = frame;
     }
 
@@ -61,8 +61,14 @@ final class Journal {
         reset();
     }
 
-    /** Restores every recorded descriptor, newest first, and returns the edit's frames. */
+    /**
+     * Puts memory back: reused frames are zeroed first and then get their old words back from the
+     * replay (their records are the oldest); every recorded word is restored newest first; frames
+     * fresh from the pool are zeroed last, since they were zero before and the replay may have
+     * restored intermediate values into them. Then the frames go back to the allocator.
+     */
     void rollback(PhysicalMemory memory, FrameAllocator frames) {
+        for (int i = 0; i < allocations; i++) if (allocatedReused[i]) frames.zero(allocated[i]);
         for (int i = writes - 1; i >= 0; i--) {
             long a = addresses[i];
             switch (shifts[i]) {
@@ -74,12 +80,12 @@ final class Journal {
                 }
             }
         }
-        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i], allocatedContents[i]);
+        for (int i = 0; i < allocations; i++) if (!allocatedReused[i]) frames.zero(allocated[i]);
+        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i], allocatedReused[i]);
         reset();
     }
 
     private void reset() {
-        Arrays.fill(allocatedContents, 0, allocations, null);
         if (addresses.length > 1 << 16) {
             // Give back what one huge edit grew; the next edit starts small again.
             addresses = new long[64];
