@@ -1,0 +1,208 @@
+package dev.granule.mmu;
+
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
+import dev.granule.format.Shareability;
+import dev.granule.format.TableAttributes;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.PhysicalMemory;
+import dev.granule.table.Slot;
+
+/**
+ * Stage-1 EL1&amp;0 translation as the Arm ARM's AArch64.S1Translate does it, from register values
+ * (a {@link TranslationRegime}), over tables in {@link PhysicalMemory}, through a {@link Tlb}.
+ *
+ * <p>Architectural outcomes are results, never exceptions: a walk that reads garbage ends in a
+ * fault at a level. Checks run in the manual's priority order: translation (VA range, EPDn,
+ * invalid descriptors), address size (TTBR, table and output addresses), access flag, permission.
+ * With TCR.HA the Access flag is set in table memory instead of faulting; with TCR.HD a write to a
+ * DBM=1 read-only page clears AP[2] in memory.
+ *
+ * <p>Not thread-safe (one per simulated CPU).
+ */
+public final class Mmu {
+
+    // VMSAv8-64 leaf bits the hardware updates (the format owns every other bit).
+    private static final long AF = 1L << 10;
+    private static final long AP2 = 1L << 7;
+    private static final long DBM = 1L << 51;
+
+    private final TranslationRegime regime;
+    private final PhysicalMemory memory;
+    private final Tlb tlb;
+    private final Slot slot;
+    private final Descriptor d = new Descriptor();
+
+    public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
+        this.regime = regime;
+        this.memory = memory;
+        this.tlb = tlb;
+        this.slot = new Slot(memory, 3);
+    }
+
+    public TranslationRegime regime() { return regime; }
+
+    public Tlb tlb() { return tlb; }
+
+    /** Translates {@code va} for {@code access} at EL{@code el} (0 or 1). */
+    public Translation translate(long va, Access access, int el) {
+        if (el != 0 && el != 1) throw new IllegalArgumentException("EL1&0 translation is for EL0 or EL1, not EL" + el);
+        if (!regime.mmuEnabled()) {
+            // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
+            if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
+            return new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
+                    access == Access.EXECUTE ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
+                    Shareability.OUTER_SHAREABLE, true, regime.asid());
+        }
+        boolean upperHalf = (va >>> 55 & 1) != 0;
+        TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
+        Geometry g = half.geometry();
+        // Bits [63:VA] (or [55:VA] with TBI) must all equal bit 55: otherwise a level 0 translation fault.
+        int top = half.tbi() ? 56 : 64;
+        long checked = top == 64 ? va >> g.vaBits() : (va << 8 >> 8) >> g.vaBits();
+        if (checked != (upperHalf ? -1L : 0L)) {
+            return new Translation.Fault(va, FaultType.TRANSLATION, 0, "VA outside the " + g.vaBits() + "-bit "
+                    + (upperHalf ? "TTBR1" : "TTBR0") + " range");
+        }
+        int hit = tlb.lookup(va, regime.asid());
+        if (hit >= 0 && permitted(tlb.perms(hit), access, el)) {
+            int info = tlb.info(hit);
+            int attr = info >>> 8 & 0xFF;
+            return new Translation.Translated(va, tlb.pa(hit, va), (byte) info, 1L << (info >>> 24 & 0x3F),
+                    (info >>> 20 & 1) != 0, attr, MemoryType.decode(attr), Shareability.decode(info >>> 16 & 3),
+                    tlb.asid(hit) == -1, regime.asid());
+        }
+        if (half.epd()) {
+            return new Translation.Fault(va, FaultType.TRANSLATION, 0, "EPD" + (upperHalf ? 1 : 0) + " set: no walk");
+        }
+        return walk(va, access, el, half);
+    }
+
+    private Translation walk(long va, Access access, int el, TranslationRegime.Half half) {
+        Geometry g = half.geometry();
+        DescriptorFormat f = half.format();
+        long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
+        long table = half.root();
+        if (Long.compareUnsigned(table, paLimit) > 0) {
+            return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "TTBR base address beyond the PA size");
+        }
+        int apTable = 0;
+        boolean uxnTable = false, pxnTable = false;
+        for (int level = g.startLevel(); level <= 3; level++) {
+            slot.at(table, g.index(va, level));
+            if (!memory.contains(slot.address(), 8)) {
+                return new Translation.Fault(va, FaultType.EXTERNAL_ABORT_ON_WALK, level,
+                        String.format("descriptor at PA 0x%x is not RAM", slot.address()));
+            }
+            slot.read(d);
+            switch (f.kind(d, level)) {
+                case INVALID, RESERVED -> {
+                    return new Translation.Fault(va, FaultType.TRANSLATION, level, "invalid descriptor " + d);
+                }
+                case TABLE -> {
+                    table = f.tableAddress(d);
+                    if (Long.compareUnsigned(table, paLimit) > 0) {
+                        return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "table address beyond the PA size");
+                    }
+                    if (!half.hpd()) {
+                        TableAttributes t = f.tableAttributes(d);
+                        apTable |= t.apTable();
+                        uxnTable |= t.unprivilegedExecuteNeverTable();
+                        pxnTable |= t.privilegedExecuteNeverTable();
+                    }
+                }
+                case BLOCK, PAGE -> {
+                    return leaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
+                }
+            }
+        }
+        throw new AssertionError("a walk ends at level 3");
+    }
+
+    private Translation leaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
+                             boolean uxnTable, boolean pxnTable, long paLimit) {
+        Geometry g = half.geometry();
+        DescriptorFormat f = half.format();
+        long span = g.entrySpan(level);
+        long oa = f.outputAddress(d, level);
+        if (Long.compareUnsigned(oa, paLimit) > 0) {
+            return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
+        }
+        long lo = d.lo();
+        if ((lo & AF) == 0) {
+            if (!regime.hardwareAccessFlag()) {
+                return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0");
+            }
+            lo |= AF;
+            d.set(lo, 0);
+            slot.write(d);
+        }
+        int ap = (int) (lo >>> 6 & 3);
+        boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
+        boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+        int perms = permissions(ap, apTable, uxn, pxn);
+        if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
+                && (lo & AP2) != 0 && permitted(permissions(ap & 1, apTable, uxn, pxn), access, el)) {
+            // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
+            lo &= ~AP2;
+            d.set(lo, 0);
+            slot.write(d);
+            perms = permissions(ap & 1, apTable, uxn, pxn);
+        }
+        if (!permitted(perms, access, el)) {
+            return new Translation.Fault(va, FaultType.PERMISSION, level, "permissions " + describe(perms)
+                    + " deny " + access + " at EL" + el);
+        }
+        boolean contiguous = f.contiguous(d);
+        int run = contiguous ? g.contiguousEntries(level) : 1;
+        int entryShift = Long.numberOfTrailingZeros(span * run);
+        int attrIndex = (int) (lo >>> 2 & 7);
+        int attr = regime.mairAttr(attrIndex);
+        Shareability sh = f.attributes(d).shareability();
+        boolean global = (lo >>> 11 & 1) == 0;
+        long runBase = oa - (va & (span * run - 1) & -span);
+        int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
+                | Long.numberOfTrailingZeros(span) << 24;
+        tlb.insert(va, runBase, entryShift, global ? -1 : regime.asid(), perms, info);
+        return new Translation.Translated(va, oa | (va & (span - 1)), level, span, contiguous, attr,
+                MemoryType.decode(attr), sh, global, regime.asid());
+    }
+
+    /** The access rights a leaf grants, folded with its tables' limits, WXN and the implied PXN. */
+    private int permissions(int ap, int apTable, boolean uxn, boolean pxn) {
+        ap = (ap | (apTable & 2)) & ~(apTable & 1);  // APTable[1]: read-only; APTable[0]: no EL0 access
+        boolean el0Read = (ap & 1) != 0;
+        boolean el0Write = ap == 0b01;
+        boolean el1Write = (ap & 2) == 0;
+        boolean el0Exec = !uxn;
+        boolean el1Exec = !pxn && !el0Write; // memory writable at EL0 is never executable at EL1
+        if (regime.wxn()) {
+            el0Exec &= !el0Write;
+            el1Exec &= !el1Write;
+        }
+        return (el0Read ? Tlb.R0 : 0) | (el0Write ? Tlb.W0 : 0) | (el0Exec ? Tlb.X0 : 0)
+                | Tlb.R1 | (el1Write ? Tlb.W1 : 0) | (el1Exec ? Tlb.X1 : 0);
+    }
+
+    private boolean permitted(int perms, Access access, int el) {
+        if (el == 0) {
+            return switch (access) {
+                case READ -> (perms & Tlb.R0) != 0;
+                case WRITE -> (perms & Tlb.W0) != 0;
+                case EXECUTE -> (perms & Tlb.X0) != 0;
+            };
+        }
+        // PSTATE.PAN: EL1 data accesses to memory EL0 can access fault.
+        if (access.isData() && regime.pan() && (perms & Tlb.R0) != 0) return false;
+        return switch (access) {
+            case READ -> true;
+            case WRITE -> (perms & Tlb.W1) != 0;
+            case EXECUTE -> (perms & Tlb.X1) != 0;
+        };
+    }
+
+    private static String describe(int p) {
+        return "EL1 " + ((p & Tlb.W1) != 0 ? "RW" : "RO") + ((p & Tlb.X1) != 0 ? "X" : "-")
+                + " EL0 " + ((p & Tlb.R0) == 0 ? "--" : (p & Tlb.W0) != 0 ? "RW" : "RO") + ((p & Tlb.X0) != 0 ? "X" : "-");
+    }
+}

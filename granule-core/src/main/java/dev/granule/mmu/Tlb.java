@@ -1,0 +1,137 @@
+package dev.granule.mmu;
+
+import java.util.Arrays;
+
+/**
+ * A set-associative TLB of stage-1 translations. An entry covers the whole span of its leaf (a
+ * block, or a whole Contiguous run), is tagged with an ASID unless global, and keeps the
+ * permissions the walk computed, so a hit needs no table read. Entries stay until invalidated or
+ * evicted, as in hardware: a changed table is not seen until the matching TLBI.
+ *
+ * <p>Lookups probe one set per entry size present (a real TLB probes its page-size arrays the same
+ * way). All state is in primitive arrays, so a hit allocates nothing.
+ */
+public final class Tlb {
+
+    static final int R0 = 1, W0 = 2, X0 = 4, R1 = 8, W1 = 16, X1 = 32;
+
+    private final int ways;
+    private final int sets;
+    private final long[] base;      // VA of the entry's span; -1 marks an empty way
+    private final long[] pa;
+    private final byte[] shift;     // log2 of the span
+    private final int[] asid;       // -1 for global
+    private final int[] perms;
+    private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
+    private final int[] age;
+    private int clock;
+    private long sizesPresent;      // bit n set if some entry has shift n
+    private long hits;
+    private long misses;
+    private long evictions;
+
+    public Tlb(int entries, int ways) {
+        if (entries <= 0 || ways <= 0 || entries % ways != 0 || Integer.bitCount(entries / ways) != 1) {
+            throw new IllegalArgumentException("a TLB needs entries = ways x a power-of-two number of sets; got "
+                    + entries + " entries, " + ways + " ways");
+        }
+        this.ways = ways;
+        this.sets = entries / ways;
+        this.base = new long[entries];
+        this.pa = new long[entries];
+        this.shift = new byte[entries];
+        this.asid = new int[entries];
+        this.perms = new int[entries];
+        this.info = new int[entries];
+        this.age = new int[entries];
+        Arrays.fill(base, -1L);
+    }
+
+    private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)) * ways; }
+
+    /** The index of the entry translating {@code va} for {@code currentAsid}, or -1. */
+    int lookup(long va, int currentAsid) {
+        long sizes = sizesPresent;
+        while (sizes != 0) {
+            int s = Long.numberOfTrailingZeros(sizes);
+            sizes &= sizes - 1;
+            long b = va & -(1L << s);
+            int first = set(va, s);
+            for (int i = first; i < first + ways; i++) {
+                if (base[i] == b && shift[i] == s && (asid[i] == -1 || asid[i] == currentAsid)) {
+                    hits++;
+                    age[i] = ++clock;
+                    return i;
+                }
+            }
+        }
+        misses++;
+        return -1;
+    }
+
+    void insert(long va, long outputAddress, int s, int entryAsid, int permissions, int entryInfo) {
+        long b = va & -(1L << s);
+        int first = set(va, s);
+        int victim = first;
+        for (int i = first; i < first + ways; i++) {
+            if (base[i] == -1L) { victim = i; break; }
+            if (age[i] < age[victim]) victim = i;
+        }
+        if (base[victim] != -1L) evictions++;
+        base[victim] = b;
+        pa[victim] = outputAddress & -(1L << s);
+        shift[victim] = (byte) s;
+        asid[victim] = entryAsid;
+        perms[victim] = permissions;
+        info[victim] = entryInfo;
+        age[victim] = ++clock;
+        sizesPresent |= 1L << s;
+    }
+
+    long pa(int i, long va) { return pa[i] | (va & ((1L << shift[i]) - 1)); }
+
+    int perms(int i) { return perms[i]; }
+
+    int info(int i) { return info[i]; }
+
+    int asid(int i) { return asid[i]; }
+
+    // ---- TLB maintenance (TLBI), EL1&0 forms ------------------------------------------------------
+
+    /** TLBI VMALLE1: every entry. */
+    public void invalidateAll() {
+        Arrays.fill(base, -1L);
+        sizesPresent = 0;
+    }
+
+    /** TLBI ASIDE1: non-global entries of {@code asid}. */
+    public void invalidateAsid(int asidValue) {
+        for (int i = 0; i < base.length; i++) if (asid[i] == asidValue) base[i] = -1L;
+    }
+
+    /** TLBI VAE1: entries for {@code va} that are global or tagged {@code asid}. */
+    public void invalidateVa(long va, int asidValue) { invalidate(va, asidValue, false, false); }
+
+    /** TLBI VALE1: as VAE1, last-level (page) entries only. */
+    public void invalidateVaLastLevel(long va, int asidValue) { invalidate(va, asidValue, false, true); }
+
+    /** TLBI VAAE1: entries for {@code va} whatever their ASID. */
+    public void invalidateVaAllAsids(long va) { invalidate(va, 0, true, false); }
+
+    private void invalidate(long va, int asidValue, boolean allAsids, boolean lastLevelOnly) {
+        for (int i = 0; i < base.length; i++) {
+            if (base[i] == -1L || (va & -(1L << shift[i])) != base[i]) continue;
+            if (!allAsids && asid[i] != -1 && asid[i] != asidValue) continue;
+            if (lastLevelOnly && (info[i] & 0xFF) != 3) continue;
+            base[i] = -1L;
+        }
+    }
+
+    public long hits() { return hits; }
+
+    public long misses() { return misses; }
+
+    public long evictions() { return evictions; }
+
+    public int capacity() { return base.length; }
+}

@@ -1,0 +1,105 @@
+package dev.granule.mmu;
+
+import dev.granule.format.DescriptorFormat;
+import dev.granule.format.Shareability;
+import dev.granule.format.Vmsa64Format;
+import dev.granule.geometry.CpuFeatures;
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.Granule;
+
+/**
+ * TCR_EL1, TTBR0/1_EL1, MAIR_EL1 and SCTLR_EL1 decoded once into what a walk needs, per half of
+ * the address space. Each half has its own geometry, so a 4K TTBR0 and a 64K TTBR1 coexist.
+ *
+ * <p>Where the architecture leaves a choice to the implementation, the choice QEMU makes is taken,
+ * so that QEMU can serve as an oracle: an out-of-range TxSZ is clamped to the nearest supported
+ * value; a reserved or unimplemented TGn encoding selects the 4K granule.
+ */
+public final class TranslationRegime {
+
+    /**
+     * One half (TTBR0 or TTBR1).
+     *
+     * @param geometry the geometry the half's tables have (descriptor format included)
+     * @param format   descriptor decoding for it
+     * @param root     start-level table address (TTBR BADDR)
+     * @param epd      EPDn: a TLB miss faults instead of walking
+     * @param tbi      TBIn: the top byte is ignored for addresses in this half
+     * @param hpd      HPDn: hierarchical permissions (APTable, XNTable, PXNTable) disabled
+     */
+    public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {}
+
+    private final Registers registers;
+    private final Half lower;
+    private final Half upper;
+    private final int paBits;
+    private final int asid;
+
+    public TranslationRegime(Registers r, CpuFeatures cpu) {
+        this.registers = r;
+        long tcr = r.tcr();
+        boolean ds = Registers.ds(tcr);
+        int ips = Geometry.decodePaBits(Registers.ips(tcr));
+        int pa = Math.min(ips < 0 ? cpu.paBits() : ips, cpu.paBits());
+        this.lower = half(granule(Granule.fromTg0(Registers.tg0(tcr)), cpu), Registers.t0sz(tcr), ds, pa, r.ttbr0(),
+                Registers.epd0(tcr), Registers.tbi0(tcr), Registers.hpd0(tcr), Registers.sh0(tcr), cpu);
+        this.upper = half(granule(Granule.fromTg1(Registers.tg1(tcr)), cpu), Registers.t1sz(tcr), ds, pa, r.ttbr1(),
+                Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr), cpu);
+        this.paBits = pa;
+        long ttbr = Registers.a1(tcr) ? r.ttbr1() : r.ttbr0();
+        this.asid = (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
+    }
+
+    private static Granule granule(Granule requested, CpuFeatures cpu) {
+        return requested != null && cpu.supports(requested) ? requested : Granule.FOUR_K;
+    }
+
+    private static Half half(Granule g, int txsz, boolean ds, int paBits, long ttbr, boolean epd, boolean tbi,
+                             boolean hpd, int sh, CpuFeatures cpu) {
+        boolean lpa2 = ds && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
+        boolean wideVa = lpa2 || (g == Granule.SIXTY_FOUR_K && cpu.supportsLva());
+        int vaBits = 64 - Math.max(wideVa ? 12 : 16, Math.min(txsz, 39));
+        // Without DS the 4K and 16K descriptors carry 48 OA bits at most; with DS they are the
+        // 52-bit form even for a smaller PA size, which is what the geometry's lpa2 flag selects.
+        int descriptorPa = g == Granule.SIXTY_FOUR_K ? Math.min(paBits, 52) : lpa2 ? 52 : Math.min(paBits, 48);
+        Geometry geometry = Geometry.of(g, vaBits, lpa2 ? 52 : descriptorPaSize(descriptorPa));
+        DescriptorFormat format = new Vmsa64Format(geometry, Shareability.decode(sh));
+        boolean wideBaddr = lpa2 || (g == Granule.SIXTY_FOUR_K && paBits == 52);
+        long root = ttbr & 0x0000_FFFF_FFFF_FFFEL;
+        long align = Math.max(geometry.tableBytes(geometry.startLevel()), wideBaddr ? 64 : 8);
+        root &= -align;
+        if (wideBaddr) root = (root & 0x0000_FFFF_FFFF_FFC0L) | ((ttbr >>> 2 & 0xF) << 48);
+        return new Half(geometry, format, root, epd, tbi, hpd);
+    }
+
+    /** A PA size Geometry accepts (its list of architectural sizes) at or above {@code bits}. */
+    private static int descriptorPaSize(int bits) {
+        for (int size : new int[]{32, 36, 40, 42, 44, 48, 52}) if (size >= bits) return size;
+        return 52;
+    }
+
+    public Registers registers() { return registers; }
+
+    public Half lower() { return lower; }
+
+    public Half upper() { return upper; }
+
+    /** The output address size: min(TCR.IPS, PARange). */
+    public int paBits() { return paBits; }
+
+    /** The current ASID (from TTBR1 if TCR.A1, 8 or 16 bits per TCR.AS). */
+    public int asid() { return asid; }
+
+    public boolean hardwareAccessFlag() { return Registers.ha(registers.tcr()); }
+
+    public boolean hardwareDirty() { return Registers.hd(registers.tcr()) && hardwareAccessFlag(); }
+
+    public boolean mmuEnabled() { return registers.mmuEnabled(); }
+
+    public boolean wxn() { return registers.wxn(); }
+
+    public boolean pan() { return registers.pan(); }
+
+    /** The MAIR_EL1 attribute byte for AttrIndx {@code index}. */
+    public int mairAttr(int index) { return (int) (registers.mair() >>> (8 * index)) & 0xFF; }
+}
