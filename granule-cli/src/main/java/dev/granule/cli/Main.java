@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 BootCommand.class,
                 PtdumpCommand.class,
+                TranslateCommand.class,
                 DumpCommand.class,
                 CommandLine.HelpCommand.class
         })

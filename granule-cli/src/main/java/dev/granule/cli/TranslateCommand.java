@@ -1,0 +1,183 @@
+package dev.granule.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.granule.memory.MemoryRange;
+import dev.granule.memory.SparseMemory;
+import dev.granule.mmu.Access;
+import dev.granule.mmu.Mmu;
+import dev.granule.mmu.Registers;
+import dev.granule.mmu.Tlb;
+import dev.granule.mmu.Translation;
+import dev.granule.mmu.TranslationRegime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code granule translate}: stage-1 EL1&amp;0 translation from raw register values over table
+ * images, printing the output address and attributes or the exact architectural fault.
+ */
+@Command(name = "translate",
+        description = {"Translate VAs as an arm64 MMU would, from TCR/TTBR/MAIR/SCTLR values and raw table images.",
+                "Example: granule translate --tcr 0x500000010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1000"},
+        mixinStandardHelpOptions = true)
+final class TranslateCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "VA", description = "Virtual addresses (hex).")
+    List<String> vas;
+
+    @Option(names = "--tcr", required = true, paramLabel = "HEX", description = "TCR_EL1.")
+    String tcr;
+
+    @Option(names = "--ttbr0", paramLabel = "HEX", description = "TTBR0_EL1 (default 0).")
+    String ttbr0;
+
+    @Option(names = "--ttbr1", paramLabel = "HEX", description = "TTBR1_EL1 (default 0).")
+    String ttbr1;
+
+    @Option(names = "--mair", paramLabel = "HEX", description = "MAIR_EL1 (default 0xff: Attr0 Normal WB).")
+    String mair = "0xff";
+
+    @Option(names = "--sctlr", paramLabel = "HEX", description = "SCTLR_EL1 (default 0x1: MMU on).")
+    String sctlr = "0x1";
+
+    @Option(names = "--pan", description = "PSTATE.PAN = 1.")
+    boolean pan;
+
+    @Option(names = "--image", required = true, paramLabel = "FILE@PA",
+            description = "Raw little-endian memory contents loaded at a physical address; repeatable.")
+    List<String> images;
+
+    @Option(names = "--access", paramLabel = "r|w|x", description = "Access kind (default r).")
+    String access = "r";
+
+    @Option(names = "--el", paramLabel = "0|1", description = "Exception level of the access (default 1).")
+    int el = 1;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Mixin
+    CpuOptions cpuOptions = new CpuOptions();
+
+    @Mixin
+    CommonOptions common;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Access kind = switch (access.toLowerCase()) {
+            case "r", "read" -> Access.READ;
+            case "w", "write" -> Access.WRITE;
+            case "x", "exec", "execute" -> Access.EXECUTE;
+            default -> throw new UserException("--access " + access + ": expected r, w or x");
+        };
+        if (el != 0 && el != 1) throw new UserException("--el " + el + ": EL1&0 translation is for EL0 or EL1");
+        Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
+                hex("--mair", mair), hex("--sctlr", sctlr), pan);
+        List<long[]> loads = new ArrayList<>();
+        List<byte[]> contents = new ArrayList<>();
+        List<MemoryRange> ram = new ArrayList<>();
+        for (String spec : images) {
+            int at = spec.lastIndexOf('@');
+            if (at <= 0) throw new UserException("--image " + spec + ": expected FILE@PA, e.g. tables.bin@0x40000000");
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(Path.of(spec.substring(0, at)));
+            } catch (IOException e) {
+                throw new UserException("--image " + spec + ": cannot read " + spec.substring(0, at) + " (" + e.getMessage() + ")", e);
+            }
+            long pa = hex("--image", spec.substring(at + 1));
+            if (bytes.length == 0) throw new UserException("--image " + spec + ": the file is empty");
+            long base = pa & -SparseMemory.CHUNK_SIZE;
+            long end = (pa + bytes.length + SparseMemory.CHUNK_SIZE - 1) & -SparseMemory.CHUNK_SIZE;
+            ram.add(new MemoryRange(base, end - base));
+            loads.add(new long[]{pa});
+            contents.add(bytes);
+        }
+        try (SparseMemory memory = SparseMemory.of(merge(ram))) {
+            for (int i = 0; i < loads.size(); i++) memory.write(loads.get(i)[0], contents.get(i), 0, contents.get(i).length);
+            Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), memory, new Tlb(64, 4));
+            PrintWriter out = spec.commandLine().getOut();
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (String text : vas) {
+                long va = hex("VA", text);
+                Translation t = mmu.translate(va, kind, el);
+                if (json) {
+                    rows.add(toJson(t));
+                } else {
+                    out.println(render(t));
+                }
+            }
+            if (json) out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+            out.flush();
+        }
+        return 0;
+    }
+
+    static String render(Translation t) {
+        return switch (t) {
+            case Translation.Translated x -> String.format("0x%016x -> 0x%013x  level %d %s%s  MAIR 0x%02x %s %s %s",
+                    x.va(), x.pa(), x.level(), Units.bytes(x.leafSize()), x.contiguous() ? " CON" : "",
+                    x.mairAttr(), x.memoryType(), x.shareability().label(), x.global() ? "global" : "ASID " + x.asid());
+            case Translation.Fault f -> String.format("0x%016x -> %s fault, level %d: %s", f.va(), f.type(), f.level(),
+                    f.detail());
+        };
+    }
+
+    static Map<String, Object> toJson(Translation t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("va", String.format("0x%x", t.va()));
+        switch (t) {
+            case Translation.Translated x -> {
+                m.put("pa", String.format("0x%x", x.pa()));
+                m.put("level", x.level());
+                m.put("leafSize", x.leafSize());
+                m.put("contiguous", x.contiguous());
+                m.put("mairAttr", x.mairAttr());
+                m.put("memoryType", x.memoryType().name());
+                m.put("shareability", x.shareability().label());
+                m.put("global", x.global());
+            }
+            case Translation.Fault f -> {
+                m.put("fault", f.type().name());
+                m.put("level", f.level());
+                m.put("detail", f.detail());
+            }
+        }
+        return m;
+    }
+
+    private static List<MemoryRange> merge(List<MemoryRange> ranges) {
+        List<MemoryRange> sorted = new ArrayList<>(ranges);
+        sorted.sort(null);
+        List<MemoryRange> out = new ArrayList<>();
+        for (MemoryRange r : sorted) {
+            if (!out.isEmpty() && out.getLast().end() >= r.base()) {
+                MemoryRange last = out.removeLast();
+                out.add(new MemoryRange(last.base(), Math.max(last.end(), r.end()) - last.base()));
+            } else {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static long hex(String option, String text) {
+        return text == null ? 0 : CpuOptions.parseHex(option, text);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.granule.cli;
+
+import dev.granule.format.Attributes;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.MemoryRange;
+import dev.granule.memory.SparseMemory;
+import dev.granule.table.AddressSpace;
+import dev.granule.table.FrameAllocator;
+import dev.granule.table.VaRange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.granule.cli.BootCommandTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TranslateCommandTest {
+
+    @TempDir
+    Path dir;
+
+    /** Tables for 4K/48 at 0x4000_0000 mapping VA page 0x1000 to PA 0x8000_0000, written out as a raw image. */
+    private Path image(long root[]) throws Exception {
+        try (SparseMemory ram = SparseMemory.of(new MemoryRange(0x4000_0000L, 1L << 20))) {
+            FrameAllocator frames = FrameAllocator.over(ram, 4096, new MemoryRange(0x4000_0000L, 1L << 20));
+            AddressSpace s = AddressSpace.create(Geometry.FOUR_K_48, ram, frames, VaRange.LOWER);
+            s.map(0x1000, 0x8000_0000L, 0x1000, Attributes.kernelReadOnly());
+            root[0] = s.root();
+            byte[] bytes = new byte[1 << 20];
+            ram.read(0x4000_0000L, bytes, 0, bytes.length);
+            Path p = dir.resolve("tables.bin");
+            Files.write(p, bytes);
+            return p;
+        }
+    }
+
+    @Test
+    void translatesAndReportsFaultsFromRegisterValues() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);
+        // TCR: T0SZ=16, IPS=0b101 (48-bit), EPD1.
+        String tcr = "0x" + Long.toHexString(16 | (0b101L << 32) | (1L << 23));
+        var r = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--image",
+                img + "@0x40000000", "0x1234", "0x2000");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("0x0000000000001234 -> 0x0000080000234  level 3 4K")
+                .contains("0x0000000000002000 -> TRANSLATION fault, level 3");
+        var w = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--image",
+                img + "@0x40000000", "--access", "w", "0x1000");
+        assertThat(w.out()).contains("PERMISSION fault, level 3");
+    }
+
+    @Test
+    void badImagesAreUserErrors() {
+        var r = run("translate", "--tcr", "0x10", "--image", "nosuchfile@0x0", "0x0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("cannot read nosuchfile");
+    }
+}
