@@ -44,6 +44,25 @@ public final class Mmu {
 
     public Tlb tlb() { return tlb; }
 
+    /**
+     * The hot path: the output address of {@code va}, or -1 if the access faults (call
+     * {@link #translate} for the fault). A TLB hit allocates nothing and reads no table.
+     */
+    public long outputAddress(long va, Access access, int el) {
+        if (regime.mmuEnabled() && inRange(va)) {
+            int hit = tlb.lookup(va, regime.asid());
+            if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
+        }
+        return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    private boolean inRange(long va) {
+        boolean upperHalf = (va >>> 55 & 1) != 0;
+        TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
+        long checked = half.tbi() ? (va << 8 >> 8) >> half.geometry().vaBits() : va >> half.geometry().vaBits();
+        return checked == (upperHalf ? -1L : 0L);
+    }
+
     /** Translates {@code va} for {@code access} at EL{@code el} (0 or 1). */
     public Translation translate(long va, Access access, int el) {
         if (el != 0 && el != 1) throw new IllegalArgumentException("EL1&0 translation is for EL0 or EL1, not EL" + el);

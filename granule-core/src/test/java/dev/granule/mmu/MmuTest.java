@@ -203,6 +203,9 @@ class MmuTest {
         tlb.invalidateVa(0x1000, 5);
         assertThat(ok(m.translate(0x1000, Access.READ, 0)).pa()).isEqualTo(0x9000);
         assertThat(tlb.hits()).isEqualTo(2);
+        assertThat(m.outputAddress(0x1000, Access.READ, 0)).as("hot path, TLB hit").isEqualTo(0x9000);
+        assertThat(tlb.hits()).isEqualTo(3);
+        assertThat(m.outputAddress(0x1000, Access.EXECUTE, 1)).as("a fault is -1").isEqualTo(-1);
         // A block entry covers its whole span.
         space.map(0x20_0000L, 0x40_0000L, 0x20_0000L, Attributes.kernelData());
         m.translate(0x20_0000L, Access.READ, 1);
