@@ -19,7 +19,11 @@ final class Journal {
     private byte[] shifts = new byte[64];
     private int writes;
     private long[] allocated = new long[16];
+    private long[] allocatedBytes = new long[16];
     private byte[][] allocatedContents = new byte[16][];
+    private long[] bumpBefore = new long[16];
+    private int[] rangeBefore = new int[16];
+    private int[] skipped = new int[16];
     private int allocations;
     private long[] toFree = new long[16];
     private int frees;
@@ -39,14 +43,28 @@ final class Journal {
         writes++;
     }
 
-    /** {@code oldContents}: what a reused frame held before it was zeroed, or null for a fresh one. */
-    void allocated(long frame, byte[] oldContents) {
+    /**
+     * A table block the edit allocated. {@code oldContents}: what a reused block held before it was
+     * zeroed, or null for a fresh one, in which case {@code bump}, {@code range} and
+     * {@code skippedFrames} are the allocator's bump pointer before the allocation and the frames
+     * its alignment set aside (range -1 for a reused block).
+     */
+    void allocated(long block, long bytes, byte[] oldContents, long bump, int range, int skippedFrames) {
         if (allocations == allocated.length) {
-            allocated = Arrays.copyOf(allocated, allocations * 2);
-            allocatedContents = Arrays.copyOf(allocatedContents, allocations * 2);
+            int n = allocations * 2;
+            allocated = Arrays.copyOf(allocated, n);
+            allocatedBytes = Arrays.copyOf(allocatedBytes, n);
+            allocatedContents = Arrays.copyOf(allocatedContents, n);
+            bumpBefore = Arrays.copyOf(bumpBefore, n);
+            rangeBefore = Arrays.copyOf(rangeBefore, n);
+            skipped = Arrays.copyOf(skipped, n);
         }
         allocatedContents[allocations] = oldContents;
-        allocated[allocations++] = frame;
+        allocatedBytes[allocations] = bytes;
+        bumpBefore[allocations] = bump;
+        rangeBefore[allocations] = range;
+        skipped[allocations] = skippedFrames;
+        allocated[allocations++] = block;
     }
 
     void freeOnCommit(long frame) {
@@ -74,7 +92,10 @@ final class Journal {
                 }
             }
         }
-        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i], allocatedContents[i]);
+        for (int i = allocations - 1; i >= 0; i--) {
+            frames.unallocate(allocated[i], allocatedBytes[i], allocatedContents[i], bumpBefore[i], rangeBefore[i],
+                    skipped[i]);
+        }
         reset();
     }
 
