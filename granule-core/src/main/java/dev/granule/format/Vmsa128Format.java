@@ -119,6 +119,12 @@ public record Vmsa128Format(Geometry geometry) implements DescriptorFormat {
     @Override
     public boolean contiguous(Descriptor d) { return (d.hi() & CONTIGUOUS_HI) != 0; }
 
+    /** The effective value: AArch64.ContiguousBit reads 0 for the 4K level 0 and 64K level 1 blocks. */
+    @Override
+    public boolean contiguous(Descriptor d, int level) {
+        return contiguous(d) && geometry.contiguousEntries(level) > 1;
+    }
+
     @Override
     public void encodeTable(Descriptor out, long tablePa, TableAttributes a) {
         checkAddress(tablePa, geometry.pageShift(), "table");

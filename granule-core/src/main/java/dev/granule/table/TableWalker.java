@@ -109,13 +109,19 @@ public final class TableWalker {
         long table = root;
         try {
             while (true) {
-                slot.at(table, (int) ((va >>> shift) & mask)).read(d);
+                slot.at(table, (va >>> shift) & mask).read(d);
                 switch (format.kind(d, level)) {
                     case TABLE -> {
                         table = format.tableAddress(d);
-                        // A VMSAv9-128 table may skip levels; the next table then resolves their bits too.
-                        int resolved = bits * (1 + format.skippedLevels(d, level));
-                        level += resolved / bits;
+                        int skip = format.skippedLevels(d, level);
+                        int resolved = bits;
+                        if (skip != 0) {
+                            // A VMSAv9-128 table that skips levels resolves their bits too; it is read
+                            // only if it lies in memory whole, as walk() requires of every table.
+                            resolved = bits * (1 + skip);
+                            if (!slot.readable(table, 1L << (resolved + format.descriptorShift()))) return -1;
+                        }
+                        level += 1 + skip;
                         shift -= resolved;
                         mask = (1L << resolved) - 1;
                     }
@@ -188,7 +194,7 @@ public final class TableWalker {
                 truncated = true;
                 return false;
             }
-            slot.at(table, (int) ((va >>> shift) & indexMask)).read(d);
+            slot.at(table, (va >>> shift) & indexMask).read(d);
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
             switch (format.kind(d, level)) {
