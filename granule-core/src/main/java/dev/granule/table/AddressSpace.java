@@ -242,8 +242,9 @@ public final class AddressSpace {
         long span = geometry.entrySpan(level);
         for (int i = 0; i < count; i++) {
             work.set(template);
-            format.setOutputAddress(work, pa, level);
+            // Run first, then address: a short-descriptor supersection holds addresses a section cannot.
             if (contiguous) format.setContiguous(work, true, level);
+            format.setOutputAddress(work, pa, level);
             if (fresh) slot.writeFresh(work);
             else slot.write(work);
             slot.next();
