@@ -175,8 +175,8 @@ public record Vmsa128Format(Geometry geometry) implements DescriptorFormat {
         checkLeaf(level, contiguous);
         checkAddress(pa, geometry.shift(level), "output");
         long lo = (template.lo() & ~ADDRESS_FIELD) | (pa & oaMask(level));
-        // nT is RES0 when SKL is 0, that is in pages.
-        if (level == 3) lo &= ~NT;
+        // nT belongs to blocks (SKL != 0) and is RES0 in pages: a block split into pages drops it.
+        if (level == 3 && templateLevel != 3) lo &= ~NT;
         long hi = (template.hi() & ~((3L << SKL_SHIFT_HI) | CONTIGUOUS_HI))
                 | ((long) (3 - level) << SKL_SHIFT_HI)
                 | (contiguous ? CONTIGUOUS_HI : 0);
