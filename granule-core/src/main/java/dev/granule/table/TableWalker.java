@@ -114,13 +114,10 @@ public final class TableWalker {
                     case TABLE -> {
                         table = format.tableAddress(d);
                         int skip = format.skippedLevels(d, level);
-                        int resolved = bits;
-                        if (skip != 0) {
-                            // A VMSAv9-128 table that skips levels resolves their bits too; it is read
-                            // only if it lies in memory whole, as walk() requires of every table.
-                            resolved = bits * (1 + skip);
-                            if (!slot.readable(table, 1L << (resolved + format.descriptorShift()))) return -1;
-                        }
+                        // The common step stays small for the JIT; a VMSAv9-128 table that skips
+                        // levels takes the out-of-line path.
+                        int resolved = skip == 0 ? bits : skippedTableBits(format, slot, table, bits, skip);
+                        if (resolved < 0) return -1;
                         level += 1 + skip;
                         shift -= resolved;
                         mask = (1L << resolved) - 1;
@@ -136,6 +133,15 @@ public final class TableWalker {
         } catch (dev.granule.memory.MemoryAccessException e) {
             return -1;
         }
+    }
+
+    /**
+     * VA bits a table reached by skipping {@code skip} levels resolves, or -1 if the table does not
+     * lie in memory whole ({@link #walk} requires that of every table, so both walks agree).
+     */
+    private static int skippedTableBits(DescriptorFormat format, Slot slot, long table, int bits, int skip) {
+        int resolved = bits * (1 + skip);
+        return slot.readable(table, 1L << (resolved + format.descriptorShift())) ? resolved : -1;
     }
 
     /** The leaf that maps {@code va}, if any. */
