@@ -19,7 +19,7 @@ import java.util.Map;
  * reused last-freed first for the same size, zeroed when handed out again.
  *
  * <p>Freeing writes no memory, so an edit's commit cannot fail half-way; and an edit that reuses
- * a freed frame saves its old contents in the edit's journal first, so a failed edit leaves every
+ * a freed block records its old words in the edit's journal first, so a failed edit leaves every
  * byte of memory as it was.
  */
 public final class FrameAllocator {
@@ -128,10 +128,14 @@ public final class FrameAllocator {
         FreeStack reusable = free.get(bytes);
         if (reusable != null && reusable.size > 0) {
             block = reusable.pop();
-            byte[] old = journal == null ? null : new byte[Math.toIntExact(bytes)];
-            if (old != null) memory.read(block, old, 0, old.length);
+            if (journal != null) {
+                // Record every word the reused block held (zeros too: the edit may later journal a
+                // write into it, and the replay must end on the original word), so a rollback
+                // restores it; the journal's arrays are reused, so this allocates nothing.
+                for (long off = 0; off < bytes; off += 8) journal.record(block + off, memory.readLong(block + off), 0, 3);
+            }
             memory.fill(block, bytes, (byte) 0);
-            if (journal != null) journal.allocated(block, bytes, old, -1, -1, 0);
+            if (journal != null) journal.allocated(block, bytes, true, -1, -1, 0);
         } else {
             long bumpBefore = bump;
             int rangeBefore = rangeIndex;
@@ -152,7 +156,7 @@ public final class FrameAllocator {
             for (long f = bump; f < block; f += frameSize, skipped++) push(f, frameSize);
             memory.fill(block, bytes, (byte) 0);
             bump = block + bytes;
-            if (journal != null) journal.allocated(block, bytes, null, bumpBefore, rangeBefore, skipped);
+            if (journal != null) journal.allocated(block, bytes, false, bumpBefore, rangeBefore, skipped);
         }
         live.put(block, bytes);
         liveBytes += bytes;
@@ -177,18 +181,16 @@ public final class FrameAllocator {
     }
 
     /**
-     * Undoes the most recent {@link #allocate} of {@code block} exactly and puts back what it held:
-     * {@code oldContents} for a reused block, or zeros for a block from the bump pointer (an edit
-     * writes into its own new tables without undo records), whose bump pointer
-     * ({@code bumpBefore}, {@code rangeBefore}) and {@code skipped} alignment frames are restored too.
+     * Undoes the most recent {@link #allocate} of {@code block} exactly: a reused block goes back to
+     * its free list; for a block from the bump pointer the pointer ({@code bumpBefore},
+     * {@code rangeBefore}) and the {@code skipped} alignment frames are restored. Memory is the
+     * journal's business: it zeroes the edit's blocks and replays its undo records.
      */
-    void unallocate(long block, long bytes, byte[] oldContents, long bumpBefore, int rangeBefore, int skipped) {
-        if (oldContents != null) memory.write(block, oldContents, 0, oldContents.length);
-        else memory.fill(block, bytes, (byte) 0);
+    void unallocate(long block, long bytes, boolean reused, long bumpBefore, int rangeBefore, int skipped) {
         live.remove(block);
         liveBytes -= bytes;
         allocations--;
-        if (rangeBefore >= 0) {
+        if (!reused) {
             // Rollbacks run newest first, so the skipped frames are still the top of the frame stack.
             FreeStack frames = free.get(frameSize);
             for (int i = 0; i < skipped; i++) frames.pop();
@@ -197,6 +199,11 @@ public final class FrameAllocator {
         } else {
             push(block, bytes);
         }
+    }
+
+    /** Zeroes a block the current edit allocated (rollback: new tables were written without undo records). */
+    void zero(long block, long bytes) {
+        memory.fill(block, bytes, (byte) 0);
     }
 
     private void push(long block, long bytes) {

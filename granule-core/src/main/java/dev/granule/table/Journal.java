@@ -20,7 +20,7 @@ final class Journal {
     private int writes;
     private long[] allocated = new long[16];
     private long[] allocatedBytes = new long[16];
-    private byte[][] allocatedContents = new byte[16][];
+    private boolean[] allocatedReused = new boolean[16];
     private long[] bumpBefore = new long[16];
     private int[] rangeBefore = new int[16];
     private int[] skipped = new int[16];
@@ -44,22 +44,21 @@ final class Journal {
     }
 
     /**
-     * A table block the edit allocated. {@code oldContents}: what a reused block held before it was
-     * zeroed, or null for a fresh one, in which case {@code bump}, {@code range} and
-     * {@code skippedFrames} are the allocator's bump pointer before the allocation and the frames
-     * its alignment set aside (range -1 for a reused block).
+     * A table block the edit allocated. {@code reused}: it came from a free list (its old words were
+     * recorded before zeroing); otherwise {@code bump}, {@code range} and {@code skippedFrames} are
+     * the allocator's bump pointer before the allocation and the frames its alignment set aside.
      */
-    void allocated(long block, long bytes, byte[] oldContents, long bump, int range, int skippedFrames) {
+    void allocated(long block, long bytes, boolean reused, long bump, int range, int skippedFrames) {
         if (allocations == allocated.length) {
             int n = allocations * 2;
             allocated = Arrays.copyOf(allocated, n);
             allocatedBytes = Arrays.copyOf(allocatedBytes, n);
-            allocatedContents = Arrays.copyOf(allocatedContents, n);
+            allocatedReused = Arrays.copyOf(allocatedReused, n);
             bumpBefore = Arrays.copyOf(bumpBefore, n);
             rangeBefore = Arrays.copyOf(rangeBefore, n);
             skipped = Arrays.copyOf(skipped, n);
         }
-        allocatedContents[allocations] = oldContents;
+        allocatedReused[allocations] = reused;
         allocatedBytes[allocations] = bytes;
         bumpBefore[allocations] = bump;
         rangeBefore[allocations] = range;
@@ -79,8 +78,14 @@ final class Journal {
         reset();
     }
 
-    /** Restores every recorded descriptor, newest first, and returns the edit's frames. */
+    /**
+     * Puts memory back: reused blocks are zeroed first and then get their old words back from the
+     * replay (their records are the oldest); every recorded word is restored newest first; blocks
+     * fresh from the pool are zeroed last, since they were zero before and the replay may have
+     * restored intermediate values into them. Then the blocks go back to the allocator.
+     */
     void rollback(PhysicalMemory memory, FrameAllocator frames) {
+        for (int i = 0; i < allocations; i++) if (allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
         for (int i = writes - 1; i >= 0; i--) {
             long a = addresses[i];
             switch (shifts[i]) {
@@ -92,15 +97,15 @@ final class Journal {
                 }
             }
         }
+        for (int i = 0; i < allocations; i++) if (!allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
         for (int i = allocations - 1; i >= 0; i--) {
-            frames.unallocate(allocated[i], allocatedBytes[i], allocatedContents[i], bumpBefore[i], rangeBefore[i],
+            frames.unallocate(allocated[i], allocatedBytes[i], allocatedReused[i], bumpBefore[i], rangeBefore[i],
                     skipped[i]);
         }
         reset();
     }
 
     private void reset() {
-        Arrays.fill(allocatedContents, 0, allocations, null);
         if (addresses.length > 1 << 16) {
             // Give back what one huge edit grew; the next edit starts small again.
             addresses = new long[64];
