@@ -2,6 +2,7 @@ package dev.granule.bench;
 
 import dev.granule.format.Attributes;
 import dev.granule.geometry.Geometry;
+import dev.granule.geometry.TranslationFormat;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.table.AddressSpace;
@@ -33,8 +34,10 @@ public record Tables(AddressSpace space, TableWalker walker, long[] vas, long ba
 
     public static Tables dense(Geometry g, int pages, int probes) {
         SparseMemory memory = SparseMemory.ofPaBits(g.paBits());
-        FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(),
-                new MemoryRange(1L << (g.paBits() - 1), 1L << 32));
+        // Short-descriptor tables must lie below 4 GiB (32-bit table addresses).
+        MemoryRange pool = g.format() == TranslationFormat.SHORT ? new MemoryRange(1L << 31, 1L << 30)
+                : new MemoryRange(1L << (g.paBits() - 1), 1L << 32);
+        FrameAllocator frames = FrameAllocator.over(memory, g.fullTableBytes(), pool);
         AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
         long base = baseFor(g);
         space.map(base, 1L << 30, (long) pages << g.pageShift(), Attributes.userData(),

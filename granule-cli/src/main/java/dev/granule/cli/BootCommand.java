@@ -7,6 +7,7 @@ import dev.granule.geometry.BootResult;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.geometry.CpuPreset;
 import dev.granule.geometry.Geometry;
+import dev.granule.geometry.TranslationFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,7 +24,7 @@ import java.util.concurrent.Callable;
 @Command(name = "boot",
         description = {"Resolve a kernel-style boot command line into a translation geometry.",
                 "Recognised: arm64.pagesize=4k|16k|64k, arm64.nolva, granule.va_bits=N, granule.pa_bits=N,"
-                        + " granule.format=d64|d128|lpae. Unknown parameters are ignored with a warning."},
+                        + " granule.format=d64|d128|lpae|short. Unknown parameters are ignored with a warning."},
         mixinStandardHelpOptions = true)
 final class BootCommand implements Callable<Integer> {
 
@@ -96,13 +97,14 @@ final class BootCommand implements Callable<Integer> {
         for (int level = g.startLevel(); level <= 3; level++) {
             Map<String, Object> l = new LinkedHashMap<>();
             l.put("level", level);
+            l.put("architecturalLevel", g.architecturalLevel(level));
             l.put("linuxName", g.linuxLevelName(level));
             l.put("shift", g.shift(level));
             l.put("vaBits", g.bitsAt(level));
             l.put("entries", g.entries(level));
             l.put("tableBytes", g.tableBytes(level));
             l.put("entrySpan", g.entrySpan(level));
-            l.put("leaf", level == 3 ? "page" : g.blockAllowed(level) ? "block" : "table only");
+            l.put("leaf", leafName(g, level));
             l.put("contiguousEntries", g.contiguousEntries(level));
             levels.add(l);
         }
@@ -120,21 +122,28 @@ final class BootCommand implements Callable<Integer> {
         out.printf("page size    %s (PAGE_SHIFT %d)%n", Units.bytes(g.pageSize()), g.pageShift());
         out.printf("VA / PA      %d / %d bits%s%n", g.vaBits(), g.paBits(), g.lpa2() ? "  (FEAT_LPA2, TCR.DS=1)" : "");
         out.printf("levels       %d (start level %d)%n", g.levels(), g.startLevel());
-        if (g.format().isAArch32()) {
+        if (g.format() == TranslationFormat.SHORT) {
+            out.printf("TTBCR        EAE=0  N=%d  (SCTLR.TRE=1 AFE=1: TEX remap, access flag)%n", g.txsz());
+        } else if (g.format().isAArch32()) {
             out.printf("TTBCR        EAE=1  T0SZ=T1SZ=%d%n", g.txsz());
         } else {
             out.printf("TCR_EL1      T0SZ=T1SZ=%d  TG0=%s  TG1=%s  IPS=%s  DS=%d%n", g.txsz(),
                     bin2(g.tg0()), bin2(g.tg1()), bin3(g.ips()), g.lpa2() ? 1 : 0);
+            if (g.format() == TranslationFormat.D128) {
+                out.println("TCR2_EL1     D128=1  (permission indirection, PIE, is always on)");
+            }
         }
         out.println();
         out.printf("%-6s %-4s %6s %8s %8s %10s %8s  %-10s %s%n",
                 "level", "name", "shift", "VA bits", "entries", "table", "entry", "leaf", "contiguous");
         for (int level = g.startLevel(); level <= 3; level++) {
             int cont = g.contiguousEntries(level);
-            out.printf("%-6d %-4s %6d %8d %8d %10s %8s  %-10s %s%n",
-                    level, g.linuxLevelName(level), g.shift(level), g.bitsAt(level), g.entries(level),
-                    Units.bytes(g.tableBytes(level)), Units.bytes(g.entrySpan(level)),
-                    level == 3 ? "page" : g.blockAllowed(level) ? "block" : "table only",
+            // Short descriptors: Arm's first and second level (granule numbers them 2 and 3).
+            String levelLabel = g.format() == TranslationFormat.SHORT ? "L" + g.architecturalLevel(level)
+                    : String.valueOf(level);
+            out.printf("%-6s %-4s %6d %8d %8d %10s %8s  %-10s %s%n",
+                    levelLabel, g.linuxLevelName(level), g.shift(level), g.bitsAt(level), g.entries(level),
+                    Units.bytes(g.tableBytes(level)), Units.bytes(g.entrySpan(level)), leafName(g, level),
                     cont > 1 ? cont + " x " + Units.bytes(g.entrySpan(level)) + " = "
                             + Units.bytes(cont * g.entrySpan(level)) : "-");
         }
@@ -147,6 +156,13 @@ final class BootCommand implements Callable<Integer> {
             out.println();
             for (String w : r.warnings()) out.println("warning: " + w);
         }
+    }
+
+    /** The leaf a level holds; short descriptors call theirs sections (blocks) and pages. */
+    private static String leafName(Geometry g, int level) {
+        if (level == 3) return "page";
+        if (!g.blockAllowed(level)) return "table only";
+        return g.format() == TranslationFormat.SHORT ? "section" : "block";
     }
 
     private static String bin2(int v) {

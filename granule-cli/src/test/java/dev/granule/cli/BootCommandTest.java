@@ -65,4 +65,30 @@ class BootCommandTest {
         assertThat(r.out()).contains("geometry     16K").contains("warning: arm64.pagesize=64k")
                 .contains("warning: unknown parameter 'quiet' ignored");
     }
+
+    @Test
+    void shortDescriptorsShowArmsLevelsTtbcrNAndLinuxsDoubledPgd() throws Exception {
+        Run r = run("boot", "granule.format=short granule.va_bits=30");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("4K/30-bit VA/32-bit PA/short").contains("TTBCR        EAE=0  N=2")
+                .containsPattern("L1 +PGD +20 +10 +1024 +4K +1M  section +16 x 1M = 16M")
+                .containsPattern("L2 +PTE +12 +8 +256 +1K +4K  page +16 x 4K = 64K")
+                .contains("PGDIR_SHIFT            21");
+        JsonNode j = new ObjectMapper().readTree(run("boot", "--json", "granule.format=short").out());
+        assertThat(j.get("perLevel").get(0).get("architecturalLevel").asInt()).isEqualTo(1);
+        assertThat(j.get("perLevel").get(0).get("tableBytes").asLong()).isEqualTo(16384);
+        assertThat(j.get("descriptorBytes").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void d128ShowsSixteenByteDescriptorsAndTcr2() {
+        Run r = run("boot", "granule.format=d128 granule.va_bits=52");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("VMSAv9-128 (16-byte descriptors)").contains("TCR2_EL1     D128=1")
+                .containsPattern("-1 +PGD +44 +8 +256 +4K +16T  table only")
+                .containsPattern("0 +P4D +36 +8 +256 +4K +64G  block");
+        Run bad = run("boot", "granule.format=d128 granule.va_bits=56");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("at most 55 bits per TTBR");
+    }
 }

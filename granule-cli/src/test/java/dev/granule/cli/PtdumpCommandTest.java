@@ -36,4 +36,23 @@ class PtdumpCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("'lots' is not a size");
     }
+
+    @Test
+    void theKernelLayoutIsArm64OnlySoAArch32FormatsAreRefusedByName() {
+        for (String format : new String[]{"short", "lpae"}) {
+            var r = run("ptdump", "granule.format=" + format);
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).startsWith("granule: error: cannot build kernel tables: the kernel layout models arm64"
+                    + " Linux").contains("(arch/arm)");
+        }
+    }
+
+    @Test
+    void d128KernelTablesUseTheSameEngine() {
+        var r = run("ptdump", "granule.format=d128", "--rodata", "on", "--dram", "1G");
+        assertThat(r.exit()).isZero();
+        // 1 GiB of DRAM at 1 GiB is four 256 MiB level 1 blocks (Table D8-46), one line.
+        assertThat(r.out()).contains("4K/48-bit VA/48-bit PA/d128")
+                .contains("0xffff000000000000-0xffff000040000000        1G PUD BLK");
+    }
 }

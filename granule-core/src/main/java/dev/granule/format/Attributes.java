@@ -16,7 +16,12 @@ package dev.granule.format;
  * @param privilegedExecuteNever PXN
  * @param unprivilegedExecuteNever UXN (XN for a regime with one privilege level)
  * @param guarded     GP (FEAT_BTI): the page is a guarded page
- * @param software    the four bits [58:55] reserved for software use
+ * @param software    the four bits [58:55] reserved for software use (VMSAv9-128: bits [94:91], the
+ *                    low four of its ten software bits; Armv7 short descriptors: TEX[2:1], values 0..3,
+ *                    which SCTLR.TRE=1 leaves to the OS)
+ * @param domain      the Armv7 short-descriptor domain (0..15) of a section; 0 in every other format
+ *                    and for pages, whose domain lives in the first-level descriptor
+ *                    ({@link TableAttributes#domain()})
  */
 public record Attributes(
         int attrIndex,
@@ -29,7 +34,8 @@ public record Attributes(
         boolean privilegedExecuteNever,
         boolean unprivilegedExecuteNever,
         boolean guarded,
-        int software) {
+        int software,
+        int domain) {
 
     // MAIR indices as Linux's asm/memory.h assigns them, so kernel engineers read familiar numbers.
     public static final int MT_NORMAL = 0;
@@ -48,6 +54,29 @@ public record Attributes(
         if (permission == null || shareability == null) {
             throw new IllegalArgumentException("permission and shareability are required");
         }
+        if (domain < 0 || domain > 15) {
+            throw new IllegalArgumentException("a domain is 0..15 (a DACR field), was " + domain);
+        }
+    }
+
+    /** Attributes without a domain (0), as every format but Armv7 short descriptors has them. */
+    public Attributes(int attrIndex, AccessPermission permission, Shareability shareability, boolean accessFlag,
+                      boolean notGlobal, boolean nonSecure, boolean dirtyBitModifier, boolean privilegedExecuteNever,
+                      boolean unprivilegedExecuteNever, boolean guarded, int software) {
+        this(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, 0);
+    }
+
+    /**
+     * The stage 1 permission index these direct permissions occupy when permission indirection is
+     * on: {@code UXN:PXN:DBM:AP[1]}, the bits AArch64.S1ApplyOutputPerms reads as PIIndex from a
+     * VMSAv8-64 descriptor with TCR2_ELx.PIE=1 (descriptor[54:53], [51], [6]) and that Linux's
+     * {@code pte_pi_index()} computes. VMSAv9-128, which has only indirect permissions, stores this
+     * value in its PIIndex field; AP[2] goes to its nDirty bit.
+     */
+    public int permissionIndex() {
+        return (unprivilegedExecuteNever ? 8 : 0) | (privilegedExecuteNever ? 4 : 0) | (dirtyBitModifier ? 2 : 0)
+                | (permission.encoding() & 1);
     }
 
     /** Kernel read/write data, never executable (Linux PAGE_KERNEL without DBM). */
@@ -83,57 +112,62 @@ public record Attributes(
 
     public Attributes withAttrIndex(int v) {
         return new Attributes(v, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withPermission(AccessPermission v) {
         return new Attributes(attrIndex, v, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withShareability(Shareability v) {
         return new Attributes(attrIndex, permission, v, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withAccessFlag(boolean v) {
         return new Attributes(attrIndex, permission, shareability, v, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withNotGlobal(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, v, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withNonSecure(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, v, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withDirtyBitModifier(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, v,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withPrivilegedExecuteNever(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                v, unprivilegedExecuteNever, guarded, software);
+                v, unprivilegedExecuteNever, guarded, software, domain);
     }
 
     public Attributes withUnprivilegedExecuteNever(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, v, guarded, software);
+                privilegedExecuteNever, v, guarded, software, domain);
     }
 
     public Attributes withGuarded(boolean v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, v, software);
+                privilegedExecuteNever, unprivilegedExecuteNever, v, software, domain);
     }
 
     public Attributes withSoftware(int v) {
         return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
-                privilegedExecuteNever, unprivilegedExecuteNever, guarded, v);
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, v, domain);
+    }
+
+    public Attributes withDomain(int v) {
+        return new Attributes(attrIndex, permission, shareability, accessFlag, notGlobal, nonSecure, dirtyBitModifier,
+                privilegedExecuteNever, unprivilegedExecuteNever, guarded, software, v);
     }
 
     /** A compact ptdump-style rendering, e.g. {@code RW/-- PXN UXN AF ISH MT0}. */
@@ -150,6 +184,7 @@ public record Attributes(
         if (nonSecure) b.append(" NS");
         if (guarded) b.append(" GP");
         if (software != 0) b.append(" SW").append(Integer.toHexString(software));
+        if (domain != 0) b.append(" D").append(domain);
         return b.toString();
     }
 }

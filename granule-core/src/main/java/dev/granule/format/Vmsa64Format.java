@@ -129,6 +129,9 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     @Override
     public void encodeTable(Descriptor out, long tablePa, TableAttributes a) {
         checkAddress(tablePa, geometry.pageShift(), "table");
+        if (a.domain() != 0) {
+            throw new DescriptorEncodingException(geometry.format().archName() + " table descriptors have no domain");
+        }
         long lo = TYPE_TABLE_OR_PAGE | encodeAddress(tablePa, tableAddressMask())
                 | ((long) a.apTable() << AP_TABLE_SHIFT)
                 | (a.unprivilegedExecuteNeverTable() ? UXN_TABLE : 0)
@@ -140,12 +143,16 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     @Override
     public void encodeLeaf(Descriptor out, long pa, int level, Attributes a, boolean contiguous) {
         if (level != 3 && !geometry.blockAllowed(level)) {
-            throw new IllegalArgumentException("no block descriptor is allowed at level " + level + " for "
+            throw new DescriptorEncodingException("no block descriptor is allowed at level " + level + " for "
                     + geometry.label());
         }
         checkAddress(pa, geometry.shift(level), "output");
         if (geometry.format() == TranslationFormat.LPAE && (a.dirtyBitModifier() || a.guarded())) {
-            throw new IllegalArgumentException("Armv7 LPAE descriptors have no DBM or GP bit");
+            throw new DescriptorEncodingException("Armv7 LPAE descriptors have no DBM or GP bit");
+        }
+        if (a.domain() != 0) {
+            throw new DescriptorEncodingException(geometry.format().archName() + " has no domains (domain "
+                    + a.domain() + "); domains are an Armv7 short-descriptor attribute");
         }
         long lo = (level == 3 ? TYPE_TABLE_OR_PAGE : TYPE_BLOCK)
                 | encodeAddress(pa, oaMask(level))
@@ -178,7 +185,7 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     public void encodeLeafLike(Descriptor out, Descriptor template, int templateLevel, long pa, int level,
                                boolean contiguous) {
         if (level != 3 && !geometry.blockAllowed(level)) {
-            throw new IllegalArgumentException("no block descriptor is allowed at level " + level + " for "
+            throw new DescriptorEncodingException("no block descriptor is allowed at level " + level + " for "
                     + geometry.label());
         }
         checkAddress(pa, geometry.shift(level), "output");
@@ -202,11 +209,11 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
 
     private void checkAddress(long pa, int alignShift, String what) {
         if ((pa & ((1L << alignShift) - 1)) != 0) {
-            throw new IllegalArgumentException(String.format("%s address 0x%x is not aligned to 0x%x", what, pa,
+            throw new DescriptorEncodingException(String.format("%s address 0x%x is not aligned to 0x%x", what, pa,
                     1L << alignShift));
         }
         if (geometry.paBits() < 64 && (pa >>> geometry.paBits()) != 0) {
-            throw new IllegalArgumentException(String.format("%s address 0x%x does not fit the %d-bit PA size", what,
+            throw new DescriptorEncodingException(String.format("%s address 0x%x does not fit the %d-bit PA size", what,
                     pa, geometry.paBits()));
         }
     }

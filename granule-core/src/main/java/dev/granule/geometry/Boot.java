@@ -53,6 +53,13 @@ public final class Boot {
 
         int vaBits = request.vaBits() == null ? DEFAULT_VA_BITS : request.vaBits();
         int maxVa = Geometry.maxVaBits(format);
+        if (format == TranslationFormat.D128 && vaBits == maxVa) {
+            // AArch64.S1MinTxSZ / Arm ARM RVRKKV: with FEAT_LVA3 the minimum TnSZ is 8 only for a
+            // regime with one VA range; EL1&0 has two (TTBR0/TTBR1, selected by VA[55]), so 9.
+            throw new GeometryException("granule.va_bits=" + vaBits + ": the kernel's EL1&0 regime has two VA ranges,"
+                    + " so " + format.archName() + " translates at most " + (maxVa - 1) + " bits per TTBR (TnSZ >= 9);"
+                    + " 56 bits need a one-range regime (EL2, EL3): use Geometry.of for that");
+        }
         if (vaBits < Geometry.MIN_VA_BITS || vaBits > maxVa) {
             throw new GeometryException("granule.va_bits=" + vaBits + ": " + format.archName() + " translates VAs of "
                     + Geometry.MIN_VA_BITS + " to " + maxVa + " bits");
@@ -100,8 +107,10 @@ public final class Boot {
     }
 
     /**
-     * Armv7 formats: the AArch64 ID registers do not apply; the VA is 32 bits (TTBCR.T0SZ = 0) and
-     * the PA 40 bits unless the command line says otherwise.
+     * Armv7 formats: the AArch64 ID registers do not apply; the VA is 32 bits (TTBCR.T0SZ or
+     * TTBCR.N = 0) unless the command line says otherwise. The PA defaults to 40 bits for LPAE and
+     * to 32 bits for short descriptors, whose sections and pages output 32-bit addresses (only 16 MiB
+     * supersections reach 40 bits, through their extended base address fields).
      */
     private static BootResult resolveAArch32(BootRequest request, CpuFeatures cpu, TranslationFormat format) {
         if (request.pageSize() != null && request.pageSize() != Granule.FOUR_K) {
@@ -111,9 +120,10 @@ public final class Boot {
         int vaBits = request.vaBits() == null ? 32 : request.vaBits();
         if (vaBits < Geometry.MIN_VA_BITS || vaBits > 32) {
             throw new GeometryException("granule.va_bits=" + vaBits + ": " + format.archName() + " translates VAs of "
-                    + Geometry.MIN_VA_BITS + " to 32 bits (TTBCR.T0SZ 7..0)");
+                    + Geometry.MIN_VA_BITS + " to 32 bits ("
+                    + (format == TranslationFormat.SHORT ? "TTBCR.N" : "TTBCR.T0SZ") + " 7..0)");
         }
-        int paBits = request.paBits() == null ? 40 : request.paBits();
+        int paBits = request.paBits() == null ? (format == TranslationFormat.SHORT ? 32 : 40) : request.paBits();
         if (paBits != 32 && paBits != 36 && paBits != 40) {
             throw new GeometryException("granule.pa_bits=" + paBits + ": " + format.archName()
                     + " outputs 32, 36 or 40-bit addresses");

@@ -9,7 +9,7 @@ import java.util.Locale;
  *
  * <p>Recognised parameters: {@code arm64.pagesize=4k|16k|64k} (also {@code 4K}, {@code 4096},
  * {@code 0x1000}), {@code arm64.nolva}, {@code granule.va_bits=N}, {@code granule.pa_bits=N},
- * {@code granule.format=d64|d128|lpae}. Everything else is ignored, as the kernel ignores parameters
+ * {@code granule.format=d64|d128|lpae|short}. Everything else is ignored, as the kernel ignores parameters
  * it does not know, and listed in {@link #ignored()}.
  */
 public record BootRequest(
@@ -47,11 +47,11 @@ public record BootRequest(
                 paBits = parseBits(p);
             } else if (p.is("granule.format")) {
                 if (p.value() == null || p.value().isEmpty()) {
-                    throw new BootParameterException(p.token(), "expected granule.format=d64, d128 or lpae");
+                    throw new BootParameterException(p.token(), "expected granule.format=d64, d128, lpae or short");
                 }
                 format = TranslationFormat.ofOption(p.value());
                 if (format == null) {
-                    throw new BootParameterException(p.token(), "unknown format '" + p.value() + "'; expected d64, d128 or lpae");
+                    throw new BootParameterException(p.token(), "unknown format '" + p.value() + "'; expected d64, d128, lpae or short");
                 }
             } else {
                 ignored.add(p.token());

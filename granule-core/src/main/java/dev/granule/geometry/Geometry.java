@@ -14,7 +14,10 @@ import java.util.Map;
  * compact constructor rejects any set of components that {@link #of} would not have produced.
  *
  * <p>Levels are numbered as in the Arm ARM: the leaf level is 3, and the start level is
- * {@code 4 - levels} (level -1 exists for 4K pages with 52-bit VA under FEAT_LPA2).
+ * {@code 4 - levels} (level -1 exists for 4K pages with 52-bit VA under FEAT_LPA2, and levels -1
+ * and -2 for VMSAv9-128). The Armv7 short-descriptor format's first and second levels are numbered
+ * 2 and 3 here so that every format's leaf level is 3; {@link #architecturalLevelName} gives Arm's
+ * name.
  */
 public record Geometry(
         Granule granule,
@@ -39,6 +42,11 @@ public record Geometry(
 
     public static final int MIN_VA_BITS = 25;
 
+    /** Lowest level any geometry has: -2, for 4K VMSAv9-128 with a VA above 52 bits. */
+    public static final int MIN_LEVEL = -2;
+    /** The leaf level of every geometry. */
+    public static final int MAX_LEVEL = 3;
+
     /** Compile-time constants, as a kernel built with fixed CONFIG_ARM64_*K_PAGES would have. */
     public static final Geometry FOUR_K_39 = of(Granule.FOUR_K, 39, 48);
     public static final Geometry FOUR_K_48 = of(Granule.FOUR_K, 48, 48);
@@ -50,8 +58,8 @@ public record Geometry(
 
     public Geometry {
         validate(granule, format, vaBits, paBits);
-        int expectedBits = granule.pageShift() - format.descriptorShift();
-        int expectedLevels = levelsFor(granule.pageShift(), expectedBits, vaBits);
+        int expectedBits = format.bitsPerLevel(granule.pageShift());
+        int expectedLevels = levelsFor(format, granule.pageShift(), expectedBits, vaBits);
         if (lpa2 != usesLpa2(granule, format, vaBits, paBits) || pageShift != granule.pageShift()
                 || bitsPerLevel != expectedBits || levels != expectedLevels || startLevel != 4 - expectedLevels) {
             throw new GeometryException("inconsistent geometry components for " + granule + "/" + vaBits
@@ -67,8 +75,8 @@ public record Geometry(
     public static Geometry of(Granule granule, TranslationFormat format, int vaBits, int paBits) {
         validate(granule, format, vaBits, paBits);
         int pageShift = granule.pageShift();
-        int bitsPerLevel = pageShift - format.descriptorShift();
-        int levels = levelsFor(pageShift, bitsPerLevel, vaBits);
+        int bitsPerLevel = format.bitsPerLevel(pageShift);
+        int levels = levelsFor(format, pageShift, bitsPerLevel, vaBits);
         return new Geometry(granule, format, vaBits, paBits, usesLpa2(granule, format, vaBits, paBits),
                 pageShift, bitsPerLevel, levels, 4 - levels);
     }
@@ -92,13 +100,13 @@ public record Geometry(
             throw new GeometryException("PA size " + paBits + " bits is not an architectural PA size; expected one of "
                     + java.util.Arrays.toString(PA_SIZES));
         }
-        if (format == TranslationFormat.LPAE && granule != Granule.FOUR_K) {
+        if (format.isAArch32() && granule != Granule.FOUR_K) {
             throw new GeometryException(format.archName() + " has only the 4K granule, not " + granule.label());
         }
         int maxPa = switch (format) {
             case D128 -> 56;
             case D64 -> 52;
-            case LPAE -> 40;
+            case LPAE, SHORT -> 40;
         };
         if (paBits > maxPa) {
             throw new GeometryException("PA size " + paBits + " bits needs " + TranslationFormat.D128.archName()
@@ -106,8 +114,12 @@ public record Geometry(
         }
     }
 
-    /** Linux's ARM64_HW_PGTABLE_LEVELS generalised to any descriptor size: ceil((va - page) / bits). */
-    private static int levelsFor(int pageShift, int bitsPerLevel, int vaBits) {
+    /**
+     * Linux's ARM64_HW_PGTABLE_LEVELS generalised to any descriptor size: ceil((va - page) / bits).
+     * Short descriptors always walk two levels: the first resolves VA[31-N:20] (Arm ARM B3.5.4).
+     */
+    private static int levelsFor(TranslationFormat format, int pageShift, int bitsPerLevel, int vaBits) {
+        if (format == TranslationFormat.SHORT) return 2;
         return (vaBits - pageShift + bitsPerLevel - 1) / bitsPerLevel;
     }
 
@@ -120,7 +132,7 @@ public record Geometry(
         return switch (format) {
             case D128 -> 56;
             case D64 -> 52;
-            case LPAE -> 32;
+            case LPAE, SHORT -> 32;
         };
     }
 
@@ -146,8 +158,14 @@ public record Geometry(
 
     public int descriptorBytes() { return 1 << format.descriptorShift(); }
 
-    /** Entries in a full (non-start-level) table: Linux PTRS_PER_PTE. */
+    /** Entries in a full (non-start-level) table: the hardware's PTRS_PER_PTE. */
     public int ptrsPerTable() { return 1 << bitsPerLevel; }
+
+    /**
+     * Bytes of a full (non-start-level) table: the unit table memory is allocated in. A page for
+     * every format but short descriptors, whose second-level tables are 1 KiB.
+     */
+    public long fullTableBytes() { return (long) ptrsPerTable() << format.descriptorShift(); }
 
     // ---- levels ---------------------------------------------------------------------------------
 
@@ -186,14 +204,17 @@ public record Geometry(
     }
 
     /**
-     * Whether a block descriptor is architecturally permitted at {@code level} (the Arm ARM's
-     * AArch64.BlockDescSupported for VMSAv8-64). Level 3 holds pages, not blocks.
+     * Whether a block descriptor is architecturally permitted at {@code level}: the Arm ARM's
+     * AArch64.BlockDescSupported(d128, ds, tgx, level) for the AArch64 formats (for VMSAv9-128 also
+     * Table D8-46: 64G/256M/1M blocks for 4K, 16G/16M for 16K, 1T/256M for 64K), 1G and 2M blocks
+     * for LPAE, and 1 MiB sections at the short format's first level (granule level 2). Level 3
+     * holds pages, not blocks.
      */
     public boolean blockAllowed(int level) {
         if (level < startLevel || level >= 3) return false;
+        if (format == TranslationFormat.SHORT) return level == 2;
         if (format == TranslationFormat.LPAE) return level >= 1; // 1G and 2M blocks
         if (format == TranslationFormat.D128) {
-            // VMSAv9-128 permits blocks at the same levels as the 52-bit forms of VMSAv8-64.
             return switch (granule) {
                 case FOUR_K -> level >= 0;
                 case SIXTEEN_K, SIXTY_FOUR_K -> level >= 1;
@@ -219,23 +240,28 @@ public record Geometry(
     // ---- contiguous hint ------------------------------------------------------------------------
 
     /**
-     * Entries that form one contiguous run (Contiguous bit) at {@code level}, per the Arm ARM's
-     * table of contiguous ranges: 16 for the 4K granule, 128 (level 3) or 32 (level 2) for 16K,
-     * 32 for 64K. Levels where the bit has no architectural range return 1.
+     * Entries that form one contiguous run at {@code level}: the Arm ARM's tables of contiguous
+     * ranges (D8-104 for VMSAv8-64: 16 for 4K, 128 at level 3 or 32 at level 2 for 16K, 32 for
+     * 64K; D8-105 for VMSAv9-128: 4 at level 1, 16 at level 2, 16 (4K/64K) or 64 (16K) at level 3
+     * and 64 at 64K level 2), and for short descriptors the 16 replicated entries of a 16 MiB
+     * supersection (level 2) or a 64 KiB large page (level 3). Levels where the Contiguous bit is
+     * RES0 (the 512G/64G LPA2 blocks, the 4T/1T level-1 64K blocks, the 64G 4K/d128 block) and
+     * levels without blocks return 1.
      */
     public int contiguousEntries(int level) {
-        if (level == 3) {
-            return switch (granule) {
-                case FOUR_K -> 16;
-                case SIXTEEN_K -> 128;
-                case SIXTY_FOUR_K -> 32;
+        if (level != 3 && !blockAllowed(level)) return 1;
+        return switch (format) {
+            case SHORT -> 16;
+            case D128 -> switch (granule) {
+                case FOUR_K -> level == 0 ? 1 : level == 1 ? 4 : 16;
+                case SIXTEEN_K -> level == 1 ? 4 : level == 2 ? 16 : 64;
+                case SIXTY_FOUR_K -> level == 1 ? 1 : level == 2 ? 64 : 16;
             };
-        }
-        if (!blockAllowed(level)) return 1;
-        return switch (granule) {
-            case FOUR_K -> 16;
-            case SIXTEEN_K -> level == 2 ? 32 : 1;
-            case SIXTY_FOUR_K -> level == 2 ? 32 : 1;
+            case D64, LPAE -> switch (granule) {
+                case FOUR_K -> level == 0 ? 1 : 16;
+                case SIXTEEN_K -> level == 3 ? 128 : level == 2 ? 32 : 1;
+                case SIXTY_FOUR_K -> level == 3 || level == 2 ? 32 : 1;
+            };
         };
     }
 
@@ -245,16 +271,22 @@ public record Geometry(
 
     public long contPteSize() { return (long) contPtes() << pageShift; }
 
-    public long contPmdSize() { return (long) contPmds() << pmdShift(); }
+    public long contPmdSize() { return (long) contPmds() << shift(2); }
 
     // ---- Linux names ----------------------------------------------------------------------------
 
     /** CONFIG_PGTABLE_LEVELS. */
     public int pgtableLevels() { return levels; }
 
-    public int pgdirShift() { return shift(startLevel); }
+    /**
+     * PGDIR_SHIFT. For short descriptors this is Linux's software view (pgtable-2level.h): a Linux
+     * PGD entry is a pair of hardware first-level entries (2 MiB, PGDIR_SHIFT 21, 2048 of them),
+     * and a Linux PTE page holds two hardware 256-entry tables (PTRS_PER_PTE 512) next to Linux's
+     * own shadow entries. The hardware view is {@link #shift}, {@link #entries}.
+     */
+    public int pgdirShift() { return format == TranslationFormat.SHORT ? shift(startLevel) + 1 : shift(startLevel); }
 
-    public int ptrsPerPgd() { return entries(startLevel); }
+    public int ptrsPerPgd() { return format == TranslationFormat.SHORT ? entries(startLevel) / 2 : entries(startLevel); }
 
     /** P4D exists only with five levels; otherwise it is folded into the PGD as in pgtable-nop4d.h. */
     public int p4dShift() { return levels >= 5 ? shift(0) : pgdirShift(); }
@@ -269,7 +301,7 @@ public record Geometry(
 
     public int ptrsPerPmd() { return levels >= 3 ? ptrsPerTable() : 1; }
 
-    public int ptrsPerPte() { return ptrsPerTable(); }
+    public int ptrsPerPte() { return format == TranslationFormat.SHORT ? 2 * ptrsPerTable() : ptrsPerTable(); }
 
     /**
      * Linux's name for the table level {@code level}: the start level is always the PGD, the last
@@ -277,19 +309,41 @@ public record Geometry(
      * folds the ones a configuration lacks.
      */
     public String linuxLevelName(int level) {
-        if (level == startLevel) return "PGD";
+        if (level == startLevel && level != 3) return "PGD";
         return switch (level) {
             case 3 -> "PTE";
             case 2 -> "PMD";
             case 1 -> "PUD";
             case 0 -> "P4D";
+            // Six levels (4K VMSAv9-128 above 52 bits) are one more than Linux can fold names for.
+            case -1 -> "-";
             default -> throw new IllegalArgumentException("no level " + level + " in " + label());
         };
     }
 
+    /** The Arm ARM's number for granule's {@code level}: the same, except 1 and 2 for the short format's 2 and 3. */
+    public int architecturalLevel(int level) {
+        return format == TranslationFormat.SHORT ? level - 1 : level;
+    }
+
+    /** The Arm ARM's name for granule's {@code level}, e.g. {@code level 0}, or {@code first level} for short descriptors. */
+    public String architecturalLevelName(int level) {
+        if (format == TranslationFormat.SHORT) {
+            return switch (level) {
+                case 2 -> "first level";
+                case 3 -> "second level";
+                default -> throw new IllegalArgumentException("no level " + level + " in " + label());
+            };
+        }
+        return "level " + level;
+    }
+
     // ---- register encodings ---------------------------------------------------------------------
 
-    /** TCR.T0SZ / T1SZ (TTBCR.T0SZ / T1SZ for LPAE, against a 32-bit VA) for this VA size. */
+    /**
+     * TCR.T0SZ / T1SZ (TTBCR.T0SZ / T1SZ for LPAE, against a 32-bit VA) for this VA size; for short
+     * descriptors TTBCR.N, which shrinks TTBR0's region and first-level table the same way.
+     */
     public int txsz() { return format.addressBits() - vaBits; }
 
     public int tg0() { return granule.tg0(); }
@@ -309,6 +363,7 @@ public record Geometry(
      * do not fit an int (sizes) are longs.
      */
     public Map<String, Long> linuxDefines() {
+        if (format == TranslationFormat.SHORT) return shortLinuxDefines();
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("PAGE_SHIFT", (long) pageShift);
         m.put("PAGE_SIZE", pageSize());
@@ -329,6 +384,27 @@ public record Geometry(
         m.put("CONT_PTE_SIZE", contPteSize());
         m.put("CONT_PMDS", (long) contPmds());
         m.put("CONT_PMD_SIZE", contPmdSize());
+        m.put("PAGE_SIZE_MIN", PAGE_SIZE_MIN);
+        m.put("PAGE_SIZE_MAX", PAGE_SIZE_MAX);
+        return m;
+    }
+
+    /** arch/arm's pgtable-2level.h and pgtable-2level-hwdef.h names (Linux's doubled-PGD software view). */
+    private Map<String, Long> shortLinuxDefines() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("PAGE_SHIFT", (long) pageShift);
+        m.put("PAGE_SIZE", pageSize());
+        m.put("PAGE_MASK", pageMask());
+        m.put("VA_BITS", (long) vaBits);
+        m.put("PA_BITS", (long) paBits);
+        m.put("CONFIG_PGTABLE_LEVELS", (long) levels);
+        m.put("PGDIR_SHIFT", (long) pgdirShift());
+        m.put("PTRS_PER_PGD", (long) ptrsPerPgd());
+        m.put("PMD_SHIFT", (long) pgdirShift());
+        m.put("PTRS_PER_PMD", 1L);
+        m.put("PTRS_PER_PTE", (long) ptrsPerPte());
+        m.put("SECTION_SHIFT", (long) shift(2));
+        m.put("SUPERSECTION_SHIFT", (long) shift(2) + 4);
         m.put("PAGE_SIZE_MIN", PAGE_SIZE_MIN);
         m.put("PAGE_SIZE_MAX", PAGE_SIZE_MAX);
         return m;

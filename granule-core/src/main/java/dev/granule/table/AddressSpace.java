@@ -2,6 +2,7 @@ package dev.granule.table;
 
 import dev.granule.format.Attributes;
 import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorEncodingException;
 import dev.granule.format.DescriptorFormat;
 import dev.granule.format.DescriptorKind;
 import dev.granule.format.TableAttributes;
@@ -26,8 +27,15 @@ import java.util.Set;
  * a run whose entries differ. Tables left empty are freed. {@code collapse} merges back.
  *
  * <p>Every edit is atomic: it is validated first, and anything that still fails part-way
- * (frames exhausted, a memory write failing) is undone from a journal, so the tables are
- * byte-identical to before and the error says why.
+ * (frames exhausted, a memory write failing, an attribute or address the format cannot encode at
+ * the level the edit needs) is undone from a journal, so the tables are byte-identical to before
+ * and the error says why.
+ *
+ * <p>One engine serves every format: VMSAv8-64, VMSAv9-128 (16-byte descriptors, down to level -2),
+ * Armv7 LPAE and Armv7 short descriptors (4-byte descriptors, a 16 KiB first-level table and 1 KiB
+ * second-level tables, supersections and large pages as runs of 16 replicated entries). What
+ * differs is asked of the {@link DescriptorFormat}: a table's size, each entry's output address
+ * ({@link DescriptorFormat#translate}), whether a leaf may join a run.
  *
  * <p>Not thread-safe: one editor at a time, as with a kernel's page-table lock.
  */
@@ -41,10 +49,13 @@ public final class AddressSpace {
     private final long root;
     private final Journal journal = new Journal();
     private final TableWalker walker;
-    private final Slot[] slots = new Slot[5];
+    private final int rootMask;
+    private final Slot[] slots = new Slot[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
     private final Slot runSlot;
-    private final Descriptor[] scratch = new Descriptor[5];
-    private final Descriptor[] leafTemplate = new Descriptor[5];
+    private final Descriptor[] scratch = new Descriptor[slots.length];
+    private final Descriptor[] leafTemplate = new Descriptor[slots.length];
+    /** Why the current map's attributes cannot be a leaf at a level, or null if they can. */
+    private final String[] templateError = new String[slots.length];
     private final Descriptor work = new Descriptor();
     private final Descriptor other = new Descriptor();
 
@@ -57,6 +68,7 @@ public final class AddressSpace {
         this.range = range;
         this.root = root;
         this.walker = new TableWalker(format, memory, root, range);
+        this.rootMask = range.rootEntries(geometry) - 1;
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(memory, format.descriptorShift(), journal);
             scratch[i] = new Descriptor();
@@ -74,16 +86,32 @@ public final class AddressSpace {
         return create(DescriptorFormat.of(geometry), memory, frames, range);
     }
 
-    /** An empty address space: allocates the start-level table. */
+    /**
+     * An empty address space: allocates the start-level table, a frame or, for a larger one (the
+     * short-descriptor first level), a block aligned to its size.
+     */
     public static AddressSpace create(DescriptorFormat format, PhysicalMemory memory, FrameAllocator frames,
                                       VaRange range) {
         Geometry g = format.geometry();
         if (frames.memory() != memory) throw new IllegalArgumentException("the frame allocator serves other memory");
-        if (frames.frameSize() != g.pageSize()) {
-            throw new IllegalArgumentException("tables of " + g.label() + " need " + g.pageSize()
+        if (frames.frameSize() != g.fullTableBytes()) {
+            throw new IllegalArgumentException("tables of " + g.label() + " need " + g.fullTableBytes()
                     + "-byte frames; the allocator gives " + frames.frameSize());
         }
-        return new AddressSpace(format, memory, frames, range, frames.allocate());
+        if (range.isEmpty(g)) {
+            throw new IllegalArgumentException("TTBR1 translates nothing in " + g.label() + ": with TTBCR.N = 0 every"
+                    + " address goes through TTBR0; give granule.va_bits below 32 for a TTBR1 region");
+        }
+        int tableBits = format.tableAddressBits();
+        for (var r : frames.pool()) {
+            if (tableBits < 64 && Long.compareUnsigned(r.end(), 1L << tableBits) > 0) {
+                throw new IllegalArgumentException("pool range " + r + " reaches above the " + tableBits
+                        + "-bit addresses " + g.format().archName() + " table descriptors hold; give a pool below 0x"
+                        + Long.toHexString(1L << tableBits));
+            }
+        }
+        long rootBytes = Math.max((long) range.rootEntries(g) << format.descriptorShift(), frames.frameSize());
+        return new AddressSpace(format, memory, frames, range, frames.allocate(rootBytes));
     }
 
     public Geometry geometry() { return geometry; }
@@ -132,29 +160,49 @@ public final class AddressSpace {
                     "cannot map 0x%x-0x%x: 0x%x is already mapped (%s at 0x%x -> PA 0x%x); unmap it first or use protect",
                     va, last, Math.max(va, existing.va()), describe(existing), existing.va(), existing.pa()));
         }
-        prepareTemplates(attributes);
+        prepareTemplates(va, attributes);
         boolean blocks = !flags.contains(MapFlag.NO_BLOCK_MAPPINGS);
         boolean runs = !flags.contains(MapFlag.NO_CONT_MAPPINGS);
         edit(() -> mapLevel(root, geometry.startLevel(), va, last, pa, false, blocks, runs));
     }
 
-    private void prepareTemplates(Attributes attributes) {
+    /**
+     * Encodes the attributes once per leaf level. A level whose leaves cannot hold them (a short
+     * descriptor page has no PXN) is only an error if the map needs a leaf there.
+     */
+    private void prepareTemplates(long va, Attributes attributes) {
         for (int level = geometry.startLevel(); level <= 3; level++) {
+            templateError[slot(level)] = null;
             if (level == 3 || geometry.blockAllowed(level)) {
-                format.encodeLeaf(leafTemplate[level + 1], 0, level, attributes, false);
+                try {
+                    format.encodeLeaf(leafTemplate[slot(level)], 0, level, attributes, false);
+                } catch (DescriptorEncodingException e) {
+                    templateError[slot(level)] = String.format("cannot map 0x%x as %s: %s", va,
+                            level == 3 ? "pages" : geometry.architecturalLevelName(level) + " blocks", e.getMessage());
+                }
             }
         }
+    }
+
+    private static int slot(int level) { return level - Geometry.MIN_LEVEL; }
+
+    /** Index of {@code va} in the table at {@code level}; the start-level table may be larger than the geometry's. */
+    private int index(long va, int level) {
+        return level == geometry.startLevel() ? (int) ((va >>> geometry.shift(level)) & rootMask)
+                : geometry.index(va, level);
     }
 
     /** {@code fresh}: the table was allocated by this edit, so its writes need no undo record. */
     private void mapLevel(long table, int level, long va, long last, long pa, boolean fresh, boolean blocks,
                           boolean runs) {
         long span = geometry.entrySpan(level);
-        boolean leafLevel = level == 3 || (blocks && geometry.blockAllowed(level));
-        int run = runs ? geometry.contiguousEntries(level) : 1;
+        boolean leafLevel = level == 3
+                || (blocks && geometry.blockAllowed(level) && templateError[slot(level)] == null);
+        int run = runs && leafLevel && format.contiguousAllowed(leafTemplate[slot(level)], level)
+                ? geometry.contiguousEntries(level) : 1;
         long runSpan = span * run;
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         while (true) {
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
@@ -166,7 +214,7 @@ public final class AddressSpace {
                     writeLeaves(table, level, va, pa, 1, false, fresh);
                 }
             } else {
-                slot.at(table, geometry.index(va, level)).read(d);
+                slot.at(table, index(va, level)).read(d);
                 DescriptorKind kind = format.kind(d, level);
                 if (kind.isLeaf()) {
                     throw new IllegalStateException(String.format(
@@ -182,15 +230,21 @@ public final class AddressSpace {
         }
     }
 
-    /** Writes {@code count} leaves at consecutive indexes from {@code va}, from the level's template. */
+    /**
+     * Writes {@code count} leaves at consecutive indexes from {@code va}, from the level's template,
+     * each with its own output address (a format whose run entries are replicated keeps only the
+     * run's base of it).
+     */
     private void writeLeaves(long table, int level, long va, long pa, int count, boolean contiguous, boolean fresh) {
-        Slot slot = slots[level + 1].at(table, geometry.index(va, level));
-        Descriptor template = leafTemplate[level + 1];
+        if (templateError[slot(level)] != null) throw new PageTableException(templateError[slot(level)]);
+        Slot slot = slots[slot(level)].at(table, index(va, level));
+        Descriptor template = leafTemplate[slot(level)];
         long span = geometry.entrySpan(level);
         for (int i = 0; i < count; i++) {
             work.set(template);
+            // Run first, then address: a short-descriptor supersection holds addresses a section cannot.
+            if (contiguous) format.setContiguous(work, true, level);
             format.setOutputAddress(work, pa, level);
-            if (contiguous) format.setContiguous(work, true);
             if (fresh) slot.writeFresh(work);
             else slot.write(work);
             slot.next();
@@ -217,20 +271,20 @@ public final class AddressSpace {
 
     private void unmapLevel(long table, int level, long va, long last) {
         long span = geometry.entrySpan(level);
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         while (true) {
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
             boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, geometry.index(va, level)).read(d);
+            slot.at(table, index(va, level)).read(d);
             switch (format.kind(d, level)) {
                 case INVALID -> { }
                 case RESERVED -> {
                     if (whole) slot.clear();
                 }
                 case BLOCK, PAGE -> {
-                    if (format.contiguous(d)) breakRun(table, level, va);
+                    if (format.contiguous(d, level)) breakRun(table, level, va);
                     if (whole) {
                         slot.clear();
                     } else {
@@ -247,7 +301,7 @@ public final class AddressSpace {
                     }
                     unmapLevel(next, level + 1, va, segmentLast);
                     if (isEmpty(next, level + 1)) {
-                        slot.at(table, geometry.index(va, level)).clear();
+                        slot.at(table, index(va, level)).clear();
                         journal.freeOnCommit(next);
                     }
                 }
@@ -278,29 +332,33 @@ public final class AddressSpace {
         long span = geometry.entrySpan(level);
         int run = geometry.contiguousEntries(level);
         long runSpan = span * run;
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         while (true) {
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
             boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, geometry.index(va, level)).read(d);
+            slot.at(table, index(va, level)).read(d);
             switch (format.kind(d, level)) {
                 case BLOCK, PAGE -> {
-                    boolean contiguous = format.contiguous(d);
+                    boolean contiguous = format.contiguous(d, level);
                     if (contiguous && (va & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
-                        // The edit covers the whole run: rewrite it and keep it contiguous.
+                        // The edit covers the whole run: rewrite it, contiguous still if the new
+                        // attributes allow a run (a short-descriptor supersection has no domain).
+                        format.encodeLeaf(work, format.translate(d, level, va), level, attributes, false);
+                        boolean keep = format.contiguousAllowed(work, level);
+                        int first = index(va, level);
                         for (int i = 0; i < run; i++) {
-                            slot.at(table, geometry.index(va, level) + i).read(d);
-                            format.encodeLeaf(work, format.outputAddress(d, level), level, attributes, true);
+                            slot.at(table, first + i).read(d);
+                            format.encodeLeaf(work, format.translate(d, level, va + i * span), level, attributes, keep);
                             slot.write(work);
                         }
                         segmentLast = va + runSpan - 1;
                     } else {
                         if (contiguous) breakRun(table, level, va);
                         if (whole) {
-                            slot.at(table, geometry.index(va, level)).read(d);
-                            format.encodeLeaf(work, format.outputAddress(d, level), level, attributes, false);
+                            slot.at(table, index(va, level)).read(d);
+                            format.encodeLeaf(work, format.translate(d, level, va), level, attributes, false);
                             slot.write(work);
                         } else {
                             protectLevel(split(slot, level, va), level + 1, va, segmentLast, attributes);
@@ -331,21 +389,20 @@ public final class AddressSpace {
 
     private void collapseLevel(long table, int level, long va, long last) {
         long span = geometry.entrySpan(level);
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         long first = va;
         while (true) {
             long entryLast = va | (span - 1);
             long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
             boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, geometry.index(va, level)).read(d);
+            slot.at(table, index(va, level)).read(d);
             if (format.kind(d, level) == DescriptorKind.TABLE) {
                 long next = format.tableAddress(d);
                 collapseLevel(next, level + 1, va, segmentLast);
-                if (whole && geometry.blockAllowed(level) && uniformTable(next, level + 1, va)) {
-                    slots[level + 2].at(next, 0).read(other);
-                    format.encodeLeafLike(work, other, level + 1, format.outputAddress(other, level + 1), level, false);
-                    slot.at(table, geometry.index(va, level)).write(work);
+                if (whole && geometry.blockAllowed(level) && uniformTable(next, level + 1, va)
+                        && blockLike(next, level, va)) {
+                    slot.at(table, index(va, level)).write(work);
                     freeSubtree(next, level + 1);
                 }
             }
@@ -355,21 +412,36 @@ public final class AddressSpace {
         markRuns(table, level, first, last);
     }
 
+    /**
+     * Encodes into {@code work} the block at {@code level} that replaces the uniform table at
+     * {@code table} mapping {@code va}, keeping its leaves' bits; false if the format cannot make
+     * such a block from them, in which case the table stays.
+     */
+    private boolean blockLike(long table, int level, long va) {
+        slots[slot(level + 1)].at(table, 0).read(other);
+        try {
+            format.encodeLeafLike(work, other, level + 1, format.translate(other, level + 1, va), level, false);
+            return true;
+        } catch (DescriptorEncodingException e) {
+            return false;
+        }
+    }
+
     /** Whether the table at {@code level} maps its whole span as one aligned, contiguous, uniform range. */
     private boolean uniformTable(long table, int level, long va) {
         if (level != 3 && !geometry.blockAllowed(level)) return false;
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         long span = geometry.entrySpan(level);
         int entries = geometry.entries(level);
         slot.at(table, 0).read(other);
         if (!format.kind(other, level).isLeaf()) return false;
-        long base = format.outputAddress(other, level);
+        long base = format.translate(other, level, va);
         if ((base & (span * entries - 1)) != 0) return false;
         for (int i = 1; i < entries; i++) {
             slot.at(table, i).read(d);
             if (!format.kind(d, level).isLeaf() || !format.sameLeafAttributes(d, other, level)
-                    || format.outputAddress(d, level) != base + i * span) {
+                    || format.translate(d, level, va + i * span) != base + i * span) {
                 return false;
             }
         }
@@ -384,23 +456,24 @@ public final class AddressSpace {
         long runSpan = span * run;
         long start = (va + runSpan - 1) & -runSpan;
         if (Long.compareUnsigned(start, va) < 0) return;
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         while (Long.compareUnsigned(start, last) <= 0 && Long.compareUnsigned(last - start, runSpan - 1) >= 0) {
-            int index = geometry.index(start, level);
+            int index = index(start, level);
             slot.at(table, index).read(other);
-            boolean uniform = format.kind(other, level).isLeaf() && !format.contiguous(other)
-                    && (format.outputAddress(other, level) & (runSpan - 1)) == 0;
-            long base = format.outputAddress(other, level);
+            boolean uniform = format.kind(other, level).isLeaf() && !format.contiguous(other, level)
+                    && format.contiguousAllowed(other, level)
+                    && (format.translate(other, level, start) & (runSpan - 1)) == 0;
+            long base = uniform ? format.translate(other, level, start) : 0;
             for (int i = 1; uniform && i < run; i++) {
                 slot.at(table, index + i).read(d);
                 uniform = format.kind(d, level).isLeaf() && format.sameLeafAttributes(d, other, level)
-                        && format.outputAddress(d, level) == base + i * span;
+                        && format.translate(d, level, start + i * span) == base + i * span;
             }
             if (uniform) {
                 for (int i = 0; i < run; i++) {
                     slot.at(table, index + i).read(d);
-                    format.setContiguous(d, true);
+                    format.setContiguous(d, true, level);
                     slot.write(d);
                 }
             }
@@ -412,8 +485,8 @@ public final class AddressSpace {
 
     private void freeSubtree(long table, int level) {
         if (level < 3) {
-            Slot slot = slots[level + 1];
-            Descriptor d = scratch[level + 1];
+            Slot slot = slots[slot(level)];
+            Descriptor d = scratch[slot(level)];
             for (int i = 0; i < geometry.entries(level); i++) {
                 slot.at(table, i).read(d);
                 if (format.kind(d, level) == DescriptorKind.TABLE) freeSubtree(format.tableAddress(d), level + 1);
@@ -430,14 +503,15 @@ public final class AddressSpace {
      * has runs (a split block is aligned, so every run is whole). Returns the new table.
      */
     private long split(Slot slot, int level, long va) {
-        Descriptor leaf = scratch[level + 1];
+        Descriptor leaf = scratch[slot(level)];
         slot.read(leaf);
-        long pa = format.outputAddress(leaf, level);
+        long pa = format.translate(leaf, level, va & -geometry.entrySpan(level));
         int child = level + 1;
         long childSpan = geometry.entrySpan(child);
-        boolean contiguous = geometry.contiguousEntries(child) > 1;
+        format.encodeLeafLike(work, leaf, level, pa, child, false);
+        boolean contiguous = geometry.contiguousEntries(child) > 1 && format.contiguousAllowed(work, child);
         long table = frames.allocate(journal);
-        Slot childSlot = slots[child + 1].at(table, 0);
+        Slot childSlot = slots[slot(child)].at(table, 0);
         for (int i = 0; i < geometry.entries(child); i++) {
             format.encodeLeafLike(work, leaf, level, pa + i * childSpan, child, contiguous);
             childSlot.writeFresh(work);
@@ -456,21 +530,25 @@ public final class AddressSpace {
     private void breakRun(long table, int level, long va) {
         int run = geometry.contiguousEntries(level);
         if (run <= 1) return;
-        long runSpan = geometry.entrySpan(level) * run;
+        long span = geometry.entrySpan(level);
+        long runSpan = span * run;
         long runStart = va & -runSpan;
-        int first = geometry.index(runStart, level);
+        int first = index(runStart, level);
         for (int i = 0; i < run; i++) {
             runSlot.at(table, first + i).read(other);
-            if (format.kind(other, level).isLeaf() && format.contiguous(other)) {
-                format.setContiguous(other, false);
+            if (format.kind(other, level).isLeaf() && format.contiguous(other, level)) {
+                // A replicated entry carries the run's base: give it back its own address.
+                long pa = format.translate(other, level, runStart + i * span);
+                format.setContiguous(other, false, level);
+                format.setOutputAddress(other, pa, level);
                 runSlot.write(other);
             }
         }
     }
 
     private boolean isEmpty(long table, int level) {
-        Slot slot = slots[level + 1];
-        Descriptor d = scratch[level + 1];
+        Slot slot = slots[slot(level)];
+        Descriptor d = scratch[slot(level)];
         for (int i = 0; i < geometry.entries(level); i++) {
             if (!format.kind(slot.at(table, i).read(d), level).equals(DescriptorKind.INVALID)) return false;
         }
@@ -488,6 +566,10 @@ public final class AddressSpace {
                 e.addSuppressed(undo);
             }
             if (e instanceof PageTableException) throw e;
+            if (e instanceof DescriptorEncodingException encoding) {
+                throw new PageTableException(encoding.getMessage() + "; the edit was undone and the tables are unchanged",
+                        encoding);
+            }
             if (e instanceof MemoryAccessException m) {
                 throw new PageTableException("table memory access failed (" + m.getMessage()
                         + "); the edit was undone and the tables are unchanged", m);

@@ -5,18 +5,21 @@ import dev.granule.memory.PhysicalMemory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
- * Hands out zeroed, frame-aligned pages of physical memory for translation tables, from pool
- * ranges it owns. Fresh frames come from a bump pointer through the pool ranges in address order;
- * freed frames keep their contents (as in a kernel) and are reused last-freed first, zeroed when
- * handed out again.
+ * Hands out zeroed, naturally aligned blocks of physical memory for translation tables, from pool
+ * ranges it owns. The unit is the frame ({@link #frameSize()}: the size of a full table, a page for
+ * most formats, 1 KiB for short descriptors); a table larger than a frame (a short-descriptor
+ * first-level table, 16 KiB) takes a power-of-two number of frames aligned to its size.
+ * Fresh blocks come from a bump pointer through the pool ranges in address order; the frames an
+ * alignment skips are kept as free frames. Freed blocks keep their contents (as in a kernel) and are
+ * reused last-freed first for the same size, zeroed when handed out again.
  *
  * <p>Freeing writes no memory, so an edit's commit cannot fail half-way; and an edit that reuses
- * a freed frame records its old words in the edit's journal first, so a failed edit leaves every
+ * a freed block records its old words in the edit's journal first, so a failed edit leaves every
  * byte of memory as it was.
  */
 public final class FrameAllocator {
@@ -26,10 +29,13 @@ public final class FrameAllocator {
     private final List<MemoryRange> pool;
     private int rangeIndex;
     private long bump;
-    private long[] freeStack = new long[64];
-    private int freeCount;
-    private final Set<Long> live = new HashSet<>();
+    /** Free blocks per size, each a stack (last freed, first reused). */
+    private final Map<Long, FreeStack> free = new HashMap<>();
+    /** Live blocks and their sizes. */
+    private final Map<Long, Long> live = new HashMap<>();
+    private long liveBytes;
     private long peak;
+    private long peakBytes;
     private long allocations;
     private long limit = Long.MAX_VALUE;
 
@@ -89,80 +95,135 @@ public final class FrameAllocator {
 
     /** A zeroed frame. */
     public long allocate() {
-        return allocate(null);
+        return allocate(frameSize, null);
+    }
+
+    /**
+     * A zeroed block of {@code bytes} (a power of two, at least a frame), aligned to its size: a
+     * table larger than a frame.
+     */
+    public long allocate(long bytes) {
+        return allocate(bytes, null);
     }
 
     /** A zeroed frame; if it held data, the data is saved in {@code journal} for a rollback. */
     long allocate(Journal journal) {
+        return allocate(frameSize, journal);
+    }
+
+    /**
+     * A zeroed block of {@code bytes}; what a rollback needs to undo the allocation exactly (old
+     * contents of a reused block, or the bump pointer and the frames an alignment skipped) goes to
+     * {@code journal}.
+     */
+    long allocate(long bytes, Journal journal) {
+        if (Long.bitCount(bytes) != 1 || bytes < frameSize) {
+            throw new IllegalArgumentException("a table block is a power of two of at least one " + frameSize
+                    + "-byte frame, was " + bytes);
+        }
         if (live.size() >= limit) {
             throw new FrameExhaustedException("the frame limit of " + limit + " table frames is reached");
         }
-        long frame;
-        if (freeCount > 0) {
-            frame = freeStack[freeCount - 1];
+        long block;
+        FreeStack reusable = free.get(bytes);
+        if (reusable != null && reusable.size > 0) {
+            block = reusable.pop();
             if (journal != null) {
-                // Record every word the reused frame held (zeros too: the edit may later journal a
+                // Record every word the reused block held (zeros too: the edit may later journal a
                 // write into it, and the replay must end on the original word), so a rollback
                 // restores it; the journal's arrays are reused, so this allocates nothing.
-                for (long off = 0; off < frameSize; off += 8) {
-                    journal.record(frame + off, memory.readLong(frame + off), 0, 3);
-                }
+                for (long off = 0; off < bytes; off += 8) journal.record(block + off, memory.readLong(block + off), 0, 3);
             }
-            memory.fill(frame, frameSize, (byte) 0);
-            freeCount--;
-            if (journal != null) journal.allocated(frame, true);
+            memory.fill(block, bytes, (byte) 0);
+            if (journal != null) journal.allocated(block, bytes, true, -1, -1, 0);
         } else {
-            while (rangeIndex < pool.size() && bump == pool.get(rangeIndex).end()) {
+            long bumpBefore = bump;
+            int rangeBefore = rangeIndex;
+            while (rangeIndex < pool.size()
+                    && Long.compareUnsigned(alignUp(bump, bytes) + bytes, pool.get(rangeIndex).end()) > 0) {
                 rangeIndex++;
                 if (rangeIndex < pool.size()) bump = pool.get(rangeIndex).base();
             }
             if (rangeIndex >= pool.size()) {
-                throw new FrameExhaustedException("all " + capacity() + " frames of the pool " + pool + " are in use");
+                rangeIndex = rangeBefore;
+                bump = bumpBefore;
+                throw new FrameExhaustedException("no free " + bytes + "-byte block is left in the pool " + pool
+                        + " (" + capacity() + " frames of " + frameSize + " bytes)");
             }
-            frame = bump;
-            memory.fill(frame, frameSize, (byte) 0);
-            bump += frameSize;
-            if (journal != null) journal.allocated(frame, false);
+            block = alignUp(bump, bytes);
+            // Frames skipped for alignment stay usable as single frames; a rollback takes them back.
+            int skipped = 0;
+            for (long f = bump; f < block; f += frameSize, skipped++) push(f, frameSize);
+            memory.fill(block, bytes, (byte) 0);
+            bump = block + bytes;
+            if (journal != null) journal.allocated(block, bytes, false, bumpBefore, rangeBefore, skipped);
         }
-        live.add(frame);
+        live.put(block, bytes);
+        liveBytes += bytes;
         allocations++;
         peak = Math.max(peak, live.size());
-        return frame;
+        peakBytes = Math.max(peakBytes, liveBytes);
+        return block;
     }
 
-    /** Returns a frame. Its contents stay until it is handed out again. */
+    private static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    /** Returns a frame or larger block. Its contents stay until it is handed out again. */
     public void free(long frame) {
-        if (!live.remove(frame)) {
+        Long bytes = live.remove(frame);
+        if (bytes == null) {
             throw new IllegalArgumentException(String.format("frame 0x%x is not allocated (double free?)", frame));
         }
-        push(frame);
+        liveBytes -= bytes;
+        push(frame, bytes);
     }
 
     /**
-     * Undoes the most recent {@link #allocate} of {@code frame} exactly, bump pointer included.
-     * Memory is the journal's business: it zeroes the edit's frames and replays its undo records.
+     * Undoes the most recent {@link #allocate} of {@code block} exactly: a reused block goes back to
+     * its free list; for a block from the bump pointer the pointer ({@code bumpBefore},
+     * {@code rangeBefore}) and the {@code skipped} alignment frames are restored. Memory is the
+     * journal's business: it zeroes the edit's blocks and replays its undo records.
      */
-    void unallocate(long frame, boolean reused) {
-        live.remove(frame);
+    void unallocate(long block, long bytes, boolean reused, long bumpBefore, int rangeBefore, int skipped) {
+        live.remove(block);
+        liveBytes -= bytes;
         allocations--;
-        if (!reused && rangeIndex < pool.size() && frame == bump - frameSize && frame >= pool.get(rangeIndex).base()) {
-            bump = frame;
+        if (!reused) {
+            // Rollbacks run newest first, so the skipped frames are still the top of the frame stack.
+            FreeStack frames = free.get(frameSize);
+            for (int i = 0; i < skipped; i++) frames.pop();
+            bump = bumpBefore;
+            rangeIndex = rangeBefore;
         } else {
-            push(frame);
+            push(block, bytes);
         }
     }
 
-    /** Zeroes a frame the current edit allocated (rollback: new tables were written without undo records). */
-    void zero(long frame) {
-        memory.fill(frame, frameSize, (byte) 0);
+    /** Zeroes a block the current edit allocated (rollback: new tables were written without undo records). */
+    void zero(long block, long bytes) {
+        memory.fill(block, bytes, (byte) 0);
     }
 
-    private void push(long frame) {
-        if (freeCount == freeStack.length) freeStack = Arrays.copyOf(freeStack, freeCount * 2);
-        freeStack[freeCount++] = frame;
+    private void push(long block, long bytes) {
+        free.computeIfAbsent(bytes, b -> new FreeStack()).push(block);
     }
 
-    public boolean isAllocated(long frame) { return live.contains(frame); }
+    /** A stack of free block addresses of one size. */
+    private static final class FreeStack {
+        long[] blocks = new long[64];
+        int size;
+
+        void push(long block) {
+            if (size == blocks.length) blocks = Arrays.copyOf(blocks, size * 2);
+            blocks[size++] = block;
+        }
+
+        long pop() { return blocks[--size]; }
+    }
+
+    public boolean isAllocated(long frame) { return live.containsKey(frame); }
 
     public long capacity() {
         long n = 0;
@@ -171,19 +232,24 @@ public final class FrameAllocator {
     }
 
     public FrameStats stats() {
-        return new FrameStats(frameSize, live.size(), peak, allocations, capacity());
+        return new FrameStats(frameSize, live.size(), peak, allocations, capacity(), liveBytes, peakBytes);
     }
 
     /**
      * @param frameSize   bytes per frame
-     * @param live        frames allocated now
-     * @param peak        most frames live at once
-     * @param allocations frames handed out over the allocator's life
+     * @param live        tables (frames or larger blocks) allocated now
+     * @param peak        most tables live at once
+     * @param allocations tables handed out over the allocator's life
      * @param capacity    frames the pool holds
+     * @param liveBytes   bytes of the tables allocated now
+     * @param peakBytes   most bytes live at once
      */
-    public record FrameStats(long frameSize, long live, long peak, long allocations, long capacity) {
-        public long liveBytes() { return live * frameSize; }
+    public record FrameStats(long frameSize, long live, long peak, long allocations, long capacity, long liveBytes,
+                             long peakBytes) {
 
-        public long peakBytes() { return peak * frameSize; }
+        /** Statistics of an allocator whose tables are all one frame. */
+        public FrameStats(long frameSize, long live, long peak, long allocations, long capacity) {
+            this(frameSize, live, peak, allocations, capacity, live * frameSize, peak * frameSize);
+        }
     }
 }

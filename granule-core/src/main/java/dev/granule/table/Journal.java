@@ -19,7 +19,11 @@ final class Journal {
     private byte[] shifts = new byte[64];
     private int writes;
     private long[] allocated = new long[16];
+    private long[] allocatedBytes = new long[16];
     private boolean[] allocatedReused = new boolean[16];
+    private long[] bumpBefore = new long[16];
+    private int[] rangeBefore = new int[16];
+    private int[] skipped = new int[16];
     private int allocations;
     private long[] toFree = new long[16];
     private int frees;
@@ -39,14 +43,27 @@ final class Journal {
         writes++;
     }
 
-    /** {@code reused}: the frame came from the free list (its old words were recorded before zeroing). */
-    void allocated(long frame, boolean reused) {
+    /**
+     * A table block the edit allocated. {@code reused}: it came from a free list (its old words were
+     * recorded before zeroing); otherwise {@code bump}, {@code range} and {@code skippedFrames} are
+     * the allocator's bump pointer before the allocation and the frames its alignment set aside.
+     */
+    void allocated(long block, long bytes, boolean reused, long bump, int range, int skippedFrames) {
         if (allocations == allocated.length) {
-            allocated = Arrays.copyOf(allocated, allocations * 2);
-            allocatedReused = Arrays.copyOf(allocatedReused, allocations * 2);
+            int n = allocations * 2;
+            allocated = Arrays.copyOf(allocated, n);
+            allocatedBytes = Arrays.copyOf(allocatedBytes, n);
+            allocatedReused = Arrays.copyOf(allocatedReused, n);
+            bumpBefore = Arrays.copyOf(bumpBefore, n);
+            rangeBefore = Arrays.copyOf(rangeBefore, n);
+            skipped = Arrays.copyOf(skipped, n);
         }
         allocatedReused[allocations] = reused;
-        allocated[allocations++] = frame;
+        allocatedBytes[allocations] = bytes;
+        bumpBefore[allocations] = bump;
+        rangeBefore[allocations] = range;
+        skipped[allocations] = skippedFrames;
+        allocated[allocations++] = block;
     }
 
     void freeOnCommit(long frame) {
@@ -62,13 +79,13 @@ final class Journal {
     }
 
     /**
-     * Puts memory back: reused frames are zeroed first and then get their old words back from the
-     * replay (their records are the oldest); every recorded word is restored newest first; frames
+     * Puts memory back: reused blocks are zeroed first and then get their old words back from the
+     * replay (their records are the oldest); every recorded word is restored newest first; blocks
      * fresh from the pool are zeroed last, since they were zero before and the replay may have
-     * restored intermediate values into them. Then the frames go back to the allocator.
+     * restored intermediate values into them. Then the blocks go back to the allocator.
      */
     void rollback(PhysicalMemory memory, FrameAllocator frames) {
-        for (int i = 0; i < allocations; i++) if (allocatedReused[i]) frames.zero(allocated[i]);
+        for (int i = 0; i < allocations; i++) if (allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
         for (int i = writes - 1; i >= 0; i--) {
             long a = addresses[i];
             switch (shifts[i]) {
@@ -80,8 +97,11 @@ final class Journal {
                 }
             }
         }
-        for (int i = 0; i < allocations; i++) if (!allocatedReused[i]) frames.zero(allocated[i]);
-        for (int i = allocations - 1; i >= 0; i--) frames.unallocate(allocated[i], allocatedReused[i]);
+        for (int i = 0; i < allocations; i++) if (!allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
+        for (int i = allocations - 1; i >= 0; i--) {
+            frames.unallocate(allocated[i], allocatedBytes[i], allocatedReused[i], bumpBefore[i], rangeBefore[i],
+                    skipped[i]);
+        }
         reset();
     }
 

@@ -30,16 +30,17 @@ public final class Ptdump {
         List<Range> out = new ArrayList<>();
         Range[] open = {null};
         walker.walk(first, last, (va, level, d) -> {
-            long pa = walker.format().outputAddress(d, level);
+            long pa = walker.format().translate(d, level, va);
             long span = g.entrySpan(level);
-            boolean contiguous = walker.format().contiguous(d);
+            boolean contiguous = walker.format().contiguous(d, level);
+            Attributes attributes = walker.format().attributes(d, level);
             Range r = open[0];
             if (r != null && r.level == level && r.contiguous == contiguous && r.lastVa + 1 == va
-                    && r.pa + r.size() == pa && r.attributes.equals(walker.format().attributes(d))) {
+                    && r.pa + r.size() == pa && r.attributes.equals(attributes)) {
                 open[0] = new Range(r.va, va + span - 1, r.pa, level, contiguous, r.attributes, r.leaves + 1);
             } else {
                 if (r != null) out.add(r);
-                open[0] = new Range(va, va + span - 1, pa, level, contiguous, walker.format().attributes(d), 1);
+                open[0] = new Range(va, va + span - 1, pa, level, contiguous, attributes, 1);
             }
             return true;
         });

@@ -41,6 +41,17 @@ public final class Slot {
         return this;
     }
 
+    /**
+     * Positions the slot at entry {@code index} of {@code table}, for tables of any size: a walker
+     * following a VMSAv9-128 table that skips levels may index 2^32 entries and more.
+     */
+    public Slot at(long table, long index) {
+        long whole = index & ~0x7FFF_FFFFL;
+        this.table = table + (whole << descriptorShift);
+        this.index = (int) (index - whole);
+        return this;
+    }
+
     public long table() { return table; }
 
     public int index() { return index; }
@@ -49,6 +60,9 @@ public final class Slot {
     public long address() { return table + ((long) index << descriptorShift); }
 
     public int descriptorBytes() { return 1 << descriptorShift; }
+
+    /** Whether {@code bytes} from {@code address} lie in the slot's memory: a table the walk may read whole. */
+    public boolean readable(long address, long bytes) { return memory.contains(address, bytes); }
 
     public Slot next() {
         index++;

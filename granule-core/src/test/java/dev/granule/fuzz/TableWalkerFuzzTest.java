@@ -6,6 +6,7 @@ import dev.granule.format.Descriptor;
 import dev.granule.format.DescriptorFormat;
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.table.Mapping;
@@ -69,14 +70,62 @@ class TableWalkerFuzzTest {
         DescriptorFormat f = walker.format();
         Geometry g = walker.geometry();
         if (!f.kind(d, level).isLeaf()) throw new AssertionError("visited a non-leaf " + d + " at level " + level);
-        long pa = f.outputAddress(d, level);
-        if ((pa & (g.entrySpan(level) - 1)) != 0 || (pa >>> 52) != 0) {
+        long pa = f.translate(d, level, va);
+        int oaBits = g.format() == TranslationFormat.D128 ? 56 : 52;
+        if ((pa & (g.entrySpan(level) - 1)) != 0 || (pa >>> oaBits) != 0) {
             throw new AssertionError("leaf " + d + " decodes to 0x" + Long.toHexString(pa));
         }
         if ((va & (g.entrySpan(level) - 1)) != 0 || !walker.covers(va)) {
             throw new AssertionError("leaf reported at VA 0x" + Long.toHexString(va));
         }
-        Mapping m = new Mapping(va, pa, g.entrySpan(level), level, f.attributes(d), f.contiguous(d), d);
+        Mapping m = new Mapping(va, pa, g.entrySpan(level), level, f.attributes(d, level), f.contiguous(d, level), d);
         if (m.translate(va) != pa) throw new AssertionError(m.toString());
+    }
+
+    /** VMSAv9-128 (tables that skip levels included) and Armv7 short descriptors, LPAE for good measure. */
+    static final List<Geometry> OTHER_FORMATS = List.of(
+            Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 48, 48),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 56, 56),
+            Geometry.of(Granule.SIXTEEN_K, TranslationFormat.D128, 48, 52),
+            Geometry.of(Granule.SIXTY_FOUR_K, TranslationFormat.D128, 52, 56),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 32, 40),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 30, 32),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 32, 40));
+
+    /** The same hostile walks over 16-byte and 4-byte descriptors. */
+    @FuzzTest(maxDuration = "30s")
+    void walkingGarbageInEveryFormatEnds(FuzzedDataProvider data) {
+        Geometry g = data.pickValue(OTHER_FORMATS);
+        VaRange range = data.consumeBoolean() || g.format() == TranslationFormat.SHORT && g.vaBits() == 32
+                ? VaRange.LOWER : VaRange.UPPER;
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM))) {
+            long tableAlign = g.fullTableBytes();
+            long root = data.consumeLong(0, RAM - 1) & -Math.max(tableAlign, 16384);
+            int words = data.consumeInt(0, 512);
+            for (int i = 0; i < words; i++) {
+                long pa = data.consumeLong(0, RAM / 8 - 1) * 8;
+                long value = data.consumeBoolean() ? data.consumeLong()
+                        : (data.consumeLong(0, RAM - 1) & -tableAlign) | data.consumeInt(0, 3);
+                memory.writeLong(pa, value);
+            }
+            TableWalker walker = TableWalker.of(g, memory, root, range);
+            walker.setReadLimit(200_000);
+            long[] leaves = {0};
+            walker.walk((va, level, d) -> {
+                check(walker, va, level, d);
+                return ++leaves[0] < 10_000;
+            });
+            for (int i = 0; i < 16; i++) {
+                long va = data.consumeLong();
+                long pa = walker.outputAddress(va);
+                var m = walker.lookup(va);
+                if (m.isPresent() != (pa != -1) || (pa != -1 && pa != m.get().translate(va))) {
+                    throw new AssertionError("lookup " + m + " and outputAddress 0x" + Long.toHexString(pa)
+                            + " disagree for 0x" + Long.toHexString(va) + " in " + g);
+                }
+            }
+            walker.setReadLimit(20_000);
+            Ptdump.ranges(walker, walker.firstVa(), walker.lastVa());
+        }
     }
 }

@@ -167,4 +167,35 @@ class BootCommandLineTest {
         assertThatThrownBy(() -> Boot.resolve("granule.format=lpae granule.pa_bits=48", CpuFeatures.ALL))
                 .hasMessageContaining("32, 36 or 40-bit");
     }
+    @Test
+    void shortDescriptorsAreATwoLevelThirtyTwoBitRegime() {
+        BootResult r = Boot.resolve("granule.format=short", CpuFeatures.ALL);
+        Geometry g = r.geometry();
+        assertThat(g.format()).isEqualTo(TranslationFormat.SHORT);
+        assertThat(g.vaBits()).isEqualTo(32);
+        assertThat(g.paBits()).as("sections and pages output 32 bits").isEqualTo(32);
+        assertThat(g.levels()).isEqualTo(2);
+        assertThat(g.descriptorBytes()).isEqualTo(4);
+        assertThat(r.fallbacks()).isEmpty();
+        Geometry n3 = Boot.resolve("granule.format=short granule.va_bits=29 granule.pa_bits=40", CpuFeatures.ALL).geometry();
+        assertThat(n3.txsz()).as("TTBCR.N").isEqualTo(3);
+        assertThat(n3.paBits()).as("supersections reach 40 bits").isEqualTo(40);
+        assertThatThrownBy(() -> Boot.resolve("granule.format=short arm64.pagesize=16k", CpuFeatures.ALL))
+                .hasMessageContaining("4K pages only");
+        assertThatThrownBy(() -> Boot.resolve("granule.format=short granule.va_bits=33", CpuFeatures.ALL))
+                .hasMessageContaining("TTBCR.N");
+        assertThatThrownBy(() -> Boot.resolve("granule.format=lpae2", CpuFeatures.ALL))
+                .hasMessageContaining("d64, d128, lpae or short");
+    }
+    @Test
+    void d128TranslatesAtMost55BitsPerTtbrInTheKernelsRegime() {
+        // Arm ARM RVRKKV / AArch64.S1MinTxSZ: with FEAT_LVA3 the minimum TnSZ is 9 for a regime
+        // with two VA ranges (EL1&0); 8, a 56-bit VA, only for one range.
+        Geometry g = Boot.resolve("granule.format=d128 granule.va_bits=55", CpuFeatures.ALL).geometry();
+        assertThat(g.vaBits()).isEqualTo(55);
+        assertThat(g.startLevel()).isEqualTo(-2);
+        assertThatThrownBy(() -> Boot.resolve("granule.format=d128 granule.va_bits=56", CpuFeatures.ALL))
+                .isInstanceOf(GeometryException.class).hasMessageContaining("at most 55 bits per TTBR");
+        assertThat(Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 56, 56).txsz()).isEqualTo(8);
+    }
 }

@@ -21,20 +21,20 @@ class GeometryPropertiesTest {
     Arbitrary<Geometry> validGeometries() {
         return Arbitraries.of(Granule.values()).flatMap(granule ->
                 Arbitraries.of(TranslationFormat.values())
-                        .filter(format -> format != TranslationFormat.LPAE || granule == Granule.FOUR_K)
+                        .filter(format -> !format.isAArch32() || granule == Granule.FOUR_K)
                         .flatMap(format -> Arbitraries.integers().between(Geometry.MIN_VA_BITS, maxVa(format))
                                 .flatMap(va -> Arbitraries.of(32, 36, 40, 42, 44, 48, 52, 56)
                                         .filter(pa -> pa <= maxPa(format))
                                         .map(pa -> Geometry.of(granule, format, va, pa)))));
     }
 
-    /** Architectural limits per format, from the Arm ARM: VMSAv8-64 52/52, VMSAv9-128 56/56, LPAE 32/40. */
+    /** Architectural limits per format, from the Arm ARM: VMSAv8-64 52/52, VMSAv9-128 56/56, LPAE and short 32/40. */
     private static int maxVa(TranslationFormat f) {
-        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE -> 32; };
+        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE, SHORT -> 32; };
     }
 
     private static int maxPa(TranslationFormat f) {
-        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE -> 40; };
+        return switch (f) { case D64 -> 52; case D128 -> 56; case LPAE, SHORT -> 40; };
     }
 
     @Property
@@ -47,6 +47,12 @@ class GeometryPropertiesTest {
 
     @Property
     void startLevelResolvesBetweenOneBitAndAFullTable(@ForAll("validGeometries") Geometry g) {
+        if (g.format() == TranslationFormat.SHORT) {
+            // Arm ARM B3.5.4: the first level resolves VA[31-N:20], 12 - N bits, in a 16 KiB >> N table.
+            assertThat(g.bitsAt(g.startLevel())).isEqualTo(12 - g.txsz());
+            assertThat(g.tableBytes(g.startLevel())).isEqualTo(16384L >> g.txsz());
+            return;
+        }
         assertThat(g.bitsAt(g.startLevel())).isBetween(1, g.bitsPerLevel());
         assertThat(g.tableBytes(g.startLevel())).isLessThanOrEqualTo(g.pageSize());
     }
@@ -54,7 +60,10 @@ class GeometryPropertiesTest {
     @Property
     void shiftsAndPtrsPerTableAreConsistent(@ForAll("validGeometries") Geometry g) {
         assertThat(g.shift(3)).isEqualTo(g.pageShift());
-        assertThat((long) g.ptrsPerTable() * g.descriptorBytes()).isEqualTo(g.pageSize());
+        // A full table is a page, except the short format's 1 KiB second-level table.
+        long fullTable = g.format() == TranslationFormat.SHORT ? 1024 : g.pageSize();
+        assertThat((long) g.ptrsPerTable() * g.descriptorBytes()).isEqualTo(fullTable);
+        assertThat(g.fullTableBytes()).isEqualTo(fullTable);
         for (int level = g.startLevel(); level < 3; level++) {
             assertThat(g.shift(level)).isEqualTo(g.shift(level + 1) + g.bitsPerLevel());
             assertThat(g.entrySpan(level)).isEqualTo(g.entrySpan(level + 1) * g.ptrsPerTable());

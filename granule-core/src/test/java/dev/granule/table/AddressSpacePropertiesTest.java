@@ -31,6 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>Edits are multiples of a "unit" drawn from the geometry's own leaf and run sizes so that
  * blocks, contiguous runs, splits and merges all happen in a small window.
+ *
+ * <p>The same properties run over every format through the one engine: VMSAv8-64 (4K/16K/64K,
+ * LPA/LPA2), VMSAv9-128 (down to level -2), Armv7 LPAE and Armv7 short descriptors (whose
+ * supersections and large pages are runs of replicated entries).
  */
 class AddressSpacePropertiesTest {
 
@@ -39,10 +43,27 @@ class AddressSpacePropertiesTest {
             Geometry.of(Granule.SIXTEEN_K, 36, 48), Geometry.SIXTEEN_K_47, Geometry.SIXTEEN_K_48,
             Geometry.of(Granule.SIXTEEN_K, 52, 52), Geometry.SIXTY_FOUR_K_42, Geometry.SIXTY_FOUR_K_48,
             Geometry.SIXTY_FOUR_K_52, Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 32, 40),
-            Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 30, 40));
+            Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 30, 40),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 48, 48),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 56, 56),
+            Geometry.of(Granule.SIXTEEN_K, TranslationFormat.D128, 48, 52),
+            Geometry.of(Granule.SIXTY_FOUR_K, TranslationFormat.D128, 52, 56),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 32, 32),
+            Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 28, 40));
 
     private static final List<Attributes> ATTRIBUTES = List.of(Attributes.kernelData(), Attributes.kernelText(),
             Attributes.userData(), Attributes.userText().withSoftware(5));
+
+    /**
+     * Short descriptors hold two software bits, and a page has no PXN of its own (it is in the
+     * first-level entry), so user text there is executable at PL1 too: PXN clear.
+     */
+    private static final List<Attributes> SHORT_ATTRIBUTES = List.of(Attributes.kernelData(), Attributes.kernelText(),
+            Attributes.userData(), Attributes.userText().withPrivilegedExecuteNever(false).withSoftware(3));
+
+    static List<Attributes> attributesFor(Geometry g) {
+        return g.format() == TranslationFormat.SHORT ? SHORT_ATTRIBUTES : ATTRIBUTES;
+    }
 
     enum Kind { MAP, UNMAP, PROTECT, COLLAPSE }
 
@@ -71,12 +92,13 @@ class AddressSpacePropertiesTest {
         return Math.max(u, g.pageSize());
     }
 
-    @Property(tries = 300)
+    @Property(tries = 1000)
     void tablesAlwaysAgreeWithTheReferenceModel(@ForAll("scenarios") Scenario s) {
         Geometry g = s.geometry();
         long unit = unit(g, s.unitChoice());
         long window = 32 * unit; // VA window [window, 2 * window): not at 0, to exercise upper index bits
-        long paBase = 4 * window;
+        // Short-descriptor sections and pages output 32-bit addresses: keep their PAs below 4 GiB.
+        long paBase = g.format() == TranslationFormat.SHORT ? window : 4 * window;
         try (TableFixture t = new TableFixture(g)) {
             if (s.frameLimit() > 0) t.frames.setLimit(s.frameLimit());
             Map<Long, Piece> model = new HashMap<>();
@@ -84,7 +106,7 @@ class AddressSpacePropertiesTest {
                 int length = Math.min(op.length(), 32 - op.offset());
                 long va = window + op.offset() * unit;
                 long size = length * unit;
-                Attributes attributes = ATTRIBUTES.get(op.attributes());
+                Attributes attributes = attributesFor(g).get(op.attributes());
                 long pa = paBase + op.paSlot() * window + op.offset() * unit;
                 SparseMemory.Snapshot before = t.memory.snapshot();
                 FrameAllocator.FrameStats framesBefore = t.frames.stats();
@@ -162,33 +184,39 @@ class AddressSpacePropertiesTest {
         Geometry g = t.geometry;
         DescriptorFormat f = t.space.format();
         int[] tables = {0};
-        checkTable(t, f, t.space.root(), g.startLevel(), true, tables);
+        checkTable(t, f, t.space.root(), g.startLevel(), 0, true, tables);
         assertThat(t.frames.stats().live()).as("live frames vs reachable tables").isEqualTo(tables[0]);
     }
 
-    private static void checkTable(TableFixture t, DescriptorFormat f, long table, int level, boolean root, int[] tables) {
+    /** {@code va}: the first address the table maps (the lower half starts at 0). */
+    private static void checkTable(TableFixture t, DescriptorFormat f, long table, int level, long va, boolean root,
+                                   int[] tables) {
         Geometry g = t.geometry;
         tables[0]++;
-        Slot slot = new Slot(t.memory, 3);
+        Slot slot = new Slot(t.memory, f.descriptorShift());
         Descriptor d = new Descriptor();
         boolean any = false;
         int run = g.contiguousEntries(level);
+        long span = g.entrySpan(level);
         for (int i = 0; i < g.entries(level); i++) {
             DescriptorKind kind = f.kind(slot.at(table, i).read(d), level);
             assertThat(kind).isNotEqualTo(DescriptorKind.RESERVED);
             if (kind == DescriptorKind.INVALID) continue;
             any = true;
+            long entryVa = va + i * span;
             if (kind == DescriptorKind.TABLE) {
-                checkTable(t, f, f.tableAddress(d), level + 1, false, tables);
-            } else if (f.contiguous(d)) {
+                checkTable(t, f, f.tableAddress(d), level + 1, entryVa, false, tables);
+            } else if (f.contiguous(d, level)) {
+                // Every entry of a run is a leaf of the run, with the run's attributes, and maps the
+                // next piece of one aligned output range (replicated short entries included).
                 int first = i & -run;
                 Descriptor head = slot.at(table, first).read(new Descriptor());
-                long base = f.outputAddress(head, level);
-                assertThat(base % (run * g.entrySpan(level))).as("run base alignment").isZero();
+                long base = f.translate(head, level, va + first * span);
+                assertThat(base % (run * span)).as("run base alignment").isZero();
                 Descriptor other = slot.at(table, i).read(new Descriptor());
-                assertThat(f.kind(head, level).isLeaf() && f.contiguous(head)).isTrue();
+                assertThat(f.kind(head, level).isLeaf() && f.contiguous(head, level)).isTrue();
                 assertThat(f.sameLeafAttributes(head, other, level)).isTrue();
-                assertThat(f.outputAddress(other, level)).isEqualTo(base + (i - first) * g.entrySpan(level));
+                assertThat(f.translate(other, level, entryVa)).isEqualTo(base + (i - first) * span);
             }
         }
         assertThat(any || root).as("empty table at 0x%x level %d kept", table, level).isTrue();

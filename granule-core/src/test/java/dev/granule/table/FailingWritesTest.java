@@ -6,7 +6,11 @@ import dev.granule.memory.MemoryAccessException;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.PhysicalMemory;
 import dev.granule.memory.SparseMemory;
+import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -15,8 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Fault injection: a memory write that fails at every possible point of an edit. Whatever write
- * fails, the edit is undone and table memory and the allocator are exactly as before.
+ * Fault injection: a memory write that fails at every possible point of an edit, in every
+ * descriptor format. Whatever write fails, the edit is undone and table memory and the allocator
+ * are exactly as before.
  */
 class FailingWritesTest {
 
@@ -44,12 +49,26 @@ class FailingWritesTest {
         @Override public void close() { inner.close(); }
     }
 
-    private static void failEverywhere(Consumer<AddressSpace> setup, Consumer<AddressSpace> edit) {
-        Geometry g = Geometry.FOUR_K_48;
+    /**
+     * Every format through the one engine. Edits are sized from the geometry: B is the smallest
+     * block (a 2 MiB block for 4K VMSAv8-64, a 1 MiB section for short descriptors), R a run of
+     * last-level entries (CONT_PTES, or a 64 KiB large page), P a page. (64K granules are left
+     * out: a split writes 4096 or 8192 entries, and failing each write in turn is quadratic.)
+     */
+    static List<Geometry> geometries() {
+        return List.of(Geometry.FOUR_K_48, Geometry.SIXTEEN_K_47, Geometry.of(Granule.FOUR_K, 52, 52),
+                Geometry.of(Granule.FOUR_K, TranslationFormat.LPAE, 32, 40),
+                Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 32, 32),
+                Geometry.of(Granule.FOUR_K, TranslationFormat.D128, 48, 48),
+                Geometry.of(Granule.SIXTEEN_K, TranslationFormat.D128, 48, 48));
+    }
+
+    private static void failEverywhere(Geometry g, Consumer<AddressSpace> setup, Consumer<AddressSpace> edit) {
         int failures = 0;
         for (int n = 1; ; n++) {
-            try (FailingMemory memory = new FailingMemory(SparseMemory.ofPaBits(48))) {
-                FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(), new MemoryRange(1L << 40, 1L << 24));
+            try (FailingMemory memory = new FailingMemory(SparseMemory.ofPaBits(g.paBits()))) {
+                FrameAllocator frames = FrameAllocator.over(memory, g.fullTableBytes(),
+                        new MemoryRange(TableFixture.poolBase(g), 1L << 24));
                 AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
                 setup.accept(space);
                 SparseMemory.Snapshot before = memory.inner.snapshot();
@@ -71,31 +90,46 @@ class FailingWritesTest {
         }
     }
 
-    @Test
-    void mapUndoesAtEveryFailingWrite() {
-        failEverywhere(s -> s.map(0, 0, 0x1000, Attributes.kernelData()),
-                s -> s.map(0x1f_0000L, 0x1f_0000L, 0x22_0000L, Attributes.userData()));
+    private static long block(Geometry g) { return g.entrySpan(2); }
+
+    private static long run(Geometry g) { return g.contPteSize(); }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void mapUndoesAtEveryFailingWrite(Geometry g) {
+        long b = block(g);
+        long r = run(g);
+        // A run of pages below B, the block at B, a run above 2B.
+        failEverywhere(g, s -> s.map(0, 0, g.pageSize(), Attributes.kernelData()),
+                s -> s.map(b - r, b - r, b + 2 * r, Attributes.userData()));
     }
 
-    @Test
-    void unmapThatSplitsAndFreesUndoesAtEveryFailingWrite() {
-        failEverywhere(s -> s.map(0x20_0000L, 0x20_0000L, 0x40_0000L, Attributes.kernelData()),
-                s -> s.unmap(0x21_0000L, 0x30_0000L));
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void unmapThatSplitsAndFreesUndoesAtEveryFailingWrite(Geometry g) {
+        long b = block(g);
+        failEverywhere(g, s -> s.map(b, b, 2 * b, Attributes.kernelData()),
+                s -> s.unmap(b + run(g), b + b / 2));
     }
 
-    @Test
-    void protectThatBreaksRunsUndoesAtEveryFailingWrite() {
-        failEverywhere(s -> s.map(0x20_0000L, 0x20_0000L, 0x20_0000L, Attributes.kernelData()),
-                s -> s.protect(0x20_8000L, 0x1_0000L, Attributes.kernelReadOnly()));
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void protectThatBreaksRunsUndoesAtEveryFailingWrite(Geometry g) {
+        long b = block(g);
+        long r = run(g);
+        failEverywhere(g, s -> s.map(b, b, b, Attributes.kernelData()),
+                s -> s.protect(b + r / 2, r, Attributes.kernelReadOnly()));
     }
 
-    @Test
-    void collapseUndoesAtEveryFailingWrite() {
-        failEverywhere(s -> {
-            s.map(0x20_0000L, 0x20_0000L, 0x20_0000L, Attributes.kernelData());
-            s.unmap(0x20_0000L, 0x1000);
-            s.map(0x20_0000L, 0x20_0000L, 0x1000, Attributes.kernelData());
-        }, s -> s.collapse(0, 0x40_0000L));
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void collapseUndoesAtEveryFailingWrite(Geometry g) {
+        long b = block(g);
+        failEverywhere(g, s -> {
+            s.map(b, b, b, Attributes.kernelData());
+            s.unmap(b, g.pageSize());
+            s.map(b, b, g.pageSize(), Attributes.kernelData());
+        }, s -> s.collapse(0, 2 * b));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.granule.table;
 
 import dev.granule.geometry.Geometry;
+import dev.granule.geometry.TranslationFormat;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 
@@ -17,7 +18,8 @@ final class TableFixture implements AutoCloseable {
     TableFixture(Geometry geometry, VaRange range) {
         this.geometry = geometry;
         this.memory = SparseMemory.ofPaBits(geometry.paBits());
-        this.frames = FrameAllocator.over(memory, geometry.pageSize(), new MemoryRange(poolBase(geometry), POOL_SIZE));
+        this.frames = FrameAllocator.over(memory, geometry.fullTableBytes(),
+                new MemoryRange(poolBase(geometry), POOL_SIZE));
         this.space = AddressSpace.create(geometry, memory, frames, range);
     }
 
@@ -25,8 +27,13 @@ final class TableFixture implements AutoCloseable {
         this(geometry, VaRange.LOWER);
     }
 
-    /** Tables live in the top half of the PA space, away from the output addresses tests use. */
-    static long poolBase(Geometry g) { return 1L << (g.paBits() - 1); }
+    /**
+     * Tables live in the top half of the PA space, away from the output addresses tests use; for
+     * short descriptors, whose table descriptors hold 32-bit addresses, at 2 GiB.
+     */
+    static long poolBase(Geometry g) {
+        return g.format() == TranslationFormat.SHORT ? 1L << 31 : 1L << (g.paBits() - 1);
+    }
 
     long read(long pa) { return memory.readLong(pa); }
 

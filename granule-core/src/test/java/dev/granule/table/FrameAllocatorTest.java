@@ -1,0 +1,54 @@
+package dev.granule.table;
+
+import dev.granule.memory.MemoryRange;
+import dev.granule.memory.SparseMemory;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Tables of more than one frame (the short-descriptor first level) beside single frames. */
+class FrameAllocatorTest {
+
+    private static final long BASE = 0x10_0000;
+
+    @Test
+    void aLargerTableIsAlignedToItsSizeAndTheSkippedFramesAreUsedNext() {
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, 1L << 22))) {
+            FrameAllocator frames = FrameAllocator.over(memory, 1024, new MemoryRange(BASE, 64 * 1024));
+            assertThat(frames.allocate()).isEqualTo(BASE);
+            assertThat(frames.allocate(16384)).isEqualTo(BASE + 0x4000);
+            // Frames 0x400..0x3c00 were skipped for alignment; the last one skipped comes first.
+            assertThat(frames.allocate()).isEqualTo(BASE + 0x3C00);
+            assertThat(frames.stats().liveBytes()).isEqualTo(1024 + 16384 + 1024);
+            frames.free(BASE + 0x4000);
+            assertThat(frames.allocate(16384)).as("a freed 16 KiB table is reused whole").isEqualTo(BASE + 0x4000);
+            assertThatThrownBy(() -> frames.allocate(3000)).hasMessageContaining("power of two");
+        }
+    }
+
+    @Test
+    void aRollbackRestoresTheBumpPointerAndTheSkippedFrames() {
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, 1L << 22))) {
+            FrameAllocator frames = FrameAllocator.over(memory, 1024, new MemoryRange(BASE, 64 * 1024));
+            frames.allocate();
+            Journal journal = new Journal();
+            frames.allocate(16384, journal);
+            frames.allocate(journal);
+            journal.rollback(memory, frames);
+            assertThat(frames.stats().live()).isEqualTo(1);
+            assertThat(frames.allocate()).as("as if nothing had happened").isEqualTo(BASE + 0x400);
+            assertThat(frames.allocate(16384)).isEqualTo(BASE + 0x4000);
+        }
+    }
+
+    @Test
+    void exhaustionNamesTheSize() {
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, 1L << 22))) {
+            FrameAllocator frames = FrameAllocator.over(memory, 1024, new MemoryRange(BASE + 0x400, 16 * 1024));
+            assertThatThrownBy(() -> frames.allocate(16384)).isInstanceOf(FrameExhaustedException.class)
+                    .hasMessageContaining("16384-byte block");
+            assertThat(frames.allocate()).as("a failed allocation moved nothing").isEqualTo(BASE + 0x400);
+        }
+    }
+}
