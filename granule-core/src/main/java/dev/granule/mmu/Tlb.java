@@ -79,7 +79,10 @@ public final class Tlb {
         }
         if (base[victim] != -1L) evictions++;
         base[victim] = b;
-        pa[victim] = outputAddress & -(1L << s);
+        // Kept exact, not masked to the span: a misprogrammed Contiguous run whose output address is
+        // not aligned is CONSTRAINED UNPREDICTABLE, and adding the offset gives one of the permitted
+        // outcomes (the one the walk gives for the entry that filled the TLB).
+        pa[victim] = outputAddress;
         shift[victim] = (byte) s;
         asid[victim] = entryAsid;
         perms[victim] = permissions;
@@ -88,7 +91,7 @@ public final class Tlb {
         sizesPresent |= 1L << s;
     }
 
-    long pa(int i, long va) { return pa[i] | (va & ((1L << shift[i]) - 1)); }
+    long pa(int i, long va) { return pa[i] + (va & ((1L << shift[i]) - 1)); }
 
     int perms(int i) { return perms[i]; }
 
