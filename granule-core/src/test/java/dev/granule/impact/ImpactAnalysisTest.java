@@ -1,0 +1,84 @@
+package dev.granule.impact;
+
+import dev.granule.geometry.Granule;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ImpactAnalysisTest {
+
+    static final String FIXTURE = """
+            00400000-00401000 r-xp 00000000 08:01 1234                       /usr/bin/demo
+            Size:                  4 kB
+            Rss:                   4 kB
+            Anonymous:             0 kB
+            00401000-00403000 rw-p 00001000 08:01 1234                       /usr/bin/demo
+            Rss:                   8 kB
+            Anonymous:             4 kB
+            7f0000000000-7f0000011000 rw-p 00000000 00:00 0 
+            Rss:                  12 kB
+            Anonymous:            12 kB
+            VmFlags: rd wr mr mw me ac
+            """;
+
+    @Test
+    void parsesHeadersAndTheFieldsItUses() {
+        List<Vma> v = SmapsParser.parse("fixture", FIXTURE);
+        assertThat(v).hasSize(3);
+        assertThat(v.get(0)).isEqualTo(new Vma(0x400000, 0x401000, "r-xp", 1234, "/usr/bin/demo", 4096, 0));
+        assertThat(v.get(2).fileBacked()).isFalse();
+        assertThat(v.get(2).anonBytes()).isEqualTo(12 * 1024);
+    }
+
+    /*
+     * Worked by hand.
+     * 4K:  file VA [0x400000,0x403000) = 12K; anon 0x11000 = 68K. Resident: file 4K + (8K-4K) = 8K,
+     *      anon 4K + 12K = 16K. Tables: PGD + (PUD, PMD, PTE) for 0x400000 + (PUD, PMD, PTE) for
+     *      0x7f0000000000 (PGD index 254) = 7 x 4K = 28K; leaves 3 + 3 = 6.
+     * 16K: file [0x400000,0x404000) = 16K; anon [0x7f0000000000,+0x14000) = 80K. Resident per
+     *      mapping rounded up: file 16K (first), the second 16K all anonymous, third anon 16K ->
+     *      file 16K, anon 32K. Tables: PGD (2 entries, both VAs index 0) + PUD + (PMD, PTE) x 2
+     *      (PUD indexes 0 and 0x7f0) = 6 x 16K = 96K; leaves 2.
+     * 64K: file 64K; anon 0x20000 = 128K; resident file 64K, anon 64K + 64K = 128K. Tables: PGD
+     *      (64 entries; indexes 0 and 31) + (PMD, PTE) x 2 = 5 x 64K = 320K; leaves 2.
+     */
+    @Test
+    void footprintTablesAndTlbEntriesPerPageSize() {
+        List<PageSizeImpact> r = ImpactAnalysis.analyse(SmapsParser.parse("fixture", FIXTURE));
+        assertThat(r).containsExactly(
+                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 16 << 10, 28 << 10, 6),
+                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 16 << 10, 32 << 10, 96 << 10, 2),
+                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 2));
+    }
+
+    @Test
+    void malformedLinesNameTheLine() {
+        assertThatThrownBy(() -> SmapsParser.parse("x", "00400000-00401000 r-xp 0 08:01\nRss: 4 kB\n"))
+                .hasMessageContaining("x:1").hasMessageContaining("5 fields");
+        assertThatThrownBy(() -> SmapsParser.parse("x", "00400000-00401000 r-xp 0 08:01 0\nRss: lots kB\n"))
+                .hasMessageContaining("x:2").hasMessageContaining("size in kB");
+        assertThatThrownBy(() -> SmapsParser.parse("x", "Rss: 4 kB\n")).hasMessageContaining("before the first mapping");
+    }
+
+    @Test
+    void thisJvmsOwnMemoryMapObeysTheInvariants() throws Exception {
+        Path smaps = Path.of("/proc/self/smaps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(smaps), "no /proc/self/smaps on this system");
+        List<PageSizeImpact> r = ImpactAnalysis.analyse(SmapsParser.parse(smaps.toString(), Files.readString(smaps)));
+        for (int i = 1; i < r.size(); i++) {
+            assertThat(r.get(i).virtual()).isGreaterThanOrEqualTo(r.get(i - 1).virtual());
+            assertThat(r.get(i).resident()).isGreaterThanOrEqualTo(r.get(i - 1).resident());
+            assertThat(r.get(i).tlbEntries()).isLessThanOrEqualTo(r.get(i - 1).tlbEntries());
+        }
+        for (PageSizeImpact p : r) {
+            assertThat(p.tableBytes() % p.granule().pageSize()).isZero();
+            assertThat(p.resident()).isLessThanOrEqualTo(p.virtual() + p.granule().pageSize() * 4096);
+            assertThat(p.resident()).isPositive();
+        }
+    }
+}
