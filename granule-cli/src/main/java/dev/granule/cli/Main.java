@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 BootCommand.class,
                 PtdumpCommand.class,
                 TranslateCommand.class,
+                ImpactCommand.class,
                 DumpCommand.class,
                 CommandLine.HelpCommand.class
         })
