@@ -364,15 +364,7 @@ public record Geometry(
      */
     public Map<String, Long> linuxDefines() {
         if (format == TranslationFormat.SHORT) return shortLinuxDefines();
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("PAGE_SHIFT", (long) pageShift);
-        m.put("PAGE_SIZE", pageSize());
-        m.put("PAGE_MASK", pageMask());
-        m.put("VA_BITS", (long) vaBits);
-        m.put("PA_BITS", (long) paBits);
-        m.put("CONFIG_PGTABLE_LEVELS", (long) levels);
-        m.put("PGDIR_SHIFT", (long) pgdirShift());
-        m.put("PTRS_PER_PGD", (long) ptrsPerPgd());
+        Map<String, Long> m = pageAndPgdDefines();
         m.put("P4D_SHIFT", (long) p4dShift());
         m.put("PTRS_PER_P4D", (long) ptrsPerP4d());
         m.put("PUD_SHIFT", (long) pudShift());
@@ -389,8 +381,8 @@ public record Geometry(
         return m;
     }
 
-    /** arch/arm's pgtable-2level.h and pgtable-2level-hwdef.h names (Linux's doubled-PGD software view). */
-    private Map<String, Long> shortLinuxDefines() {
+    /** The names every configuration has, arm64 and arch/arm alike: the page and the PGD. */
+    private Map<String, Long> pageAndPgdDefines() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("PAGE_SHIFT", (long) pageShift);
         m.put("PAGE_SIZE", pageSize());
@@ -400,6 +392,12 @@ public record Geometry(
         m.put("CONFIG_PGTABLE_LEVELS", (long) levels);
         m.put("PGDIR_SHIFT", (long) pgdirShift());
         m.put("PTRS_PER_PGD", (long) ptrsPerPgd());
+        return m;
+    }
+
+    /** arch/arm's pgtable-2level.h and pgtable-2level-hwdef.h names (Linux's doubled-PGD software view). */
+    private Map<String, Long> shortLinuxDefines() {
+        Map<String, Long> m = pageAndPgdDefines();
         m.put("PMD_SHIFT", (long) pgdirShift());
         m.put("PTRS_PER_PMD", 1L);
         m.put("PTRS_PER_PTE", (long) ptrsPerPte());

@@ -45,25 +45,32 @@ class TableWalkerFuzzTest {
                         : (data.consumeLong(0, RAM - 1) & -g.pageSize()) | data.consumeInt(0, 3) | (data.consumeLong() & 0xFFF0_0000_0000_0FFCL);
                 memory.writeLong(pa, value);
             }
-            TableWalker walker = TableWalker.of(g, memory, root, range);
-            walker.setReadLimit(200_000);
-            long[] leaves = {0};
-            walker.walk((va, level, d) -> {
-                check(walker, va, level, d);
-                return ++leaves[0] < 10_000;
-            });
-            for (int i = 0; i < 16; i++) {
-                long va = data.consumeLong();
-                long pa = walker.outputAddress(va);
-                var m = walker.lookup(va);
-                if (m.isPresent() != (pa != -1) || (pa != -1 && pa != m.get().translate(va))) {
-                    throw new AssertionError("lookup " + m + " and outputAddress 0x" + Long.toHexString(pa)
-                            + " disagree for 0x" + Long.toHexString(va));
-                }
-            }
-            walker.setReadLimit(20_000);
-            Ptdump.ranges(walker, walker.firstVa(), walker.lastVa());
+            walkLookupAndDump(TableWalker.of(g, memory, root, range), data);
         }
+    }
+
+    /**
+     * Walks everything (checking each leaf), compares lookup with the allocation-free path on 16
+     * fuzzed VAs, and lists the tables; every step bounded by a read limit.
+     */
+    private static void walkLookupAndDump(TableWalker walker, FuzzedDataProvider data) {
+        walker.setReadLimit(200_000);
+        long[] leaves = {0};
+        walker.walk((va, level, d) -> {
+            check(walker, va, level, d);
+            return ++leaves[0] < 10_000;
+        });
+        for (int i = 0; i < 16; i++) {
+            long va = data.consumeLong();
+            long pa = walker.outputAddress(va);
+            var m = walker.lookup(va);
+            if (m.isPresent() != (pa != -1) || (pa != -1 && pa != m.get().translate(va))) {
+                throw new AssertionError("lookup " + m + " and outputAddress 0x" + Long.toHexString(pa)
+                        + " disagree for 0x" + Long.toHexString(va) + " in " + walker.geometry());
+            }
+        }
+        walker.setReadLimit(20_000);
+        Ptdump.ranges(walker, walker.firstVa(), walker.lastVa());
     }
 
     private static void check(TableWalker walker, long va, int level, Descriptor d) {
@@ -108,24 +115,7 @@ class TableWalkerFuzzTest {
                         : (data.consumeLong(0, RAM - 1) & -tableAlign) | data.consumeInt(0, 3);
                 memory.writeLong(pa, value);
             }
-            TableWalker walker = TableWalker.of(g, memory, root, range);
-            walker.setReadLimit(200_000);
-            long[] leaves = {0};
-            walker.walk((va, level, d) -> {
-                check(walker, va, level, d);
-                return ++leaves[0] < 10_000;
-            });
-            for (int i = 0; i < 16; i++) {
-                long va = data.consumeLong();
-                long pa = walker.outputAddress(va);
-                var m = walker.lookup(va);
-                if (m.isPresent() != (pa != -1) || (pa != -1 && pa != m.get().translate(va))) {
-                    throw new AssertionError("lookup " + m + " and outputAddress 0x" + Long.toHexString(pa)
-                            + " disagree for 0x" + Long.toHexString(va) + " in " + g);
-                }
-            }
-            walker.setReadLimit(20_000);
-            Ptdump.ranges(walker, walker.firstVa(), walker.lastVa());
+            walkLookupAndDump(TableWalker.of(g, memory, root, range), data);
         }
     }
 }
