@@ -1,0 +1,184 @@
+/*
+ * Bare-metal AT probe for qemu-system-aarch64 -M virt,virtualization=on -cpu max.
+ *
+ * Runs at EL2 so that it can load any EL1&0 translation regime (TCR/TTBR0/TTBR1/MAIR/SCTLR_EL1,
+ * SCTLR_EL1.M = 1) without translating its own fetches, then asks the CPU's walker about each probe
+ * with an AT instruction and prints PAR_EL1 over the PL011 UART, one line per probe.
+ *
+ * Input, placed in RAM with -device loader at JOB:
+ *   u64 cases
+ *   per case: u64 tcr, ttbr0, ttbr1, mair, sctlr, probes; then per probe: u64 va, op
+ *   op: 0 AT S1E1R, 1 S1E1W, 2 S1E0R, 3 S1E0W, 4 S1E1RP and 5 S1E1WP with PSTATE.PAN = 1,
+ *       6 S1E1RP and 7 S1E1WP with PSTATE.PAN = 0
+ * Output lines:
+ *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL>
+ *   <PAR_EL1>                 one per probe, 16 hex digits
+ *   !<ESR_EL2>                before a probe's line if its AT raised an exception instead (a
+ *                             synchronous external abort on the walk is taken, not reported in PAR)
+ *   END
+ * then PSCI SYSTEM_OFF (QEMU's built-in PSCI answers SMC at EL2 when there is no EL3).
+ */
+        .equ UART, 0x09000000
+        .equ JOB, 0x40400000
+
+        .text
+        .global _start
+_start:
+        adr     x0, vectors
+        msr     vbar_el2, x0
+        mov     x0, #(1 << 31)          // HCR_EL2.RW: EL1 is AArch64; no stage 2, nothing trapped
+        msr     hcr_el2, x0
+        isb
+        mov     x0, #'I'
+        bl      putc
+        mrs     x0, id_aa64mmfr0_el1
+        bl      space_hex
+        mrs     x0, id_aa64mmfr1_el1
+        bl      space_hex
+        mrs     x0, id_aa64mmfr2_el1
+        bl      space_hex
+        mrs     x0, CurrentEL
+        bl      space_hex
+        bl      newline
+
+        ldr     x20, =JOB
+        ldr     x21, [x20], #8          // cases left
+case_loop:
+        cbz     x21, done
+        ldp     x0, x1, [x20], #16      // tcr, ttbr0
+        ldp     x2, x3, [x20], #16      // ttbr1, mair
+        ldp     x4, x22, [x20], #16     // sctlr, probes in this case
+        msr     tcr_el1, x0
+        msr     ttbr0_el1, x1
+        msr     ttbr1_el1, x2
+        msr     mair_el1, x3
+        msr     sctlr_el1, x4
+        isb
+        tlbi    vmalle1                 // nothing cached from the previous case's tables
+        dsb     sy
+        isb
+probe_loop:
+        cbz     x22, next_case
+        ldp     x0, x1, [x20], #16      // va, op
+        and     x1, x1, #7
+        adr     x2, at_table
+        add     x2, x2, x1, lsl #4      // four instructions per entry
+        br      x2
+at_table:
+        at      s1e1r, x0
+        b       at_done
+        nop
+        nop
+        at      s1e1w, x0
+        b       at_done
+        nop
+        nop
+        at      s1e0r, x0
+        b       at_done
+        nop
+        nop
+        at      s1e0w, x0
+        b       at_done
+        nop
+        nop
+        msr     pan, #1                 // S1E1RP/WP take PSTATE.PAN into account
+        at      s1e1rp, x0
+        msr     pan, #0
+        b       at_done
+        msr     pan, #1
+        at      s1e1wp, x0
+        msr     pan, #0
+        b       at_done
+        at      s1e1rp, x0              // ... and with PAN = 0 they are S1E1R/W
+        b       at_done
+        nop
+        nop
+        at      s1e1wp, x0
+        b       at_done
+        nop
+        nop
+at_done:
+        isb
+        mrs     x0, par_el1
+        bl      hex
+        bl      newline
+        sub     x22, x22, #1
+        b       probe_loop
+next_case:
+        sub     x21, x21, #1
+        b       case_loop
+done:
+        mov     x0, #'E'
+        bl      putc
+        mov     x0, #'N'
+        bl      putc
+        mov     x0, #'D'
+        bl      putc
+        bl      newline
+        ldr     x0, =0x84000008         // PSCI SYSTEM_OFF
+        smc     #0
+1:      wfi
+        b       1b
+
+/* putc(x0): waits while the transmit FIFO is full (UARTFR.TXFF), then writes the byte. */
+putc:
+        ldr     x9, =UART
+1:      ldr     w10, [x9, #0x18]
+        tbnz    w10, #5, 1b
+        strb    w0, [x9]
+        ret
+
+newline:
+        mov     x11, x30
+        mov     x0, #'\n'
+        bl      putc
+        mov     x30, x11
+        ret
+
+space_hex:
+        mov     x12, x30
+        mov     x13, x0
+        mov     x0, #' '
+        bl      putc
+        mov     x0, x13
+        mov     x30, x12
+        /* fall through */
+/* hex(x0): 16 hex digits, most significant first. */
+hex:
+        mov     x14, x30
+        mov     x15, x0
+        mov     x16, #60
+1:      lsr     x0, x15, x16
+        and     x0, x0, #0xF
+        cmp     x0, #10
+        add     x17, x0, #'0'
+        add     x0, x0, #('a' - 10)
+        csel    x0, x17, x0, lo
+        bl      putc
+        subs    x16, x16, #4
+        b.ge    1b
+        mov     x30, x14
+        ret
+
+/* Any exception taken to EL2: report ESR_EL2 and resume after the instruction that raised it. */
+exception:
+        mov     x18, x30
+        mov     x19, x0
+        mov     x0, #'!'
+        bl      putc
+        mrs     x0, esr_el2
+        bl      hex
+        bl      newline
+        mrs     x0, elr_el2
+        add     x0, x0, #4
+        msr     elr_el2, x0
+        mov     x0, x19
+        mov     x30, x18
+        eret
+
+        .balign 2048
+vectors:
+        .rept   16
+        b       exception
+        .balign 128
+        .endr
