@@ -11,7 +11,7 @@
 # (vmcore.elf, gva2gpa.tsv, config, console.log, capture.properties); delete a directory to redo it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/install-kernel-deps.sh"
+"$root/scripts/install-test-deps.sh"
 flavours=("$@")
 [ "${#flavours[@]}" = 0 ] && flavours=(ARM64 ARM64_16K)
 for f in "${flavours[@]}"; do

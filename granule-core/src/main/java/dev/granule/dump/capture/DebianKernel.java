@@ -146,7 +146,7 @@ public record DebianKernel(Flavour flavour, Path deb, Path vmlinuz, Path config,
         Tools.Result r = Tools.run(List.of("apt-cache", "depends", flavour.metaPackage() + ":arm64"), null, 120);
         Matcher m = Pattern.compile("Depends: (linux-image-[^\\s:]+)").matcher(r.output());
         if (r.exit() != 0 || !m.find()) {
-            throw new CaptureUnavailableException("apt knows no " + flavour.metaPackage() + ":arm64 (run scripts/install-kernel-deps.sh: "
+            throw new CaptureUnavailableException("apt knows no " + flavour.metaPackage() + ":arm64 (run scripts/install-test-deps.sh: "
                     + "it adds the arm64 architecture and updates the package lists): " + r.output().strip());
         }
         return m.group(1);

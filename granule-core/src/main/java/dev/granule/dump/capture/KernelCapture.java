@@ -94,7 +94,7 @@ public final class KernelCapture {
         String qemu = qemuBinary();
         if (qemu.contains("/") ? !Files.isExecutable(Path.of(qemu)) : !Tools.onPath(qemu)) {
             throw new CaptureUnavailableException(qemu + " is not installed (Debian package qemu-system-arm; "
-                    + "scripts/install-kernel-deps.sh installs it; GRANULE_QEMU_AARCH64 names another binary)");
+                    + "scripts/install-test-deps.sh installs it; GRANULE_QEMU_AARCH64 names another binary)");
         }
         DebianKernel kernel = DebianKernel.fetch(flavour, cache, log);
         Path busybox = DebianKernel.busybox(cache, log);

@@ -211,7 +211,9 @@ public final class OracleCaseGenerator {
      * <li>with the 64K granule below a 52-bit PA size, bits [15:12]: the Arm ARM reads them as
      *     OA[51:48] when the CPU implements a 52-bit PA, QEMU only for a 52-bit PA size;
      * <li>a block descriptor at a level without blocks: a translation fault, but QEMU 7.2 walks it
-     *     as a block (later QEMU checks it).
+     *     as a block (later QEMU checks it);
+     * <li>SH = 0b01, a reserved encoding (CONSTRAINED UNPREDICTABLE): QEMU reports it in PAR as it
+     *     is, the model treats it as Non-shareable.
      * </ul>
      */
     private long keepComparable(DescriptorFormat f, Geometry g, int level, long w, int regimePa, long poolBase,
@@ -219,6 +221,7 @@ public final class OracleCaseGenerator {
         if (g.lpa2() && regimePa <= 48) w &= ~0x300L;
         if (g.granule() == Granule.SIXTY_FOUR_K && g.paBits() < 52) w &= ~0xF000L;
         if (level < 3 && (w & 3) == 1 && !g.blockAllowed(level)) w &= ~1L;
+        if (!g.lpa2() && (w >>> 8 & 3) == 1) w |= 0x300L;
         Descriptor d = new Descriptor(w, 0);
         if (level < 3 && f.kind(d, level) == DescriptorKind.TABLE) {
             long table = f.tableAddress(d);

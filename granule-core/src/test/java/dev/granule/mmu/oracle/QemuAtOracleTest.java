@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,15 +31,34 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * shareability, or on fault kind and level, for every probe.
  *
  * <p>{@code -Dgranule.oracle.probes=N} sets the probes per granule (10,000 by default; the
- * {@code nightly} Maven profile asks for 200,000), {@code -Dgranule.oracle.seed=S} the seed.
+ * {@code nightly} Maven profile asks for 200,000), {@code -Dgranule.oracle.seed=S} the seed. Cases
+ * are run in batches, one QEMU boot each, as many as fit their tables into the guest's RAM.
  */
 @Tag("qemu")
 class QemuAtOracleTest {
 
     static final int PROBES_PER_CASE = 400;
+    static final int CASES_PER_BATCH = 120;
+    /** A case's table pool is 64 MiB; a batch stops while one more still fits. */
+    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
 
     @TempDir
     Path work;
+
+    /** What all batches found. */
+    static final class Tally {
+        final Map<Granule, Integer> perGranule = new EnumMap<>(Granule.class);
+        final Map<String, Integer> outcomes = new TreeMap<>();
+        final Map<String, Integer> mismatchKinds = new TreeMap<>();
+        final List<String> mismatches = new ArrayList<>();
+        int probes, cases, batches, wideVa, lpa2, pa52, aborts, rawShareability;
+
+        Tally() {
+            for (Granule g : Granule.values()) perGranule.put(g, 0);
+        }
+
+        int fewest() { return perGranule.values().stream().mapToInt(Integer::intValue).min().orElse(0); }
+    }
 
     @Test
     void translationAgreesWithQemuOnRandomTablesForEveryGranule() throws Exception {
@@ -51,21 +71,44 @@ class QemuAtOracleTest {
         QemuAt.Answers id = qemu.identify();
         assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
 
+        Tally tally = new Tally();
+        while (tally.fewest() < perGranule) {
+            runBatch(qemu, id, seed + tally.batches, perGranule, tally);
+            tally.batches++;
+        }
+
+        System.out.printf("QEMU AT oracle (seed %d, %s, -cpu max): %d probes in %d cases, %d QEMU runs, per granule %s,"
+                + " %d mismatches%n", seed, qemu.version(), tally.probes, tally.cases, tally.batches, tally.perGranule,
+                tally.mismatches.size());
+        System.out.printf("  model outcomes:%n");
+        tally.outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
+        System.out.printf("  %d probes in halves with a VA above 48 bits, %d with TCR.DS = 1 (LPA2), %d under a 52-bit PA size%n",
+                tally.wideVa, tally.lpa2, tally.pa52);
+        System.out.printf("  %d walks ended in a synchronous external abort, taken as a Data Abort with the expected DFSC%n",
+                tally.aborts);
+        if (tally.rawShareability > 0) {
+            System.out.printf("  %d Device/Non-cacheable translations: this QEMU reports the descriptor's SH where the Arm ARM"
+                    + " (PAREncodeShareability) reports 0b10; accepted for QEMU <= 7%n", tally.rawShareability);
+        }
+        tally.mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
+        assertThat(tally.mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
+                String.join("\n", tally.mismatches.subList(0, Math.min(20, tally.mismatches.size())))).isEmpty();
+        assertThat(tally.perGranule.values()).allMatch(v -> v >= perGranule);
+    }
+
+    private static void runBatch(QemuAt qemu, QemuAt.Answers id, long seed, int perGranule, Tally tally) throws Exception {
         try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
             OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
             List<OracleCase> cases = new ArrayList<>();
-            Map<Granule, Integer> counts = new EnumMap<>(Granule.class);
-            for (Granule g : Granule.values()) counts.put(g, 0);
             int total = 0;
-            while (counts.values().stream().mapToInt(Integer::intValue).min().orElse(0) < perGranule) {
+            while (tally.fewest() < perGranule && cases.size() < CASES_PER_BATCH
+                    && generator.tablesEnd() < BATCH_TABLES_LIMIT) {
                 OracleCase c = generator.next(PROBES_PER_CASE);
                 cases.add(c);
-                for (var p : c.probes()) counts.merge(c.granuleOf(p.va()), 1, Integer::sum);
+                for (var p : c.probes()) tally.perGranule.merge(c.granuleOf(p.va()), 1, Integer::sum);
                 total += c.probes().size();
             }
-            // Expected answers first: the model must not see what the guest did to memory (nothing, with HA/HD off).
-            Map<String, Integer> outcomes = new java.util.TreeMap<>();
-            int wideVa = 0, lpa2 = 0, pa52 = 0;
+            // The model answers first; with HA/HD off the guest writes nothing to the tables.
             long[] expected = new long[total];
             Translation[] model = new Translation[total];
             int n = 0;
@@ -80,82 +123,72 @@ class QemuAtOracleTest {
                     Mmu m = mmu[p.op().pan ? 1 : 0];
                     m.tlb().invalidateAll(); // every probe is a walk, as QEMU's AT is
                     model[n] = m.translate(p.va(), p.op().access, p.op().el);
-                    expected[n++] = Par.expected(model[n - 1]);
-                    outcomes.merge(switch (model[n - 1]) {
-                        case Translation.Translated ok -> "translated, leaf at level " + ok.level()
-                                + (ok.contiguous() ? " (contiguous)" : "");
-                        case Translation.Fault f -> f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
-                    }, 1, Integer::sum);
+                    expected[n] = Par.expected(model[n]);
+                    tally.outcomes.merge(outcome(model[n]), 1, Integer::sum);
                     var half = (p.va() >>> 55 & 1) == 0 ? m.regime().lower() : m.regime().upper();
-                    if (half.geometry().vaBits() > 48) wideVa++;
-                    if (half.geometry().lpa2()) lpa2++;
-                    if (m.regime().paBits() == 52) pa52++;
+                    if (half.geometry().vaBits() > 48) tally.wideVa++;
+                    if (half.geometry().lpa2()) tally.lpa2++;
+                    if (m.regime().paBits() == 52) tally.pa52++;
+                    n++;
                 }
             }
             byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
             memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
             QemuAt.Answers answers = qemu.ask(job(cases, total), tables, total);
+            compare(qemu, id, memory, cases, model, expected, answers, tally);
+            tally.probes += total;
+            tally.cases += cases.size();
+        }
+    }
 
-            List<String> mismatches = new ArrayList<>();
-            Map<String, Integer> kinds = new java.util.TreeMap<>();
-            int aborts = 0, rawShareability = 0;
-            boolean oldQemu = qemu.majorVersion() <= 7;
-            n = 0;
-            for (OracleCase c : cases) {
-                for (var p : c.probes()) {
-                    long par = answers.par()[n];
-                    boolean agree;
-                    String qemuSaid;
-                    if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                        // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
-                        long esr = answers.esr()[n];
-                        agree = answers.exception()[n] && (esr >>> 26 & 0x3F) == 0x25
-                                && (esr & 0x3F) == Par.expectedAbortStatus(f);
-                        qemuSaid = answers.exception()[n] ? String.format("exception ESR 0x%x", esr) : Par.describe(par);
-                        if (agree) aborts++;
-                    } else {
-                        long actual = Par.compared(par);
-                        agree = !answers.exception()[n] && actual == expected[n];
-                        if (!agree && oldQemu && !answers.exception()[n] && model[n] instanceof Translation.Translated ok
-                                && actual == Par.expectedWithDescriptorShareability(ok)) {
-                            agree = true;
-                            rawShareability++;
-                        }
-                        qemuSaid = answers.exception()[n] ? String.format("exception ESR 0x%x", answers.esr()[n])
-                                : Par.describe(par);
+    private static void compare(QemuAt qemu, QemuAt.Answers id, SparseMemory memory, List<OracleCase> cases,
+                                Translation[] model, long[] expected, QemuAt.Answers answers, Tally tally) {
+        boolean oldQemu = qemu.majorVersion() <= 7;
+        int n = 0;
+        for (OracleCase c : cases) {
+            for (var p : c.probes()) {
+                long par = answers.par()[n];
+                boolean exception = answers.exception()[n];
+                boolean agree;
+                if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
+                    // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
+                    long esr = answers.esr()[n];
+                    agree = exception && (esr >>> 26 & 0x3F) == 0x25 && (esr & 0x3F) == Par.expectedAbortStatus(f);
+                    if (agree) tally.aborts++;
+                } else {
+                    long actual = Par.compared(par);
+                    agree = !exception && actual == expected[n];
+                    if (!agree && oldQemu && !exception && model[n] instanceof Translation.Translated ok
+                            && actual == Par.expectedWithDescriptorShareability(ok)) {
+                        agree = true;
+                        tally.rawShareability++;
                     }
-                    if (!agree) {
-                        kinds.merge(p.op() + ": model " + (model[n] instanceof Translation.Fault f ? f.type() + " L" + f.level()
-                                : Par.kind(expected[n])) + ", QEMU " + (answers.exception()[n] ? "exception"
-                                : Par.kind(Par.compared(par))), 1, Integer::sum);
-                        mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    case %s%n    walk %s",
+                }
+                if (!agree) {
+                    String qemuSaid = exception ? String.format("exception ESR 0x%x", answers.esr()[n]) : Par.describe(par);
+                    tally.mismatchKinds.merge(p.op() + ": model " + outcome(model[n]) + ", QEMU "
+                            + (exception ? "exception" : Par.kind(Par.compared(par))), 1, Integer::sum);
+                    if (tally.mismatches.size() < 1000) {
+                        tally.mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    case %s%n    walk %s",
                                 p.op(), p.va(), qemuSaid, model[n], c.summary(), walk(memory, c, id, p.va())));
                     }
-                    n++;
                 }
+                n++;
             }
-            System.out.printf("QEMU AT oracle (seed %d, %s, -cpu max): %d probes in %d cases, per granule %s, %d mismatches%n",
-                    seed, qemu.version(), total, cases.size(), counts, mismatches.size());
-            System.out.printf("  model outcomes:%n");
-            outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-            System.out.printf("  %d probes in halves with a VA above 48 bits, %d with TCR.DS = 1 (LPA2), %d under a 52-bit PA size%n",
-                    wideVa, lpa2, pa52);
-            System.out.printf("  %d walks ended in a synchronous external abort, taken as a Data Abort with the expected DFSC%n", aborts);
-            if (rawShareability > 0) {
-                System.out.printf("  %d Device/Non-cacheable translations: this QEMU reports the descriptor's SH where the Arm ARM"
-                        + " (PAREncodeShareability) reports 0b10; accepted for QEMU <= 7%n", rawShareability);
-            }
-            kinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
-            assertThat(mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                    String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size())))).isEmpty();
-            assertThat(counts.values()).allMatch(v -> v >= perGranule);
         }
+    }
+
+    private static String outcome(Translation t) {
+        return switch (t) {
+            case Translation.Translated ok -> "translated, leaf at level " + ok.level() + (ok.contiguous() ? " (contiguous)" : "");
+            case Translation.Fault f -> f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+        };
     }
 
     /** The descriptor words a walk for {@code va} reads, for mismatch reports. */
     private static String walk(SparseMemory memory, OracleCase c, QemuAt.Answers id, long va) {
-        var half = (va >>> 55 & 1) == 0 ? new TranslationRegime(c.registers(), id.cpu()).lower()
-                : new TranslationRegime(c.registers(), id.cpu()).upper();
+        var regime = new TranslationRegime(c.registers(), id.cpu());
+        var half = (va >>> 55 & 1) == 0 ? regime.lower() : regime.upper();
         var g = half.geometry();
         var f = half.format();
         var d = new dev.granule.format.Descriptor();
@@ -167,7 +200,7 @@ class QemuAtOracleTest {
             long w = memory.readLong(address);
             d.set(w, 0);
             sb.append(String.format(" L%d@0x%x=0x%016x", level, address, w));
-            if (f.kind(d, level) != dev.granule.format.DescriptorKind.TABLE) break;
+            if (level == 3 || f.kind(d, level) != dev.granule.format.DescriptorKind.TABLE) break;
             table = f.tableAddress(d);
         }
         return sb.toString();
