@@ -17,7 +17,7 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
      */
     public static final CpuFeatures ALL = new CpuFeatures(
             field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
-            field(16, 0b0010),
+            field(16, 0b0010) | field(28, 0b0001),
             field(32, 0b0001));
 
     private static long field(int lsb, long value) {
@@ -33,6 +33,8 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
     public int tgran64() { return get(idAa64mmfr0, 24); }
     public int tgran4() { return get(idAa64mmfr0, 28); }
     public int vaRange() { return get(idAa64mmfr2, 16); }
+    /** ID_AA64MMFR2_EL1.ST: FEAT_TTST, small translation tables (TxSZ above 39). */
+    public int smallTranslationTables() { return get(idAa64mmfr2, 28); }
     public int d128() { return get(idAa64mmfr3, 32); }
 
     /** Implemented PA size in bits, per PARange; reserved encodings are reported as the largest defined. */
@@ -61,6 +63,11 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
     /** FEAT_LVA (64K granule) or FEAT_LVA3. */
     public boolean supportsLva() {
         return vaRange() >= 0b0001;
+    }
+
+    /** FEAT_TTST: TxSZ up to 48 (4K, 16K) or 47 (64K) instead of 39. */
+    public boolean supportsTtst() {
+        return smallTranslationTables() >= 0b0001;
     }
 
     public boolean supportsD128() {

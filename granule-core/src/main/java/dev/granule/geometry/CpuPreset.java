@@ -32,7 +32,7 @@ public enum CpuPreset {
      * the translation fields are reproduced.
      */
     QEMU_MAX("qemu-max", "QEMU -cpu max (target/arm/tcg/cpu64.c, lpa2=on)",
-            new CpuFeatures(0x0000_0222_1020_1126L, 0x1_0000L, 0)),
+            new CpuFeatures(0x0000_0222_1020_1126L, 0x1021_0110_1001_1011L, 0)),
     /**
      * Apple M1 (Firestorm/Icestorm): 4K and 16K granules but no 64K (TGran64 = 0xF), 42-bit PA.
      * Composed from those documented properties (Asahi Linux), not a register dump; the other

@@ -40,7 +40,13 @@ public record Geometry(
     /** Valid PA sizes: the ID_AA64MMFR0_EL1.PARange / TCR.IPS values, in encoding order. */
     private static final int[] PA_SIZES = {32, 36, 40, 42, 44, 48, 52, 56};
 
+    /** Smallest VA size without FEAT_TTST (TxSZ at most 39), and the floor Boot applies. */
     public static final int MIN_VA_BITS = 25;
+    /**
+     * Smallest VMSAv8-64 VA size with FEAT_TTST (small translation tables): TxSZ up to 48 for the
+     * 4K and 16K granules and 47 for 64K, so that one table level remains (Arm ARM D8.1.x, TxSZ).
+     */
+    public static final int MIN_VA_BITS_TTST = 16;
 
     /** Lowest level any geometry has: -2, for 4K VMSAv9-128 with a VA above 52 bits. */
     public static final int MIN_LEVEL = -2;
@@ -91,10 +97,11 @@ public record Geometry(
             throw new GeometryException("granule and format are required");
         }
         int maxVa = maxVaBits(format);
-        if (vaBits < MIN_VA_BITS || vaBits > maxVa) {
-            throw new GeometryException("VA size " + vaBits + " bits is outside " + MIN_VA_BITS + ".." + maxVa
-                    + " for " + format.archName() + " (TxSZ " + (format.addressBits() - maxVa) + ".."
-                    + (format.addressBits() - MIN_VA_BITS) + ")");
+        int minVa = minVaBits(granule, format);
+        if (vaBits < minVa || vaBits > maxVa) {
+            throw new GeometryException("VA size " + vaBits + " bits is outside " + minVa + ".." + maxVa
+                    + " for " + format.archName() + " with " + granule.label() + " pages (TxSZ "
+                    + (format.addressBits() - maxVa) + ".." + (format.addressBits() - minVa) + ")");
         }
         if (encodePaBits(paBits) < 0) {
             throw new GeometryException("PA size " + paBits + " bits is not an architectural PA size; expected one of "
@@ -126,6 +133,12 @@ public record Geometry(
     /** 4K and 16K reach 52 bits only through FEAT_LPA2 (TCR.DS=1); 64K has its own LPA/LVA encodings. */
     private static boolean usesLpa2(Granule granule, TranslationFormat format, int vaBits, int paBits) {
         return format == TranslationFormat.D64 && granule != Granule.SIXTY_FOUR_K && (vaBits > 48 || paBits > 48);
+    }
+
+    /** VMSAv8-64 goes down to one level of table (FEAT_TTST); the other formats to TxSZ 39 (or 7 for AArch32). */
+    static int minVaBits(Granule granule, TranslationFormat format) {
+        if (format != TranslationFormat.D64) return MIN_VA_BITS;
+        return granule == Granule.SIXTY_FOUR_K ? MIN_VA_BITS_TTST + 1 : MIN_VA_BITS_TTST;
     }
 
     static int maxVaBits(TranslationFormat format) {

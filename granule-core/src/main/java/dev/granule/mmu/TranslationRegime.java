@@ -13,7 +13,8 @@ import dev.granule.geometry.Granule;
  *
  * <p>Where the architecture leaves a choice to the implementation, the choice QEMU makes is taken,
  * so that QEMU can serve as an oracle: an out-of-range TxSZ is clamped to the nearest supported
- * value; a reserved or unimplemented TGn encoding selects the 4K granule.
+ * value (39 at most, 48/47 with FEAT_TTST); a reserved or unimplemented TGn encoding selects the
+ * 4K granule.
  */
 public final class TranslationRegime {
 
@@ -58,7 +59,11 @@ public final class TranslationRegime {
                              boolean hpd, int sh, CpuFeatures cpu) {
         boolean lpa2 = ds && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
         boolean wideVa = lpa2 || (g == Granule.SIXTY_FOUR_K && cpu.supportsLva());
-        int vaBits = 64 - Math.max(wideVa ? 12 : 16, Math.min(txsz, 39));
+        // TxSZ outside what the CPU implements is clamped (QEMU's choice of the CONSTRAINED
+        // UNPREDICTABLE behaviours): at least 12 with LPA2/LVA else 16; at most 39, or with
+        // FEAT_TTST 48 (47 for 64K, which keeps one level of table).
+        int maxTxsz = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
+        int vaBits = 64 - Math.max(wideVa ? 12 : 16, Math.min(txsz, maxTxsz));
         // Without DS the 4K and 16K descriptors carry 48 OA bits at most; with DS they are the
         // 52-bit form even for a smaller PA size, which is what the geometry's lpa2 flag selects.
         int descriptorPa = g == Granule.SIXTY_FOUR_K ? Math.min(paBits, 52) : lpa2 ? 52 : Math.min(paBits, 48);

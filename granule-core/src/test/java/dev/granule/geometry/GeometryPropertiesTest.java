@@ -96,10 +96,21 @@ class GeometryPropertiesTest {
 
     @Property
     void vaSizesOutsideTheArchitectureAreRejectedByName(@ForAll Granule granule, @ForAll @IntRange(min = -8, max = 80) int va) {
-        Assume.that(va < Geometry.MIN_VA_BITS || va > 52);
+        // FEAT_TTST (Arm ARM, TCR_EL1.T0SZ): TxSZ at most 48 for 4K and 16K, 47 for 64K.
+        int min = 64 - (granule == Granule.SIXTY_FOUR_K ? 47 : 48);
+        Assume.that(va < min || va > 52);
         assertThatThrownBy(() -> Geometry.of(granule, va, 48))
                 .isInstanceOf(GeometryException.class)
                 .hasMessageContaining("VA size " + va + " bits");
+    }
+
+    @Property
+    void theSmallestVaSizesWalkOneLevel(@ForAll Granule granule) {
+        int va = 64 - (granule == Granule.SIXTY_FOUR_K ? 47 : 48);
+        Geometry g = Geometry.of(granule, va, 48);
+        assertThat(g.levels()).isEqualTo(1);
+        assertThat(g.startLevel()).isEqualTo(3);
+        assertThat(g.entries(3)).isEqualTo(1 << (va - granule.pageShift()));
     }
 
     @Property

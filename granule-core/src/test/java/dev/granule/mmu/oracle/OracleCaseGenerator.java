@@ -99,11 +99,13 @@ public final class OracleCaseGenerator {
     private int txsz(Granule g, boolean ds) {
         boolean wide = g == Granule.SIXTY_FOUR_K ? cpu.supportsLva() : ds && cpu.supportsLpa2(g);
         int min = wide ? 12 : 16;
-        return switch (random.nextInt(4)) {
+        int max = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
+        return switch (random.nextInt(5)) {
             case 0 -> min;
             case 1 -> 16;
             case 2 -> 25;
-            default -> min + random.nextInt(39 - min + 1);
+            case 3 -> max - random.nextInt(3);
+            default -> min + random.nextInt(max - min + 1);
         };
     }
 
