@@ -155,6 +155,9 @@ public final class KernelDump implements AutoCloseable {
     }
 
     private static Geometry geometry(Granule granule, int vaBits) {
+        if (vaBits < Geometry.MIN_VA_BITS) {
+            throw new VmcoreInfoException("options give a " + vaBits + "-bit kernel VA; Linux arm64 kernels use 36 to 52 bits");
+        }
         int pa = vaBits > 48 ? 52 : 48;
         try {
             return Geometry.of(granule, vaBits, pa);

@@ -70,6 +70,12 @@ public final class VmcoreInfoGeometry {
                 ? "64K descriptors with NUMBER(MAX_PHYSMEM_BITS)=" + maxPhys
                 : vaBits > 48 ? "a 52-bit VA on " + granule.label() + " runs with FEAT_LPA2" : "no LPA2 below a 52-bit VA") + ")");
 
+        if (vaBits < Geometry.MIN_VA_BITS) {
+            // Geometry takes down to 16 bits (FEAT_TTST tables), but no kernel runs that small:
+            // Linux arm64 offers 36 to 52 bits.
+            throw new VmcoreInfoException("VMCOREINFO gives a " + vaBits + "-bit kernel VA; Linux arm64 kernels use 36 to"
+                    + " 52 bits (granule reads dumps from " + Geometry.MIN_VA_BITS + " bits up)");
+        }
         Geometry geometry;
         try {
             geometry = Geometry.of(granule, vaBits, paBits);
