@@ -35,6 +35,12 @@ public final class ImpactAnalysis {
 
     public static final List<Granule> GRANULES = List.of(Granule.FOUR_K, Granule.SIXTEEN_K, Granule.SIXTY_FOUR_K);
 
+    /**
+     * Largest resident set one process may claim: its tables are built in memory (512 MiB of PTEs
+     * at 4K for this much), so a corrupt or hostile smaps cannot make the analysis run for hours.
+     */
+    public static final long MAX_RESIDENT_PER_PROCESS = 1L << 38;
+
     private ImpactAnalysis() {}
 
     public static List<PageSizeImpact> analyse(List<Vma> vmas) {
@@ -68,7 +74,13 @@ public final class ImpactAnalysis {
             residentFile += res - anonPart;
             if (res > 0) resident.add(new long[]{s, s + res});
         }
-        long[] tables = tables(merge(resident), granule);
+        List<long[]> merged = merge(resident);
+        if (length(merged) > MAX_RESIDENT_PER_PROCESS) {
+            throw new IllegalArgumentException(String.format("the mappings claim %d GiB resident; the analysis builds tables"
+                    + " for at most %d GiB per process (is the smaps file corrupt?)", length(merged) >> 30,
+                    MAX_RESIDENT_PER_PROCESS >> 30));
+        }
+        long[] tables = tables(merged, granule);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
                 tables[0], tables[1]);
     }

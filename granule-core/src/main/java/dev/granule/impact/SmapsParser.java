@@ -7,6 +7,7 @@ import java.util.List;
  * Parses /proc/PID/smaps: a header line per mapping
  * ({@code start-end perms offset dev inode [path]}, the path may contain spaces) followed by
  * {@code Key: value [kB]} lines. Unknown keys are ignored; the fields used are Rss and Anonymous.
+ * Mappings must come in address order without overlaps, as the kernel writes them.
  */
 public final class SmapsParser {
 
@@ -16,6 +17,7 @@ public final class SmapsParser {
         List<Vma> out = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         long start = 0, end = 0, inode = 0, rss = 0, anon = 0;
+        long previousEnd = 0;
         String perms = null, path = null;
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
@@ -36,6 +38,13 @@ public final class SmapsParser {
                     throw new SmapsFormatException(source, i + 1, line, "bad address range or inode");
                 }
                 if (Long.compareUnsigned(end, start) < 0) throw new SmapsFormatException(source, i + 1, line, "range ends before it starts");
+                // The kernel lists a process's mappings in address order without overlaps; anything
+                // else is a damaged or concatenated file, whose sizes would be counted twice.
+                if (Long.compareUnsigned(start, previousEnd) < 0) {
+                    throw new SmapsFormatException(source, i + 1, line, String.format(
+                            "mapping starts below the end of the previous one (0x%x): not one process's smaps", previousEnd));
+                }
+                previousEnd = end;
                 if (f[1].length() != 4) throw new SmapsFormatException(source, i + 1, line, "permissions must be 4 characters");
                 perms = f[1];
                 path = f.length > 5 ? f[5] : "";
@@ -62,7 +71,7 @@ public final class SmapsParser {
         if (v.endsWith("kB")) v = v.substring(0, v.length() - 2).trim();
         try {
             long n = Long.parseLong(v);
-            if (n < 0) throw new NumberFormatException();
+            if (n < 0 || n > Long.MAX_VALUE / 1024) throw new NumberFormatException();
             return n;
         } catch (NumberFormatException e) {
             throw new SmapsFormatException(source, line, text, "expected a size in kB");
