@@ -22,13 +22,17 @@ import java.util.List;
  * <ul>
  *   <li>Virtual size: every mapping rounded out to the page size; pages that rounding makes two
  *       mappings of the same class share are counted once.
- *   <li>Resident size (from smaps Rss only, so an estimate): the resident bytes rounded up to the
- *       page size, at most the rounded mapping — the touched bytes are assumed clustered. Scattered
- *       touches would cost more; reading /proc/PID/pagemap would make it exact (not done yet).
- *   <li>Page tables: for each mapping, the estimated resident range (from the mapping's start) is
- *       mapped with pages only (Linux maps user memory with PTEs unless THP applies) in a 48-bit
- *       address space of that granule, and the tables the engine allocates are counted, the PGD
- *       included; TLB entries are the leaves.
+ *   <li>Resident size, exact ({@link #analyseExact}, from /proc/PID/pagemap): every resident base
+ *       page makes the larger page around it resident, so the resident set is the pagemap's
+ *       resident pages rounded out to the page size. Pages are file or anonymous as their mapping
+ *       is (by inode), like the virtual size.
+ *   <li>Resident size, estimated ({@link #analyse}, from smaps Rss and Anonymous only): the resident
+ *       bytes rounded up to the page size, at most the rounded mapping — the touched bytes are
+ *       assumed clustered at the mapping's start. Scattered touches cost more, which only the
+ *       exact analysis sees.
+ *   <li>Page tables: the resident ranges are mapped with pages only (Linux maps user memory with
+ *       PTEs unless THP applies) in a 48-bit address space of that granule, and the tables the
+ *       engine allocates are counted, the PGD included; TLB entries are the leaves.
  * </ul>
  */
 public final class ImpactAnalysis {
@@ -43,9 +47,24 @@ public final class ImpactAnalysis {
 
     private ImpactAnalysis() {}
 
+    /** Resident sizes estimated from smaps Rss/Anonymous. */
     public static List<PageSizeImpact> analyse(List<Vma> vmas) {
         List<PageSizeImpact> out = new ArrayList<>();
-        for (Granule g : GRANULES) out.add(analyse(vmas, g));
+        for (Granule g : GRANULES) out.add(analyse(vmas, null, g));
+        return out;
+    }
+
+    /**
+     * Exact resident sizes: {@code residentRuns.get(i)} are the resident byte ranges of
+     * {@code vmas.get(i)} as {@link Pagemap#residentRuns} gives them.
+     */
+    public static List<PageSizeImpact> analyseExact(List<Vma> vmas, List<long[]> residentRuns) {
+        if (residentRuns.size() != vmas.size()) {
+            throw new IllegalArgumentException("one list of resident runs per mapping: " + residentRuns.size()
+                    + " for " + vmas.size() + " mappings");
+        }
+        List<PageSizeImpact> out = new ArrayList<>();
+        for (Granule g : GRANULES) out.add(analyse(vmas, residentRuns, g));
         return out;
     }
 
@@ -59,27 +78,41 @@ public final class ImpactAnalysis {
         return sum;
     }
 
-    static PageSizeImpact analyse(List<Vma> vmas, Granule granule) {
+    static PageSizeImpact analyse(List<Vma> vmas, List<long[]> exact, Granule granule) {
         long page = granule.pageSize();
-        List<long[]> file = new ArrayList<>(), anon = new ArrayList<>(), resident = new ArrayList<>();
-        long residentFile = 0, residentAnon = 0;
-        for (Vma v : vmas) {
+        List<long[]> file = new ArrayList<>(), anon = new ArrayList<>();
+        List<long[]> residentFileRanges = new ArrayList<>(), residentAnonRanges = new ArrayList<>();
+        long estimatedFile = 0, estimatedAnon = 0;
+        for (int i = 0; i < vmas.size(); i++) {
+            Vma v = vmas.get(i);
             if (Long.compareUnsigned(v.end(), 1L << 48) > 0) continue; // not a user address an arm64 48-bit VA holds
             long s = v.start() & -page;
             long e = (v.end() + page - 1) & -page;
             (v.fileBacked() ? file : anon).add(new long[]{s, e});
-            long res = Math.min((v.rssBytes() + page - 1) & -page, e - s);
-            long anonPart = Math.min((v.anonBytes() + page - 1) & -page, res);
-            residentAnon += anonPart;
-            residentFile += res - anonPart;
-            if (res > 0) resident.add(new long[]{s, s + res});
+            if (exact != null) {
+                long[] runs = exact.get(i);
+                for (int r = 0; r + 1 < runs.length; r += 2) {
+                    (v.fileBacked() ? residentFileRanges : residentAnonRanges)
+                            .add(new long[]{runs[r] & -page, (runs[r + 1] + page - 1) & -page});
+                }
+            } else {
+                long res = Math.min((v.rssBytes() + page - 1) & -page, e - s);
+                long anonPart = Math.min((v.anonBytes() + page - 1) & -page, res);
+                estimatedAnon += anonPart;
+                estimatedFile += res - anonPart;
+                if (res > 0) (v.fileBacked() ? residentFileRanges : residentAnonRanges).add(new long[]{s, s + res});
+            }
         }
-        List<long[]> merged = merge(resident);
+        List<long[]> all = new ArrayList<>(residentFileRanges);
+        all.addAll(residentAnonRanges);
+        List<long[]> merged = merge(all);
         if (length(merged) > MAX_RESIDENT_PER_PROCESS) {
             throw new IllegalArgumentException(String.format("the mappings claim %d GiB resident; the analysis builds tables"
                     + " for at most %d GiB per process (is the smaps file corrupt?)", length(merged) >> 30,
                     MAX_RESIDENT_PER_PROCESS >> 30));
         }
+        long residentFile = exact != null ? length(merge(residentFileRanges)) : estimatedFile;
+        long residentAnon = exact != null ? length(merge(residentAnonRanges)) : estimatedAnon;
         long[] tables = tables(merged, granule);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
                 tables[0], tables[1]);

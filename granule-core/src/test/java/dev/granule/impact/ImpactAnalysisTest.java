@@ -56,6 +56,34 @@ class ImpactAnalysisTest {
                 new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 2));
     }
 
+    /*
+     * The same mappings with pagemap residency, worked by hand: file pages 0x400000 and 0x402000,
+     * anonymous pages 0x7f0000000000 and 0x7f0000010000 (the first and last: scattered).
+     * 4K:  resident file 8K, anon 8K; tables as above 28K; leaves 4.
+     * 16K: file [0x400000,0x404000) 16K; anon [+0,+0x4000) and [+0x10000,+0x14000) 32K; tables 96K;
+     *      leaves 3.
+     * 64K: file 64K; anon [+0,+0x10000) and [+0x10000,+0x20000) 128K; tables 320K; leaves 3.
+     * (The Rss estimate says 16K anon at 4K: it cannot see which pages, only how many.)
+     */
+    @Test
+    void exactResidencyRoundsEachResidentPageOutToThePageSize() {
+        List<Vma> vmas = SmapsParser.parse("fixture", FIXTURE);
+        List<long[]> runs = List.of(
+                new long[]{0x400000, 0x401000},
+                new long[]{0x402000, 0x403000},
+                new long[]{0x7f0000000000L, 0x7f0000001000L, 0x7f0000010000L, 0x7f0000011000L});
+        assertThat(ImpactAnalysis.analyseExact(vmas, runs)).containsExactly(
+                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 8 << 10, 28 << 10, 4),
+                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 16 << 10, 32 << 10, 96 << 10, 3),
+                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 3));
+    }
+
+    @Test
+    void aProcessClaimingMoreThanTheLimitIsRefused() {
+        List<Vma> huge = List.of(new Vma(0x1000_0000_0000L, 0x1100_0000_0000L, "rw-p", 0, "", 1L << 40, 1L << 40));
+        assertThatThrownBy(() -> ImpactAnalysis.analyse(huge)).hasMessageContaining("at most 256 GiB");
+    }
+
     @Test
     void malformedLinesNameTheLine() {
         assertThatThrownBy(() -> SmapsParser.parse("x", "00400000-00401000 r-xp 0 08:01\nRss: 4 kB\n"))
