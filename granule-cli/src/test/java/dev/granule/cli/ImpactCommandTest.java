@@ -28,9 +28,91 @@ class ImpactCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
         // 12K resident: 12K at 4K pages, one 16K page, one 64K page; 0x11000 of VA rounds to 68K/80K/128K.
-        assertThat(j.get(0).get("residentAnon").asLong()).isEqualTo(12 << 10);
-        assertThat(j.get(1).get("residentAnon").asLong()).isEqualTo(16 << 10);
-        assertThat(j.get(2).get("virtualAnon").asLong()).isEqualTo(128 << 10);
+        JsonNode sizes = j.get("pageSizes");
+        assertThat(j.get("processes").asInt()).isEqualTo(1);
+        assertThat(j.get("exactResidency").asInt()).as("a saved file has no pagemap").isZero();
+        assertThat(sizes.get(0).get("residentAnon").asLong()).isEqualTo(12 << 10);
+        assertThat(sizes.get(1).get("residentAnon").asLong()).isEqualTo(16 << 10);
+        assertThat(sizes.get(2).get("virtualAnon").asLong()).isEqualTo(128 << 10);
+    }
+
+    @Test
+    void aLiveProcessIsReadExactlyFromPagemap() throws Exception {
+        long self = ProcessHandle.current().pid();
+        var r = run("impact", "--pid", Long.toString(self), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("exactResidency").asInt()).as("our own pagemap is readable").isEqualTo(1);
+        JsonNode sizes = j.get("pageSizes");
+        // Larger pages never make less memory resident, and need fewer TLB entries for it.
+        assertThat(sizes.get(1).get("residentAnon").asLong()).isGreaterThanOrEqualTo(sizes.get(0).get("residentAnon").asLong());
+        assertThat(sizes.get(2).get("tlbEntries").asLong()).isLessThanOrEqualTo(sizes.get(0).get("tlbEntries").asLong());
+    }
+
+    @Test
+    void aTraceIsReplayedPerPageSize() throws Exception {
+        Path smaps = dir.resolve("smaps");
+        Files.writeString(smaps, "00400000-00401000 r-xp 00000000 08:01 1 /bin/x\nRss: 4 kB\n");
+        Path trace = dir.resolve("trace");
+        StringBuilder t = new StringBuilder("# stride 4K over 128K, twice\n");
+        for (int pass = 0; pass < 2; pass++) for (long va = 0x10000; va < 0x30000; va += 0x1000) t.append("r 0x").append(Long.toHexString(va)).append('\n');
+        Files.writeString(trace, t);
+        var r = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode tr = new ObjectMapper().readTree(r.out()).get("trace");
+        // As TraceReplayTest works out: 32, 8 and 2 misses of 64 accesses.
+        assertThat(tr.get(0).get("tlbMisses").asLong()).isEqualTo(32);
+        assertThat(tr.get(1).get("tlbMisses").asLong()).isEqualTo(8);
+        assertThat(tr.get(2).get("tlbMisses").asLong()).isEqualTo(2);
+        var text = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64");
+        assertThat(text.out()).contains("trace: 64 accesses through a 64-entry 4-way TLB").contains("50.000%");
+        var bad = run("impact", "--smaps", smaps.toString(), "--tlb-entries", "48", "--tlb-ways", "4");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("power-of-two number of sets");
+    }
+
+    @Test
+    void theChartIsAPngAndAnSvgAPersonCanRead() throws Exception {
+        Path smaps = dir.resolve("smaps");
+        Files.writeString(smaps, """
+                00400000-00452000 r-xp 00000000 08:01 1234 /usr/bin/demo
+                Rss:                 200 kB
+                7f0000000000-7f0000400000 rw-p 00000000 00:00 0
+                Rss:                1032 kB
+                Anonymous:          1032 kB
+                """);
+        Path png = dir.resolve("impact.png"), svg = dir.resolve("impact.svg");
+        assertThat(run("impact", "--smaps", smaps.toString(), "--chart", png.toString()).exit()).isZero();
+        assertThat(run("impact", "--smaps", smaps.toString(), "--chart", svg.toString()).exit()).isZero();
+
+        byte[] bytes = Files.readAllBytes(png);
+        assertThat(bytes).startsWith(0x89, 'P', 'N', 'G');
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(image.getWidth()).isEqualTo(ImpactChart.WIDTH);
+        assertThat(image.getHeight()).isEqualTo(ImpactChart.HEIGHT);
+        // Bars in several series colours, not a blank canvas: count the distinct colours on a grid.
+        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        for (int y = 0; y < image.getHeight(); y += 3) for (int x = 0; x < image.getWidth(); x += 3) colours.add(image.getRGB(x, y));
+        assertThat(colours.size()).isGreaterThan(8);
+
+        // The SVG draws its text as glyph outlines, so check its structure: an <svg> of the chart's
+        // size whose bars (rects) come in the series colours.
+        var factory = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        org.w3c.dom.Document doc = factory.newDocumentBuilder().parse(svg.toFile());
+        assertThat(doc.getDocumentElement().getTagName()).isEqualTo("svg");
+        assertThat(doc.getDocumentElement().getAttribute("width")).startsWith(Integer.toString(ImpactChart.WIDTH));
+        var rects = doc.getElementsByTagName("rect");
+        java.util.Set<String> fills = new java.util.HashSet<>();
+        for (int i = 0; i < rects.getLength(); i++) {
+            var m = java.util.regex.Pattern.compile("fill:(rgb\\([^)]*\\))").matcher(((org.w3c.dom.Element) rects.item(i)).getAttribute("style"));
+            if (m.find()) fills.add(m.group(1));
+        }
+        assertThat(fills).as("series colours plus background").hasSizeGreaterThanOrEqualTo(5);
+
+        var wrong = run("impact", "--smaps", smaps.toString(), "--chart", dir.resolve("impact.gif").toString());
+        assertThat(wrong.exit()).isEqualTo(2);
+        assertThat(wrong.err()).contains(".png or .svg");
     }
 
     @Test
