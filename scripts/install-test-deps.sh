@@ -2,7 +2,8 @@
 # Installs what the QEMU-backed tests need on a Debian host, and nothing when it is already there:
 #   - qemu-system-aarch64 (package qemu-system-arm) to boot Debian's arm64 kernels (RealKernelDumpTest,
 #     `granule dump capture`) and to run the AT-instruction oracle (QemuAtOracleTest);
-#   - the AArch64 assembler and linker (binutils-aarch64-linux-gnu) that build the oracle's probe;
+#   - the AArch64 and A32 assemblers and linkers (binutils-aarch64-linux-gnu, binutils-arm-linux-gnueabihf)
+#     that build the oracles' probes (QemuAtOracleTest, QemuArmOracleTest on qemu-system-arm);
 #   - binutils (readelf), a second reader the test compares granule's ELF parsing with;
 #   - the arm64 package lists (dpkg --add-architecture arm64), so that apt can download the arm64
 #     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked.
@@ -19,6 +20,7 @@ packages=()
 command -v qemu-system-aarch64 >/dev/null 2>&1 || packages+=(qemu-system-arm)
 command -v readelf >/dev/null 2>&1 || packages+=(binutils)
 command -v aarch64-linux-gnu-as >/dev/null 2>&1 || packages+=(binutils-aarch64-linux-gnu)
+command -v arm-linux-gnueabihf-as >/dev/null 2>&1 || packages+=(binutils-arm-linux-gnueabihf)
 need_arch=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arch=1
 need_lists=0

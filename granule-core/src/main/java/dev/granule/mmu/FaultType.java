@@ -11,5 +11,7 @@ public enum FaultType {
     /** The leaf's (and its tables') permissions deny the access. */
     PERMISSION,
     /** A table descriptor read outside RAM: synchronous external abort on translation table walk. */
-    EXTERNAL_ABORT_ON_WALK
+    EXTERNAL_ABORT_ON_WALK,
+    /** Armv7 short descriptors: the DACR gives the section's or page's domain no access (0b00, or the reserved 0b10). */
+    DOMAIN
 }

@@ -51,7 +51,11 @@ public final class Par {
         return (mairAttr & 0xF0) == 0 || mairAttr == 0x44 ? 0b10 : sh;
     }
 
-    /** FST/DFSC: 0b0000ll address size, 0b0001ll translation, 0b0010ll access flag, 0b0011ll permission, 0b0101ll external abort on walk; level -1 has its own codes (FEAT_LPA2). */
+    /**
+     * FST/DFSC: 0b0000ll address size, 0b0001ll translation, 0b0010ll access flag, 0b0011ll
+     * permission, 0b0101ll external abort on walk, 0b1111ll domain (AArch32 long-descriptor FSR);
+     * level -1 has its own codes (FEAT_LPA2).
+     */
     static int faultStatus(FaultType type, int level) {
         if (level == -1) {
             return switch (type) {
@@ -67,6 +71,7 @@ public final class Par {
             case ACCESS_FLAG -> 0b001000;
             case PERMISSION -> 0b001100;
             case EXTERNAL_ABORT_ON_WALK -> 0b010100;
+            case DOMAIN -> 0b111100; // long-descriptor FSC of an Armv7 short-descriptor domain fault (levels 1, 2)
         };
         return base | level;
     }
@@ -97,6 +102,7 @@ public final class Par {
                 case 2 -> "access flag L" + (fst & 3);
                 case 3 -> "permission L" + (fst & 3);
                 case 5 -> "external abort on walk L" + (fst & 3);
+                case 15 -> "domain L" + (fst & 3);
                 default -> "other";
             };
         };

@@ -13,11 +13,23 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * QEMU's stage-1 walker as an executable oracle: assembles {@code at-probe.S} with binutils, runs
- * it on {@code qemu-system-aarch64 -M virt,virtualization=on -cpu max} with the cases' tables and
- * probes loaded into guest RAM, and returns PAR_EL1 for every probe.
+ * QEMU's stage-1 walker as an executable oracle: assembles a bare-metal probe with binutils, runs
+ * it on {@code qemu-system-aarch64 -M virt,virtualization=on -cpu max} ({@code at-probe.S}) or
+ * {@code qemu-system-arm -M virt,virtualization=on -cpu cortex-a15} ({@code ats-probe-a32.S}) with
+ * the cases' tables and probes loaded into guest RAM, and returns PAR for every probe.
  */
 public final class QemuAt {
+
+    /** A QEMU system, its CPU, the binutils that build its probe, and the probe's source. */
+    public record Target(String qemu, String cpu, String as, String ld, String march, String resource) {
+        public static final Target AARCH64 = new Target("qemu-system-aarch64", "max", "aarch64-linux-gnu-as",
+                "aarch64-linux-gnu-ld", "armv8.2-a", "at-probe.S");
+        public static final Target ARMV7 = new Target("qemu-system-arm", "cortex-a15", "arm-linux-gnueabihf-as",
+                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
+        /** {@code qemu-system-arm -cpu max}: an Armv8-A PE (Cortex-A57 based) in AArch32 state. */
+        public static final Target ARMV8_AARCH32 = new Target("qemu-system-arm", "max", "arm-linux-gnueabihf-as",
+                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
+    }
 
     /** Where at-probe.S reads its job. */
     static final long JOB_PA = 0x4040_0000L;
@@ -26,15 +38,21 @@ public final class QemuAt {
     /** Tables go above the program, the device tree and the job. */
     public static final long TABLES_BASE = 0x4800_0000L;
 
-    static final String QEMU = "qemu-system-aarch64", AS = "aarch64-linux-gnu-as", LD = "aarch64-linux-gnu-ld";
+    /**
+     * What QEMU answered: the probe's "I" line (AArch64: ID_AA64MMFR0/1/2_EL1 and CurrentEL; A32:
+     * MIDR, ID_MMFR0 and CPSR) and one PAR per probe, in job order, with the ESR/HSR of those that
+     * raised an exception instead.
+     */
+    public record Answers(long[] id, long[] par, boolean[] exception, long[] esr) {
+        /** The AArch64 CPU's translation features. */
+        public CpuFeatures cpu() { return new CpuFeatures(id[0], id[2], 0); }
 
-    /** What QEMU answered: the CPU's ID registers and one PAR_EL1 per probe, in job order. */
-    public record Answers(CpuFeatures cpu, long mmfr1, int currentEl, long[] par, boolean[] exception, long[] esr,
-                          String version) {}
+        public int currentEl() { return (int) (id[3] >> 2); }
+    }
 
-    /** Why the oracle cannot run here, or null when it can. */
-    public static String unavailableReason() {
-        for (String tool : new String[]{QEMU, AS, LD}) {
+    /** Why the oracle for {@code target} cannot run here, or null when it can. */
+    public static String unavailableReason(Target target) {
+        for (String tool : new String[]{target.qemu(), target.as(), target.ld()}) {
             if (!onPath(tool)) return tool + " is not installed (scripts/install-test-deps.sh installs it)";
         }
         return null;
@@ -47,23 +65,25 @@ public final class QemuAt {
         return false;
     }
 
+    private final Target target;
     private final Path work;
     private final Path elf;
     private final String version;
 
-    public QemuAt(Path work) throws IOException, InterruptedException {
+    public QemuAt(Target target, Path work) throws IOException, InterruptedException {
+        this.target = target;
         this.work = work;
-        Path source = work.resolve("at-probe.S");
-        try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/at-probe.S")) {
-            if (in == null) throw new IOException("at-probe.S is missing from the test resources");
+        Path source = work.resolve(target.resource());
+        try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/" + target.resource())) {
+            if (in == null) throw new IOException(target.resource() + " is missing from the test resources");
             Files.write(source, in.readAllBytes());
         }
-        Path object = work.resolve("at-probe.o");
-        elf = work.resolve("at-probe.elf");
-        // armv8.2-a for AT S1E1RP/S1E1WP (FEAT_PAN2).
-        run(List.of(AS, "-march=armv8.2-a", "-o", object.toString(), source.toString()), 60);
-        run(List.of(LD, "-Ttext=0x40080000", "-e", "_start", "-o", elf.toString(), object.toString()), 60);
-        version = run(List.of(QEMU, "--version"), 60).lines().findFirst().orElse("?");
+        Path object = work.resolve("probe.o");
+        elf = work.resolve("probe.elf");
+        // armv8.2-a for AT S1E1RP/S1E1WP (FEAT_PAN2); armv7ve for Hyp mode and LPAE.
+        run(List.of(target.as(), "-march=" + target.march(), "-o", object.toString(), source.toString()), 60);
+        run(List.of(target.ld(), "-Ttext=0x40080000", "-e", "_start", "-o", elf.toString(), object.toString()), 60);
+        version = run(List.of(target.qemu(), "--version"), 60).lines().findFirst().orElse("?");
     }
 
     /** First line of {@code qemu-system-aarch64 --version}. */
@@ -87,7 +107,7 @@ public final class QemuAt {
     public Answers ask(byte[] job, byte[] tables, int probes) throws IOException, InterruptedException {
         Path jobFile = work.resolve("job.bin");
         Files.write(jobFile, job);
-        List<String> cmd = new ArrayList<>(List.of(QEMU, "-M", "virt,virtualization=on", "-cpu", "max", "-smp", "1",
+        List<String> cmd = new ArrayList<>(List.of(target.qemu(), "-M", "virt,virtualization=on", "-cpu", target.cpu(), "-smp", "1",
                 "-m", (RAM_SIZE >> 20) + "M", "-display", "none", "-monitor", "none", "-nodefaults", "-net", "none",
                 "-serial", "stdio", "-kernel", elf.toString(),
                 "-device", "loader,file=" + jobFile + ",addr=0x" + Long.toHexString(JOB_PA) + ",force-raw=on"));
@@ -101,23 +121,21 @@ public final class QemuAt {
         return parse(out, probes);
     }
 
-    private Answers parse(String out, int probes) throws IOException {
+    private static Answers parse(String out, int probes) throws IOException {
         long[] par = new long[probes];
         boolean[] exception = new boolean[probes];
         long[] esr = new long[probes];
         long pendingEsr = 0;
-        CpuFeatures cpu = null;
-        long mmfr1 = 0;
-        int el = -1, n = 0;
+        long[] id = null;
+        int n = 0;
         boolean end = false, pendingException = false;
         for (String line : out.split("\n")) {
             line = line.strip();
             if (line.isEmpty()) continue;
             if (line.startsWith("I ")) {
-                String[] f = line.split(" ");
-                cpu = new CpuFeatures(Long.parseUnsignedLong(f[1], 16), Long.parseUnsignedLong(f[3], 16), 0);
-                mmfr1 = Long.parseUnsignedLong(f[2], 16);
-                el = (int) (Long.parseLong(f[4], 16) >> 2);
+                String[] f = line.substring(2).split(" ");
+                id = new long[f.length];
+                for (int i = 0; i < f.length; i++) id[i] = Long.parseUnsignedLong(f[i], 16);
             } else if (line.equals("END")) {
                 end = true;
             } else if (line.startsWith("!")) {
@@ -133,11 +151,11 @@ public final class QemuAt {
                 throw new IOException("unexpected line from the probe: " + line);
             }
         }
-        if (cpu == null || !end || n != probes) {
+        if (id == null || !end || n != probes) {
             throw new IOException("the probe did not finish (" + n + " of " + probes + " answers); output:\n"
                     + out.substring(0, Math.min(out.length(), 2000)));
         }
-        return new Answers(cpu, mmfr1, el, par, exception, esr, version);
+        return new Answers(id, par, exception, esr);
     }
 
     private String run(List<String> cmd, int seconds) throws IOException, InterruptedException {

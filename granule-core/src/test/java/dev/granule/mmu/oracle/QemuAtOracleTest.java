@@ -62,12 +62,12 @@ class QemuAtOracleTest {
 
     @Test
     void translationAgreesWithQemuOnRandomTablesForEveryGranule() throws Exception {
-        String missing = QemuAt.unavailableReason();
+        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64);
         assumeTrue(missing == null, () -> "QEMU oracle skipped: " + missing);
         int perGranule = Integer.getInteger("granule.oracle.probes", 10_000);
         long seed = Long.getLong("granule.oracle.seed", System.nanoTime());
 
-        QemuAt qemu = new QemuAt(work);
+        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64, work);
         QemuAt.Answers id = qemu.identify();
         assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
 
