@@ -184,19 +184,7 @@ public final class Armv7Mmu {
     }
 
     private boolean permitted(int perms, Access access, int pl) {
-        if (pl == 0) {
-            return switch (access) {
-                case READ -> (perms & Tlb.R0) != 0;
-                case WRITE -> (perms & Tlb.W0) != 0;
-                case EXECUTE -> (perms & Tlb.X0) != 0;
-            };
-        }
-        if (access.isData() && r.pan() && (perms & (Tlb.R0 | Tlb.W0)) != 0) return false;
-        return switch (access) {
-            case READ -> (perms & Tlb.R1) != 0;
-            case WRITE -> (perms & Tlb.W1) != 0;
-            case EXECUTE -> (perms & Tlb.X1) != 0;
-        };
+        return Permissions.permitted(perms, access, pl, r.pan());
     }
 
     /**

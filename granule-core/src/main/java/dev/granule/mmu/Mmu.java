@@ -204,20 +204,7 @@ public final class Mmu {
     }
 
     private boolean permitted(int perms, Access access, int el) {
-        if (el == 0) {
-            return switch (access) {
-                case READ -> (perms & Tlb.R0) != 0;
-                case WRITE -> (perms & Tlb.W0) != 0;
-                case EXECUTE -> (perms & Tlb.X0) != 0;
-            };
-        }
-        // PSTATE.PAN: EL1 data accesses to memory EL0 can access fault.
-        if (access.isData() && regime.pan() && (perms & Tlb.R0) != 0) return false;
-        return switch (access) {
-            case READ -> true;
-            case WRITE -> (perms & Tlb.W1) != 0;
-            case EXECUTE -> (perms & Tlb.X1) != 0;
-        };
+        return Permissions.permitted(perms, access, el, regime.pan());
     }
 
     private static String describe(int p) {

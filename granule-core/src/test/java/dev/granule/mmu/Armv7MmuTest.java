@@ -32,17 +32,9 @@ class Armv7MmuTest {
 
     void l2(long va, long descriptor) { memory.writeInt(L2 + ((va >>> 12) & 0xFF) * 4, (int) descriptor); }
 
-    static void fault(Translation t, FaultType type, int level) {
-        assertThat(t).isInstanceOfSatisfying(Translation.Fault.class, f -> {
-            assertThat(f.type()).as("%s", f).isEqualTo(type);
-            assertThat(f.level()).as("%s", f).isEqualTo(level);
-        });
-    }
+    static void fault(Translation t, FaultType type, int level) { MmuTest.assertFault(t, type, level); }
 
-    static Translation.Translated ok(Translation t) {
-        assertThat(t).isInstanceOf(Translation.Translated.class);
-        return (Translation.Translated) t;
-    }
+    static Translation.Translated ok(Translation t) { return MmuTest.ok(t); }
 
     @Test
     void sectionsSupersectionsAndPagesTranslate() {

@@ -33,9 +33,13 @@ public final class Par {
         return (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56 | (long) ok.shareability().encoding() << 7;
     }
 
-    /** The fault status code of an external abort on the walk, which AT takes as a Data Abort. */
-    public static int expectedAbortStatus(Translation.Fault f) {
-        return faultStatus(f.type(), f.level());
+    /**
+     * Whether an exception syndrome (ESR_EL2, or HSR in AArch32 Hyp mode) is the Data Abort an
+     * address translation instruction takes, instead of reporting in PAR, for an external abort
+     * on its walk: EC 0x25 (Data Abort without a change in Exception level) and the fault's DFSC.
+     */
+    public static boolean isWalkAbort(long syndrome, Translation.Fault f) {
+        return (syndrome >>> 26 & 0x3F) == 0x25 && (syndrome & 0x3F) == faultStatus(f.type(), f.level());
     }
 
     /** The compared fields of a PAR_EL1 value QEMU reported. */

@@ -108,8 +108,7 @@ class QemuArmOracleTest {
                         boolean exception = answers.exception()[n];
                         boolean agree;
                         if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                            long hsr = answers.esr()[n];
-                            agree = exception && (hsr >>> 26 & 0x3F) == 0x25 && (hsr & 0x3F) == Par.expectedAbortStatus(f);
+                            agree = exception && Par.isWalkAbort(answers.esr()[n], f);
                             if (agree) aborts++;
                         } else if (exception) {
                             agree = false;

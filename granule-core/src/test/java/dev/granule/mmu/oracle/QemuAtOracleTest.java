@@ -152,8 +152,7 @@ class QemuAtOracleTest {
                 boolean agree;
                 if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
                     // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
-                    long esr = answers.esr()[n];
-                    agree = exception && (esr >>> 26 & 0x3F) == 0x25 && (esr & 0x3F) == Par.expectedAbortStatus(f);
+                    agree = exception && Par.isWalkAbort(answers.esr()[n], f);
                     if (agree) tally.aborts++;
                 } else {
                     long actual = Par.compared(par);
