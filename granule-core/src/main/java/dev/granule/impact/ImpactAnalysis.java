@@ -82,7 +82,7 @@ public final class ImpactAnalysis {
         long page = granule.pageSize();
         List<long[]> file = new ArrayList<>(), anon = new ArrayList<>();
         List<long[]> residentFileRanges = new ArrayList<>(), residentAnonRanges = new ArrayList<>();
-        long estimatedFile = 0, estimatedAnon = 0;
+        List<long[]> estimatedAnonRanges = new ArrayList<>();
         for (int i = 0; i < vmas.size(); i++) {
             Vma v = vmas.get(i);
             if (Long.compareUnsigned(v.end(), 1L << 48) > 0) continue; // not a user address an arm64 48-bit VA holds
@@ -96,10 +96,11 @@ public final class ImpactAnalysis {
                             .add(new long[]{runs[r] & -page, (runs[r + 1] + page - 1) & -page});
                 }
             } else {
+                // Rss from the mapping's start, its Anonymous part first; two mappings that share a
+                // large page after rounding share its residency too (merged below).
                 long res = Math.min((v.rssBytes() + page - 1) & -page, e - s);
                 long anonPart = Math.min((v.anonBytes() + page - 1) & -page, res);
-                estimatedAnon += anonPart;
-                estimatedFile += res - anonPart;
+                if (anonPart > 0) estimatedAnonRanges.add(new long[]{s, s + anonPart});
                 if (res > 0) (v.fileBacked() ? residentFileRanges : residentAnonRanges).add(new long[]{s, s + res});
             }
         }
@@ -111,8 +112,8 @@ public final class ImpactAnalysis {
                     + " for at most %d GiB per process (is the smaps file corrupt?)", length(merged) >> 30,
                     MAX_RESIDENT_PER_PROCESS >> 30));
         }
-        long residentFile = exact != null ? length(merge(residentFileRanges)) : estimatedFile;
-        long residentAnon = exact != null ? length(merge(residentAnonRanges)) : estimatedAnon;
+        long residentAnon = length(merge(exact != null ? residentAnonRanges : estimatedAnonRanges));
+        long residentFile = exact != null ? length(merge(residentFileRanges)) : length(merged) - residentAnon;
         long[] tables = tables(merged, granule);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
                 tables[0], tables[1]);

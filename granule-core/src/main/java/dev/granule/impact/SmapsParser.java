@@ -7,7 +7,8 @@ import java.util.List;
  * Parses /proc/PID/smaps: a header line per mapping
  * ({@code start-end perms offset dev inode [path]}, the path may contain spaces) followed by
  * {@code Key: value [kB]} lines. Unknown keys are ignored; the fields used are Rss and Anonymous.
- * Mappings must come in address order without overlaps, as the kernel writes them.
+ * Mappings may overlap or come out of order: a live process that maps while its smaps is read
+ * gives such files, and the analysis merges what overlaps.
  */
 public final class SmapsParser {
 
@@ -17,7 +18,6 @@ public final class SmapsParser {
         List<Vma> out = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         long start = 0, end = 0, inode = 0, rss = 0, anon = 0;
-        long previousEnd = 0;
         String perms = null, path = null;
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
@@ -29,22 +29,19 @@ public final class SmapsParser {
                 if (perms != null) out.add(new Vma(start, end, perms, inode, path, rss, anon));
                 String[] f = line.trim().split("\\s+", 6);
                 if (f.length < 5) throw new SmapsFormatException(source, i + 1, line, "mapping header needs 5 fields");
-                String[] range = f[0].split("-");
+                String[] range = f[0].split("-", -1);
                 try {
+                    if (range.length != 2) throw new NumberFormatException(f[0]);
                     start = Long.parseUnsignedLong(range[0], 16);
                     end = Long.parseUnsignedLong(range[1], 16);
                     inode = Long.parseLong(f[4]);
                 } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
                     throw new SmapsFormatException(source, i + 1, line, "bad address range or inode");
                 }
-                if (Long.compareUnsigned(end, start) < 0) throw new SmapsFormatException(source, i + 1, line, "range ends before it starts");
-                // The kernel lists a process's mappings in address order without overlaps; anything
-                // else is a damaged or concatenated file, whose sizes would be counted twice.
-                if (Long.compareUnsigned(start, previousEnd) < 0) {
-                    throw new SmapsFormatException(source, i + 1, line, String.format(
-                            "mapping starts below the end of the previous one (0x%x): not one process's smaps", previousEnd));
+                if (Long.compareUnsigned(end, start) <= 0) throw new SmapsFormatException(source, i + 1, line, "empty or reversed range");
+                if (((start | end) & 0xFFF) != 0) {
+                    throw new SmapsFormatException(source, i + 1, line, "mapping bounds must be page aligned (4 KiB at least)");
                 }
-                previousEnd = end;
                 if (f[1].length() != 4) throw new SmapsFormatException(source, i + 1, line, "permissions must be 4 characters");
                 perms = f[1];
                 path = f.length > 5 ? f[5] : "";

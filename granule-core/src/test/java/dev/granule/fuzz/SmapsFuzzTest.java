@@ -12,9 +12,9 @@ import java.util.List;
 
 /**
  * Any text as /proc/PID/smaps: it parses, or fails with a {@link SmapsFormatException} naming the
- * line; what parses is a list of well-formed mappings in address order, and the analysis of it
- * gives non-negative sizes in which no more is resident than mapped and tables exist only for
- * resident memory.
+ * line; what parses is a list of well-formed, page-aligned mappings, and the analysis of it gives
+ * non-negative sizes in which no more is resident than mapped and tables exist only for resident
+ * memory.
  * Inputs claiming more than 1 GiB resident are parsed but not analysed here: the analysis builds
  * their tables page by page, which is right but too slow for a fuzzer's inner loop
  * ({@code ImpactAnalysisTest} covers the size limit).

@@ -41,19 +41,21 @@ class ImpactAnalysisTest {
      *      anon 4K + 12K = 16K. Tables: PGD + (PUD, PMD, PTE) for 0x400000 + (PUD, PMD, PTE) for
      *      0x7f0000000000 (PGD index 254) = 7 x 4K = 28K; leaves 3 + 3 = 6.
      * 16K: file [0x400000,0x404000) = 16K; anon [0x7f0000000000,+0x14000) = 80K. Resident per
-     *      mapping rounded up: file 16K (first), the second 16K all anonymous, third anon 16K ->
-     *      file 16K, anon 32K. Tables: PGD (2 entries, both VAs index 0) + PUD + (PMD, PTE) x 2
+     *      mapping rounded up: the first two mappings share the page at 0x400000, resident once and
+     *      anonymous (the second's 4K Anonymous rounds up to the whole page); the third 16K anon ->
+     *      file 0, anon 32K. Tables: PGD (2 entries, both VAs index 0) + PUD + (PMD, PTE) x 2
      *      (PUD indexes 0 and 0x7f0) = 6 x 16K = 96K; leaves 2.
-     * 64K: file 64K; anon 0x20000 = 128K; resident file 64K, anon 64K + 64K = 128K. Tables: PGD
-     *      (64 entries; indexes 0 and 31) + (PMD, PTE) x 2 = 5 x 64K = 320K; leaves 2.
+     * 64K: file 64K; anon 0x20000 = 128K; resident: the shared page at 0x400000 (anonymous) and the
+     *      third mapping's 64K -> file 0, anon 128K. Tables: PGD (64 entries; indexes 0 and 31) +
+     *      (PMD, PTE) x 2 = 5 x 64K = 320K; leaves 2.
      */
     @Test
     void footprintTablesAndTlbEntriesPerPageSize() {
         List<PageSizeImpact> r = ImpactAnalysis.analyse(SmapsParser.parse("fixture", FIXTURE));
         assertThat(r).containsExactly(
                 new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 16 << 10, 28 << 10, 6),
-                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 16 << 10, 32 << 10, 96 << 10, 2),
-                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 2));
+                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 0, 32 << 10, 96 << 10, 2),
+                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 0, 128 << 10, 320 << 10, 2));
     }
 
     /*
