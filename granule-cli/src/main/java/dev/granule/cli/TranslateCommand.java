@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
+import dev.granule.mmu.Armv7Mmu;
+import dev.granule.mmu.Armv7Registers;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
@@ -30,7 +32,8 @@ import java.util.concurrent.Callable;
  * images, printing the output address and attributes or the exact architectural fault.
  */
 @Command(name = "translate",
-        description = {"Translate VAs as an arm64 MMU would, from TCR/TTBR/MAIR/SCTLR values and raw table images.",
+        description = {"Translate VAs as an arm64 MMU would, from TCR/TTBR/MAIR/SCTLR values and raw table images;",
+                "with --ttbcr instead of --tcr, as an Armv7-A/AArch32 MMU (short descriptors or LPAE).",
                 "Example: granule translate --tcr 0x500000010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1000"},
         mixinStandardHelpOptions = true)
 final class TranslateCommand implements Callable<Integer> {
@@ -38,8 +41,24 @@ final class TranslateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "VA", description = "Virtual addresses (hex).")
     List<String> vas;
 
-    @Option(names = "--tcr", required = true, paramLabel = "HEX", description = "TCR_EL1.")
+    @Option(names = "--tcr", paramLabel = "HEX", description = "TCR_EL1 (AArch64 translation).")
     String tcr;
+
+    @Option(names = "--ttbcr", paramLabel = "HEX",
+            description = "TTBCR instead of --tcr: Armv7-A/AArch32 translation (EAE [31] selects LPAE, else short descriptors).")
+    String ttbcr;
+
+    @Option(names = "--dacr", paramLabel = "HEX", description = "DACR for short descriptors (default 0x55555555: every domain client).")
+    String dacr = "0x55555555";
+
+    @Option(names = {"--mair0", "--prrr"}, paramLabel = "HEX", description = "AArch32 MAIR0 (LPAE) or PRRR (short descriptors); default 0.")
+    String mair0 = "0";
+
+    @Option(names = {"--mair1", "--nmrr"}, paramLabel = "HEX", description = "AArch32 MAIR1 (LPAE) or NMRR (short descriptors); default 0.")
+    String mair1 = "0";
+
+    @Option(names = "--armv8", description = "AArch32 on an Armv8 PE: LPAE bits [47:40] are an address size fault (default: Armv7, ignored).")
+    boolean armv8;
 
     @Option(names = "--ttbr0", paramLabel = "HEX", description = "TTBR0_EL1 (default 0).")
     String ttbr0;
@@ -87,8 +106,9 @@ final class TranslateCommand implements Callable<Integer> {
             default -> throw new UserException("--access " + access + ": expected r, w or x");
         };
         if (el != 0 && el != 1) throw new UserException("--el " + el + ": EL1&0 translation is for EL0 or EL1");
-        Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
-                hex("--mair", mair), hex("--sctlr", sctlr), pan);
+        if ((tcr == null) == (ttbcr == null)) {
+            throw new UserException("give --tcr (AArch64) or --ttbcr (Armv7/AArch32), exactly one of them");
+        }
         List<long[]> loads = new ArrayList<>();
         List<byte[]> contents = new ArrayList<>();
         List<MemoryRange> ram = new ArrayList<>();
@@ -111,12 +131,26 @@ final class TranslateCommand implements Callable<Integer> {
         }
         try (SparseMemory memory = SparseMemory.of(merge(ram))) {
             for (int i = 0; i < loads.size(); i++) memory.write(loads.get(i)[0], contents.get(i), 0, contents.get(i).length);
-            Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), memory, new Tlb(64, 4));
+            java.util.function.LongFunction<Translation> translate;
+            if (tcr != null) {
+                Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
+                        hex("--mair", mair), hex("--sctlr", sctlr), pan);
+                Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), memory, new Tlb(64, 4));
+                translate = va -> mmu.translate(va, kind, el);
+            } else {
+                Armv7Registers r = new Armv7Registers(hex("--sctlr", sctlr), hex("--ttbcr", ttbcr), hex("--ttbr0", ttbr0),
+                        hex("--ttbr1", ttbr1), hex("--dacr", dacr), hex("--mair0", mair0), hex("--mair1", mair1), pan);
+                Armv7Mmu mmu = new Armv7Mmu(r, memory, armv8 ? Armv7Mmu.Profile.ARMV8 : Armv7Mmu.Profile.ARMV7);
+                translate = va -> {
+                    if (va >>> 32 != 0) throw new UserException(String.format("VA 0x%x: AArch32 addresses have 32 bits", va));
+                    return mmu.translate(va, kind, el);
+                };
+            }
             PrintWriter out = spec.commandLine().getOut();
             List<Map<String, Object>> rows = new ArrayList<>();
             for (String text : vas) {
                 long va = hex("VA", text);
-                Translation t = mmu.translate(va, kind, el);
+                Translation t = translate.apply(va);
                 if (json) {
                     rows.add(toJson(t));
                 } else {

@@ -53,6 +53,30 @@ class TranslateCommandTest {
     }
 
     @Test
+    void armv7ShortDescriptorsWithDomains() throws Exception {
+        // A 16 KiB first-level table at 0x40000000: VA 0x00100000 is a section to PA 0x80000000 in
+        // domain 2 (AP[1:0]=0b11 [11:10], domain [8:5], 0b10); VA 0x00200000 is unmapped.
+        byte[] l1 = new byte[16384];
+        int section = 0x8000_0000 | 0b11 << 10 | 2 << 5 | 0b10;
+        java.nio.ByteBuffer.wrap(l1).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, section);
+        Path img = dir.resolve("l1.bin");
+        Files.write(img, l1);
+        // DACR: domain 2 client (0b01 at [5:4]).
+        var ok = run("translate", "--ttbcr", "0", "--ttbr0", "0x40000000", "--dacr", "0x10", "--image", img + "@0x40000000",
+                "0x00123456", "0x00200000");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("0x0000000000123456 -> 0x0000080023456  level 1 1M")
+                .contains("TRANSLATION fault, level 1");
+        // Domain 2 no access: a section domain fault.
+        var none = run("translate", "--ttbcr", "0", "--ttbr0", "0x40000000", "--dacr", "0", "--image", img + "@0x40000000",
+                "0x00100000");
+        assertThat(none.out()).contains("DOMAIN fault, level 1");
+        var both = run("translate", "--tcr", "0x10", "--ttbcr", "0", "--image", img + "@0x40000000", "0x0");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("exactly one");
+    }
+
+    @Test
     void badImagesAreUserErrors() {
         var r = run("translate", "--tcr", "0x10", "--image", "nosuchfile@0x0", "0x0");
         assertThat(r.exit()).isEqualTo(2);
