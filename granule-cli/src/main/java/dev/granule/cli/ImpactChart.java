@@ -40,6 +40,8 @@ final class ImpactChart {
         add(chart, x, impact, "virtual size (4K: " + Units.approx(base.virtual()) + ")", PageSizeImpact::virtual);
         add(chart, x, impact, "page tables (4K: " + Units.approx(base.tableBytes()) + ")", PageSizeImpact::tableBytes);
         add(chart, x, impact, "TLB entries for the resident set (4K: " + base.tlbEntries() + ")", PageSizeImpact::tlbEntries);
+        add(chart, x, impact, "TLB entries, blocks and contiguous runs (4K: " + base.tlbEntriesBestCase() + ")",
+                PageSizeImpact::tlbEntriesBestCase);
         if (trace != null && !trace.isEmpty()) {
             add(chart, x, trace, "TLB misses in the trace (4K: " + trace.getFirst().tlbMisses() + ")", TraceReplay.Result::tlbMisses);
         }

@@ -174,14 +174,16 @@ final class ImpactCommand implements Callable<Integer> {
                 exact == processes ? "exact from /proc/PID/pagemap"
                         : exact == 0 ? "estimated from smaps Rss (touched bytes assumed clustered)"
                         : "exact from pagemap for " + exact + ", estimated from smaps Rss for the rest");
-        out.printf("%-6s %12s %12s %9s %12s %12s %12s%n", "page", "virtual", "resident", "vs 4K", "anon res.",
-                "page tables", "TLB entries");
+        out.printf("%-6s %12s %12s %9s %12s %12s %12s %12s%n", "page", "virtual", "resident", "vs 4K", "anon res.",
+                "page tables", "TLB entries", "best case");
         PageSizeImpact base = total.getFirst();
         for (PageSizeImpact p : total) {
-            out.printf("%-6s %12s %12s %8.1f%% %12s %12s %12d%n", p.granule().label(), Units.approx(p.virtual()),
+            out.printf("%-6s %12s %12s %8.1f%% %12s %12s %12d %12d%n", p.granule().label(), Units.approx(p.virtual()),
                     Units.approx(p.resident()), 100.0 * (p.resident() - base.resident()) / Math.max(1, base.resident()),
-                    Units.approx(p.residentAnon()), Units.approx(p.tableBytes()), p.tlbEntries());
+                    Units.approx(p.residentAnon()), Units.approx(p.tableBytes()), p.tlbEntries(), p.tlbEntriesBestCase());
         }
+        out.printf("%nTLB entries: one per page, as Linux maps user memory without THP; best case: the largest"
+                + " block or Contiguous run that fits each aligned resident span (THP, contpte).%n");
         if (replay != null) {
             TraceReplay.Result r0 = replay.getFirst();
             out.printf("%ntrace: %d accesses through a %d-entry %d-way TLB%n", r0.accesses(), r0.tlbEntries(), r0.tlbWays());

@@ -71,7 +71,7 @@ public final class ImpactAnalysis {
     /** Sums per-process results (each process has its own tables). */
     public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess) {
         List<PageSizeImpact> sum = new ArrayList<>();
-        for (Granule g : GRANULES) sum.add(new PageSizeImpact(g, 0, 0, 0, 0, 0, 0));
+        for (Granule g : GRANULES) sum.add(new PageSizeImpact(g, 0, 0, 0, 0, 0, 0, 0));
         for (List<PageSizeImpact> p : perProcess) {
             for (int i = 0; i < sum.size(); i++) sum.set(i, sum.get(i).plus(p.get(i)));
         }
@@ -116,7 +116,7 @@ public final class ImpactAnalysis {
         long residentFile = exact != null ? length(merge(residentFileRanges)) : length(merged) - residentAnon;
         long[] tables = tables(merged, granule);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
-                tables[0], tables[1]);
+                tables[0], tables[1], bestCaseEntries(merged, Geometry.of(granule, 48, 48)));
     }
 
     private static long[] tables(List<long[]> ranges, Granule granule) {
@@ -134,6 +134,37 @@ public final class ImpactAnalysis {
             for (long[] r : ranges) leaves += (r[1] - r[0]) >>> g.pageShift();
             return new long[]{space.tableBytes(), leaves};
         }
+    }
+
+    /**
+     * TLB entries for {@code ranges} (identity-mapped, so VA and PA align alike) if each is covered
+     * greedily by the largest aligned leaf that fits: blocks and Contiguous runs of blocks or pages
+     * ({@link Geometry#contiguousEntries}), as the engine maps without MapFlags. One entry each: a
+     * Contiguous run is one TLB entry on CPUs that use the hint.
+     */
+    static long bestCaseEntries(List<long[]> ranges, Geometry g) {
+        List<Long> sizes = new ArrayList<>();
+        for (int level = g.startLevel(); level <= 3; level++) {
+            if (level < 3 && !g.blockAllowed(level)) continue;
+            int run = g.contiguousEntries(level);
+            if (run > 1) sizes.add(g.entrySpan(level) * run);
+            sizes.add(g.entrySpan(level));
+        }
+        sizes.sort(Comparator.reverseOrder());
+        long entries = 0;
+        for (long[] r : ranges) {
+            long p = r[0];
+            while (p < r[1]) {
+                for (long size : sizes) {
+                    if ((p & (size - 1)) == 0 && r[1] - p >= size) {
+                        p += size;
+                        entries++;
+                        break;
+                    }
+                }
+            }
+        }
+        return entries;
     }
 
     private static List<long[]> merge(List<long[]> ranges) {

@@ -11,10 +11,13 @@ import dev.granule.geometry.Granule;
  * @param residentFile    resident file-backed bytes (estimate: see {@link ImpactAnalysis})
  * @param residentAnon    resident anonymous bytes (estimate)
  * @param tableBytes      page-table memory, from tables built with the engine
- * @param tlbEntries      translations a TLB needs to cover the resident set (one per leaf)
+ * @param tlbEntries      translations a TLB needs to cover the resident set mapped with pages, as
+ *                        Linux maps user memory without THP (one per leaf)
+ * @param tlbEntriesBestCase the same where every aligned, fully resident span uses the largest
+ *                        block or Contiguous run that fits (THP, mTHP with contpte): one entry each
  */
 public record PageSizeImpact(Granule granule, long virtualFile, long virtualAnon, long residentFile, long residentAnon,
-                             long tableBytes, long tlbEntries) {
+                             long tableBytes, long tlbEntries, long tlbEntriesBestCase) {
 
     public long resident() { return residentFile + residentAnon; }
 
@@ -23,6 +26,6 @@ public record PageSizeImpact(Granule granule, long virtualFile, long virtualAnon
     PageSizeImpact plus(PageSizeImpact o) {
         return new PageSizeImpact(granule, virtualFile + o.virtualFile, virtualAnon + o.virtualAnon,
                 residentFile + o.residentFile, residentAnon + o.residentAnon, tableBytes + o.tableBytes,
-                tlbEntries + o.tlbEntries);
+                tlbEntries + o.tlbEntries, tlbEntriesBestCase + o.tlbEntriesBestCase);
     }
 }

@@ -53,9 +53,9 @@ class ImpactAnalysisTest {
     void footprintTablesAndTlbEntriesPerPageSize() {
         List<PageSizeImpact> r = ImpactAnalysis.analyse(SmapsParser.parse("fixture", FIXTURE));
         assertThat(r).containsExactly(
-                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 16 << 10, 28 << 10, 6),
-                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 0, 32 << 10, 96 << 10, 2),
-                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 0, 128 << 10, 320 << 10, 2));
+                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 16 << 10, 28 << 10, 6, 6),
+                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 0, 32 << 10, 96 << 10, 2, 2),
+                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 0, 128 << 10, 320 << 10, 2, 2));
     }
 
     /*
@@ -75,9 +75,22 @@ class ImpactAnalysisTest {
                 new long[]{0x402000, 0x403000},
                 new long[]{0x7f0000000000L, 0x7f0000001000L, 0x7f0000010000L, 0x7f0000011000L});
         assertThat(ImpactAnalysis.analyseExact(vmas, runs)).containsExactly(
-                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 8 << 10, 28 << 10, 4),
-                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 16 << 10, 32 << 10, 96 << 10, 3),
-                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 3));
+                new PageSizeImpact(Granule.FOUR_K, 12 << 10, 68 << 10, 8 << 10, 8 << 10, 28 << 10, 4, 4),
+                new PageSizeImpact(Granule.SIXTEEN_K, 16 << 10, 80 << 10, 16 << 10, 32 << 10, 96 << 10, 3, 3),
+                new PageSizeImpact(Granule.SIXTY_FOUR_K, 64 << 10, 128 << 10, 64 << 10, 128 << 10, 320 << 10, 3, 3));
+    }
+
+    /*
+     * 4 MiB resident at 1 GiB, 2 MiB aligned. Pages: 1024 x 4K, 256 x 16K, 64 x 64K. Best case:
+     * 4K: two 2M level-2 blocks (a Contiguous run of blocks would be 32M); 16K: two Contiguous runs
+     * of 128 x 16K = 2M (a 16K block is 32M); 64K: two runs of 32 x 64K = 2M (a 64K block is 512M).
+     */
+    @Test
+    void bestCaseTlbEntriesUseBlocksAndContiguousRuns() {
+        Vma heap = new Vma(0x4000_0000L, 0x4040_0000L, "rw-p", 0, "[heap]", 4 << 20, 4 << 20);
+        List<PageSizeImpact> r = ImpactAnalysis.analyseExact(List.of(heap), List.of(new long[]{0x4000_0000L, 0x4040_0000L}));
+        assertThat(r).extracting(PageSizeImpact::tlbEntries).containsExactly(1024L, 256L, 64L);
+        assertThat(r).extracting(PageSizeImpact::tlbEntriesBestCase).containsExactly(2L, 2L, 2L);
     }
 
     @Test
