@@ -30,7 +30,8 @@ final class ImpactChart {
                 .title("Cost of each page size relative to 4K: " + subject)
                 .xAxisTitle("page size").yAxisTitle("% of the 4K value").build();
         Styler styler = chart.getStyler();
-        styler.setLegendPosition(Styler.LegendPosition.InsideNW);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
+        styler.setLegendLayout(Styler.LegendLayout.Vertical);
         styler.setChartTitleFont(styler.getChartTitleFont().deriveFont(15f));
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
