@@ -63,7 +63,7 @@ class QemuArmOracleTest {
         String missing = QemuAt.unavailableReason(cpu.target);
         assumeTrue(missing == null, () -> "QEMU Armv7 oracle skipped: " + missing);
         int perFormat = Integer.getInteger("granule.oracle.probes", 10_000);
-        long seed = Long.getLong("granule.oracle.seed", System.nanoTime());
+        long seed = Seeds.oracleSeed();
         QemuAt qemu = new QemuAt(cpu.target, work);
 
         int[] probes = new int[2]; // short, LPAE
