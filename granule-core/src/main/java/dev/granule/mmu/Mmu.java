@@ -174,12 +174,19 @@ public final class Mmu {
         }
         boolean contiguous = f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
+        long runBase = oa - (va & (span * run - 1) & -span);
+        if ((runBase & (span * run - 1)) != 0) {
+            // A misprogrammed Contiguous run (its output address not aligned to the run) is
+            // CONSTRAINED UNPREDICTABLE; caching just this entry is one permitted outcome, and the
+            // only one that cannot make up an address (a run base below 0, or above the PA size).
+            run = 1;
+            runBase = oa;
+        }
         int entryShift = Long.numberOfTrailingZeros(span * run);
         int attrIndex = (int) (lo >>> 2 & 7);
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
         boolean global = (lo >>> 11 & 1) == 0;
-        long runBase = oa - (va & (span * run - 1) & -span);
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
         tlb.insert(va, runBase, entryShift, global ? -1 : regime.asid(), perms, info);

@@ -79,9 +79,8 @@ public final class Tlb {
         }
         if (base[victim] != -1L) evictions++;
         base[victim] = b;
-        // Kept exact, not masked to the span: a misprogrammed Contiguous run whose output address is
-        // not aligned is CONSTRAINED UNPREDICTABLE, and adding the offset gives one of the permitted
-        // outcomes (the one the walk gives for the entry that filled the TLB).
+        // Kept as given: Mmu inserts a run only when its output address is aligned to it, and caches
+        // the entry alone where a misprogrammed Contiguous run is not.
         pa[victim] = outputAddress;
         shift[victim] = (byte) s;
         asid[victim] = entryAsid;
