@@ -32,13 +32,14 @@ public final class SparseMemory implements PhysicalMemory {
     /** Shared by every untouched chunk; read-only so a bug cannot write through it. */
     private static final MemorySegment ZERO = Arena.global().allocate(CHUNK_SIZE, CHUNK_SIZE).asReadOnly();
 
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final List<MemoryRange> ranges;
     private final Map<Long, MemorySegment> chunks = new HashMap<>();
     private final long[] cacheKey = new long[CACHE_SIZE];
     private final MemorySegment[] cacheSegment = new MemorySegment[CACHE_SIZE];
 
-    private SparseMemory(List<MemoryRange> ranges) {
+    private SparseMemory(List<MemoryRange> ranges, Arena arena) {
+        this.arena = arena;
         List<MemoryRange> sorted = new ArrayList<>(ranges);
         sorted.sort(null);
         for (int i = 0; i < sorted.size(); i++) {
@@ -55,19 +56,30 @@ public final class SparseMemory implements PhysicalMemory {
         Arrays.fill(cacheKey, -1L);
     }
 
-    /** RAM in the given ranges. */
+    /**
+     * RAM in the given ranges, for the thread that creates it: its chunks live in a confined
+     * {@link Arena}, whose close is a few microseconds where a shared arena's costs a handshake
+     * with every thread (tens to hundreds of microseconds), which dominated short-lived models
+     * (an impact analysis builds three, a fuzzer one per input). Use {@link #shared} to use one
+     * memory from several threads.
+     */
     public static SparseMemory of(MemoryRange... ranges) {
-        return new SparseMemory(List.of(ranges));
+        return new SparseMemory(List.of(ranges), Arena.ofConfined());
     }
 
     public static SparseMemory of(List<MemoryRange> ranges) {
-        return new SparseMemory(ranges);
+        return new SparseMemory(ranges, Arena.ofConfined());
     }
 
-    /** RAM covering the whole space below {@code 1 << paBits}. */
+    /** RAM in the given ranges that any thread may use (access is not synchronised: the caller orders it). */
+    public static SparseMemory shared(List<MemoryRange> ranges) {
+        return new SparseMemory(ranges, Arena.ofShared());
+    }
+
+    /** RAM covering the whole space below {@code 1 << paBits}, for the thread that creates it. */
     public static SparseMemory ofPaBits(int paBits) {
         if (paBits < 17 || paBits > 62) throw new IllegalArgumentException("paBits must be 17..62, was " + paBits);
-        return new SparseMemory(List.of(new MemoryRange(0, 1L << paBits)));
+        return new SparseMemory(List.of(new MemoryRange(0, 1L << paBits)), Arena.ofConfined());
     }
 
     // ---- chunk lookup ---------------------------------------------------------------------------
