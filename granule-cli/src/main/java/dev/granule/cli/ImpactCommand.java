@@ -101,11 +101,11 @@ final class ImpactCommand implements Callable<Integer> {
         try (Progress bar = Progress.of("impact", inputs.size(), progress)) {
             for (Input in : inputs) {
                 bar.message(in.smaps().getParent() == null ? in.smaps().toString() : in.smaps().getParent().toString());
-                List<PageSizeImpact> r = analyse(in, system);
+                Analysed r = analyse(in, system);
                 bar.step(1);
                 if (r == null) continue;
-                perProcess.add(r);
-                if (!estimate && in.pagemap() != null && lastWasExact) exact++;
+                perProcess.add(r.impact());
+                if (r.exact()) exact++;
             }
         }
         List<PageSizeImpact> total = ImpactAnalysis.total(perProcess);
@@ -136,11 +136,11 @@ final class ImpactCommand implements Callable<Integer> {
         return 0;
     }
 
-    private boolean lastWasExact;
+    /** One process's costs, and whether its residency came from pagemap. */
+    record Analysed(List<PageSizeImpact> impact, boolean exact) {}
 
     /** One process's result, or null for a process that exited while being read in a whole-system run. */
-    private List<PageSizeImpact> analyse(Input in, boolean system) {
-        lastWasExact = false;
+    private Analysed analyse(Input in, boolean system) {
         List<Vma> vmas;
         try {
             vmas = SmapsParser.parse(in.smaps().toString(), Files.readString(in.smaps(), java.nio.charset.StandardCharsets.ISO_8859_1));
@@ -159,13 +159,12 @@ final class ImpactCommand implements Callable<Integer> {
             try (Pagemap pagemap = new Pagemap(in.pagemap(), HOST_PAGE)) {
                 List<long[]> runs = new ArrayList<>();
                 for (Vma v : vmas) runs.add(pagemap.residentRuns(v));
-                lastWasExact = true;
-                return ImpactAnalysis.analyseExact(vmas, runs);
+                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs), true);
             } catch (IOException e) {
                 // pagemap went away (the process exited) or is not ours to read: fall back to Rss
             }
         }
-        return ImpactAnalysis.analyse(vmas);
+        return new Analysed(ImpactAnalysis.analyse(vmas), false);
     }
 
     private static void print(PrintWriter out, int processes, int exact, List<PageSizeImpact> total,

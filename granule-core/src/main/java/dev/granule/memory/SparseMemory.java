@@ -58,10 +58,9 @@ public final class SparseMemory implements PhysicalMemory {
 
     /**
      * RAM in the given ranges, for the thread that creates it: its chunks live in a confined
-     * {@link Arena}, whose close is a few microseconds where a shared arena's costs a handshake
-     * with every thread (tens to hundreds of microseconds), which dominated short-lived models
-     * (an impact analysis builds three, a fuzzer one per input). Use {@link #shared} to use one
-     * memory from several threads.
+     * {@link Arena}, because closing a shared arena needs a handshake with every thread of the JVM,
+     * which short-lived models pay each time (an impact analysis builds three, a fuzzer one per
+     * input). Use {@link #shared} to use one memory from several threads.
      */
     public static SparseMemory of(MemoryRange... ranges) {
         return new SparseMemory(List.of(ranges), Arena.ofConfined());
