@@ -122,7 +122,7 @@ public final class ImpactAnalysis {
     private static long[] tables(List<long[]> ranges, Granule granule) {
         Geometry g = Geometry.of(granule, 48, 48);
         // Output addresses equal the (user, below 2^47) VAs; the tables live at the top of the 48-bit PA space.
-        try (SparseMemory memory = SparseMemory.ofPaBits(48)) {
+        try (SparseMemory memory = SparseMemory.confinedOfPaBits(48)) {
             FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(), new MemoryRange(0xFF00_0000_0000L, 1L << 36));
             AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
             for (long[] r : ranges) {

@@ -98,7 +98,7 @@ public final class TraceReplay {
 
     static Result replay(List<Step> steps, Granule granule, int tlbEntries, int tlbWays) {
         Geometry g = Geometry.of(granule, 48, 48);
-        try (SparseMemory memory = SparseMemory.ofPaBits(48)) {
+        try (SparseMemory memory = SparseMemory.confinedOfPaBits(48)) {
             FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(), new MemoryRange(0xFF00_0000_0000L, 1L << 36));
             AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
             // TCR_EL1: T0SZ = 16, TG0 for the granule, IPS = 48 bits, EPD1; SCTLR_EL1.M; MAIR Attr0 = Normal WB.

@@ -23,7 +23,7 @@ class MmuFuzzTest {
     void anyRegistersAndMemoryTranslateToAResult(FuzzedDataProvider data) {
         CpuFeatures cpu = data.consumeBoolean() ? CpuFeatures.ALL
                 : new CpuFeatures(data.consumeLong(), data.consumeLong(), data.consumeLong());
-        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, 1L << 20))) {
+        try (SparseMemory memory = SparseMemory.confined(new MemoryRange(0, 1L << 20))) {
             long tcr = data.consumeLong();
             long ttbr0 = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
             long ttbr1 = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();

@@ -35,7 +35,7 @@ class TableWalkerFuzzTest {
     void walkingGarbageEndsAndReportsOnlyWellFormedLeaves(FuzzedDataProvider data) {
         Geometry g = data.pickValue(GEOMETRIES);
         VaRange range = data.consumeBoolean() ? VaRange.LOWER : VaRange.UPPER;
-        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM))) {
+        try (SparseMemory memory = SparseMemory.confined(new MemoryRange(0, RAM))) {
             long root = (data.consumeLong(0, RAM - 1)) & -g.pageSize();
             // Descriptors are written as table-ish words pointing inside RAM most of the time.
             int words = data.consumeInt(0, 512);
@@ -107,7 +107,7 @@ class TableWalkerFuzzTest {
         Geometry g = data.pickValue(OTHER_FORMATS);
         VaRange range = data.consumeBoolean() || g.format() == TranslationFormat.SHORT && g.vaBits() == 32
                 ? VaRange.LOWER : VaRange.UPPER;
-        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM))) {
+        try (SparseMemory memory = SparseMemory.confined(new MemoryRange(0, RAM))) {
             long tableAlign = g.fullTableBytes();
             long root = data.consumeLong(0, RAM - 1) & -Math.max(tableAlign, 16384);
             int words = data.consumeInt(0, 512);
