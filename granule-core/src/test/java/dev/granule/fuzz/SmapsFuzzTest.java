@@ -16,7 +16,7 @@ import java.util.List;
  * non-negative sizes in which no more is resident than mapped and tables exist only for resident
  * memory.
  * Two targets: the parser alone, and the analysis of what it parses. Inputs claiming more than
- * 1 GiB resident are not analysed: the analysis builds their tables page by page, which is right
+ * 256 MiB resident are not analysed: the analysis builds their tables page by page, which is right
  * but too slow for a fuzzer's inner loop ({@code ImpactAnalysisTest} covers the size limit).
  */
 class SmapsFuzzTest {
@@ -33,7 +33,7 @@ class SmapsFuzzTest {
         if (vmas == null) return;
         long claimed = 0;
         for (Vma v : vmas) claimed += Math.min(v.rssBytes(), 1L << 40);
-        if (claimed > 1L << 30) return;
+        if (claimed > 256L << 20) return;
         for (PageSizeImpact p : ImpactAnalysis.analyse(vmas)) {
             if (p.virtualFile() < 0 || p.virtualAnon() < 0 || p.residentFile() < 0 || p.residentAnon() < 0
                     || p.tableBytes() < 0 || p.tlbEntries() < 0 || p.tlbEntriesBestCase() < 0) {
