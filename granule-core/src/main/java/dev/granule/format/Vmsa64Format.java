@@ -77,20 +77,34 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
 
     @Override
     public DescriptorKind kind(Descriptor d, int level) {
-        long lo = d.lo();
-        if ((lo & VALID) == 0) return DescriptorKind.INVALID;
-        if ((lo & 2) != 0) return level == 3 ? DescriptorKind.PAGE : DescriptorKind.TABLE;
-        return geometry.blockAllowed(level) ? DescriptorKind.BLOCK : DescriptorKind.RESERVED;
+        return kind(d.lo(), level);
     }
 
     @Override
     public long outputAddress(Descriptor d, int level) {
-        return decodeAddress(d.lo(), oaMask(level));
+        return outputAddress(d.lo(), level);
     }
 
     @Override
     public long tableAddress(Descriptor d) {
-        return decodeAddress(d.lo(), tableAddressMask());
+        return tableAddress(d.lo());
+    }
+
+    // The same three decodes on a descriptor held as a plain long, for walks that read 64-bit
+    // descriptors straight from memory without a Descriptor in between.
+
+    public DescriptorKind kind(long descriptor, int level) {
+        if ((descriptor & VALID) == 0) return DescriptorKind.INVALID;
+        if ((descriptor & 2) != 0) return level == 3 ? DescriptorKind.PAGE : DescriptorKind.TABLE;
+        return geometry.blockAllowed(level) ? DescriptorKind.BLOCK : DescriptorKind.RESERVED;
+    }
+
+    public long outputAddress(long descriptor, int level) {
+        return decodeAddress(descriptor, oaMask(level));
+    }
+
+    public long tableAddress(long descriptor) {
+        return decodeAddress(descriptor, tableAddressMask());
     }
 
     private long decodeAddress(long lo, long mask) {

@@ -29,6 +29,10 @@ public final class TableWalker {
     private final long root;
     private final VaRange range;
     private final int rootMask;
+    private final long firstVa;
+    private final long lastVa;
+    /** The walk compiled for this geometry ({@link Vmsa64Walk}), or null: other formats take the generic walk. */
+    private final GeometryWalk geometryWalk;
     private final Slot walkSlot;
     private final Descriptor walkScratch = new Descriptor();
     private final Slot[] slots = new Slot[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
@@ -44,6 +48,9 @@ public final class TableWalker {
         this.root = root;
         this.range = range;
         this.rootMask = range.rootEntries(geometry) - 1;
+        this.firstVa = range.first(geometry);
+        this.lastVa = range.last(geometry);
+        this.geometryWalk = GeometryWalks.of(format, memory);
         this.walkSlot = new Slot(memory, format.descriptorShift());
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(memory, format.descriptorShift());
@@ -70,18 +77,20 @@ public final class TableWalker {
     public VaRange range() { return range; }
 
     /** First VA this walker's half of the address space covers. */
-    public long firstVa() { return range.first(geometry); }
+    public long firstVa() { return firstVa; }
 
-    public long lastVa() { return range.last(geometry); }
+    public long lastVa() { return lastVa; }
 
     public boolean covers(long va) {
-        return Long.compareUnsigned(va, firstVa()) >= 0 && Long.compareUnsigned(va, lastVa()) <= 0;
+        return Long.compareUnsigned(va, firstVa) >= 0 && Long.compareUnsigned(va, lastVa) <= 0;
     }
 
     /** Output address of {@code va}, or -1 if no leaf maps it (or a table lies outside RAM). Allocates nothing. */
     public long outputAddress(long va) {
         if (!covers(va)) return -1;
-        return outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
+        GeometryWalk compiled = geometryWalk;
+        return compiled != null ? compiled.outputAddress(root, rootMask, va)
+                : outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
     }
 
     /** The walk for tables whose start-level table is the geometry's (every TTBR0, and TTBR1 but for short descriptors). */

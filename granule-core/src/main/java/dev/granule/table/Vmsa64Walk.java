@@ -1,0 +1,73 @@
+package dev.granule.table;
+
+import dev.granule.format.DescriptorKind;
+import dev.granule.format.Vmsa64Format;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.MemoryAccessException;
+import dev.granule.memory.PhysicalMemory;
+
+import java.lang.constant.ConstantDescs;
+import java.lang.invoke.MethodHandles;
+
+/**
+ * The VMSAv8-64 TLB-miss walk (64-bit descriptors, arm64 and Armv7 LPAE), as a template that
+ * {@link HiddenSpecialisation} copies once per geometry. In each copy {@link #FORMAT} is that
+ * geometry's format, a constant to the JIT: every shift, mask, level bound and block rule of the
+ * walk folds as it would in code written for one page size, yet the geometry was picked at start-up
+ * (a boot command line, a dump's VMCOREINFO, a TCR value).
+ *
+ * <p>Kept free of lambdas, enum switches and nested classes, which a copy would share by name with
+ * the template; {@link GeometryWalks} makes and caches the copies.
+ *
+ * <p>It gives the same answers as the generic walk in {@link TableWalker} (which serves every
+ * format through slots and {@code Descriptor}s), and reads descriptors as longs straight from memory.
+ */
+final class Vmsa64Walk implements GeometryWalk {
+
+    /** This copy's format: the class data of a hidden copy, null in the template itself. */
+    private static final Vmsa64Format FORMAT = classData();
+
+    private final PhysicalMemory memory;
+
+    Vmsa64Walk(PhysicalMemory memory) {
+        if (FORMAT == null) throw new IllegalStateException("the template walk is not for use; call GeometryWalks.of");
+        this.memory = memory;
+    }
+
+    private static Vmsa64Format classData() {
+        try {
+            return MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, Vmsa64Format.class);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public long outputAddress(long root, long rootMask, long va) {
+        Vmsa64Format f = FORMAT;
+        Geometry g = f.geometry();
+        int level = g.startLevel();
+        int shift = g.shift(level);
+        int bits = g.bitsPerLevel();
+        long mask = rootMask;
+        long table = root;
+        try {
+            while (true) {
+                long d = memory.readLong(table + (((va >>> shift) & mask) << 3));
+                DescriptorKind kind = f.kind(d, level);
+                if (kind == DescriptorKind.TABLE) {
+                    table = f.tableAddress(d);
+                    level++;
+                    shift -= bits;
+                    mask = (1L << bits) - 1;
+                } else if (kind == DescriptorKind.BLOCK || kind == DescriptorKind.PAGE) {
+                    return f.outputAddress(d, level) | (va & ((1L << shift) - 1));
+                } else {
+                    return -1;
+                }
+            }
+        } catch (MemoryAccessException e) {
+            return -1;
+        }
+    }
+}
