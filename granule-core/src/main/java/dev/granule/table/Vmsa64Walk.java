@@ -1,6 +1,5 @@
 package dev.granule.table;
 
-import dev.granule.format.DescriptorKind;
 import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.MemoryAccessException;
@@ -54,17 +53,17 @@ final class Vmsa64Walk implements GeometryWalk {
         try {
             while (true) {
                 long d = memory.readLong(table + (((va >>> shift) & mask) << 3));
-                DescriptorKind kind = f.kind(d, level);
-                if (kind == DescriptorKind.TABLE) {
+                // Vmsa64Format.kind as bit tests: invalid, table (or page at level 3), block where allowed.
+                if ((d & 1) == 0) return -1;
+                if ((d & 2) != 0 && level < 3) {
                     table = f.tableAddress(d);
                     level++;
                     shift -= bits;
                     mask = (1L << bits) - 1;
-                } else if (kind == DescriptorKind.BLOCK || kind == DescriptorKind.PAGE) {
-                    return f.outputAddress(d, level) | (va & ((1L << shift) - 1));
-                } else {
-                    return -1;
+                    continue;
                 }
+                if ((d & 2) == 0 && !g.blockAllowed(level)) return -1;
+                return f.outputAddress(d, level) | (va & ((1L << shift) - 1));
             }
         } catch (MemoryAccessException e) {
             return -1;
