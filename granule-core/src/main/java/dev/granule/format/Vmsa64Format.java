@@ -187,7 +187,12 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
 
     @Override
     public void setOutputAddress(Descriptor d, long pa, int level) {
-        d.set((d.lo() & ~addressBits(level)) | encodeAddress(pa, oaMask(level)), 0);
+        d.set(withOutputAddress(d.lo(), pa, level), 0);
+    }
+
+    /** Leaf {@code descriptor} at {@code level} with its output address replaced by {@code pa} (aligned, in range). */
+    public long withOutputAddress(long descriptor, long pa, int level) {
+        return (descriptor & ~addressBits(level)) | encodeAddress(pa, oaMask(level));
     }
 
     @Override

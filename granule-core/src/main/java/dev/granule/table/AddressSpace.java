@@ -52,6 +52,8 @@ public final class AddressSpace {
     private final int rootMask;
     private final Slot[] slots = new Slot[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
     private final Slot runSlot;
+    /** The leaf loop compiled for this geometry ({@link Vmsa64LeafWriter}), or null: other formats write through slots. */
+    private final LeafWriter leafWriter;
     private final Descriptor[] scratch = new Descriptor[slots.length];
     private final Descriptor[] leafTemplate = new Descriptor[slots.length];
     /** Why the current map's attributes cannot be a leaf at a level, or null if they can. */
@@ -75,6 +77,7 @@ public final class AddressSpace {
             leafTemplate[i] = new Descriptor();
         }
         this.runSlot = new Slot(memory, format.descriptorShift(), journal);
+        this.leafWriter = GeometryCopies.leafWriter(format, memory);
     }
 
     /** An empty address space for the lower half (TTBR0). */
@@ -186,6 +189,12 @@ public final class AddressSpace {
 
     private static int slot(int level) { return level - Geometry.MIN_LEVEL; }
 
+    /** Entries of the table at {@code level} from {@code va}'s to the table's last. */
+    private int entriesLeft(long va, int level) {
+        int entries = level == geometry.startLevel() ? rootMask + 1 : geometry.entries(level);
+        return entries - index(va, level);
+    }
+
     /** Index of {@code va} in the table at {@code level}; the start-level table may be larger than the geometry's. */
     private int index(long va, int level) {
         return level == geometry.startLevel() ? (int) ((va >>> geometry.shift(level)) & rootMask)
@@ -210,6 +219,11 @@ public final class AddressSpace {
                 if (run > 1 && ((va | pa) & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
                     writeLeaves(table, level, va, pa, run, true, fresh);
                     segmentLast = va + runSpan - 1;
+                } else if (run == 1) {
+                    // Every whole entry from here to the end of the range or of the table: one batch.
+                    int count = (int) Math.min(Long.divideUnsigned(last - va + 1, span), entriesLeft(va, level));
+                    writeLeaves(table, level, va, pa, count, false, fresh);
+                    segmentLast = va + (count - 1) * span + (span - 1);
                 } else {
                     writeLeaves(table, level, va, pa, 1, false, fresh);
                 }
@@ -237,8 +251,14 @@ public final class AddressSpace {
      */
     private void writeLeaves(long table, int level, long va, long pa, int count, boolean contiguous, boolean fresh) {
         if (templateError[slot(level)] != null) throw new PageTableException(templateError[slot(level)]);
-        Slot slot = slots[slot(level)].at(table, index(va, level));
         Descriptor template = leafTemplate[slot(level)];
+        if (fresh && leafWriter != null) {
+            work.set(template);
+            if (contiguous) format.setContiguous(work, true, level);
+            leafWriter.writeFresh(table, index(va, level), work.lo(), pa, count, level);
+            return;
+        }
+        Slot slot = slots[slot(level)].at(table, index(va, level));
         long span = geometry.entrySpan(level);
         for (int i = 0; i < count; i++) {
             work.set(template);

@@ -2,14 +2,14 @@ package dev.granule.table;
 
 /**
  * The TLB-miss walk compiled for one geometry: an instance of a class defined for that geometry
- * alone (see {@link Vmsa64Walk}), so the JIT sees the geometry as a constant however late it was
+ * alone (see {@link Vmsa64Walk}) that holds the tables' root and VA range too, so the JIT sees the geometry as a constant however late it was
  * chosen. {@link TableWalker#outputAddress(long)} takes this path where one exists.
  */
 interface GeometryWalk {
 
     /**
-     * Output address of {@code va} through the tables at {@code root}, or -1 where no leaf maps it or
-     * a table lies outside memory; {@code rootMask} is the start-level table's entries minus one.
+     * Output address of {@code va} through the walk's tables, or -1 where {@code va} is outside
+     * their half of the address space, no leaf maps it or a table lies outside memory.
      */
-    long outputAddress(long root, long rootMask, long va);
+    long outputAddress(long va);
 }

@@ -50,7 +50,7 @@ public final class TableWalker {
         this.rootMask = range.rootEntries(geometry) - 1;
         this.firstVa = range.first(geometry);
         this.lastVa = range.last(geometry);
-        this.geometryWalk = GeometryWalks.of(format, memory);
+        this.geometryWalk = GeometryCopies.walk(format, memory, root, rootMask, firstVa, lastVa);
         this.walkSlot = new Slot(memory, format.descriptorShift());
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(memory, format.descriptorShift());
@@ -87,10 +87,10 @@ public final class TableWalker {
 
     /** Output address of {@code va}, or -1 if no leaf maps it (or a table lies outside RAM). Allocates nothing. */
     public long outputAddress(long va) {
-        if (!covers(va)) return -1;
         GeometryWalk compiled = geometryWalk;
-        return compiled != null ? compiled.outputAddress(root, rootMask, va)
-                : outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
+        if (compiled != null) return compiled.outputAddress(va);
+        if (!covers(va)) return -1;
+        return outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
     }
 
     /** The walk for tables whose start-level table is the geometry's (every TTBR0, and TTBR1 but for short descriptors). */

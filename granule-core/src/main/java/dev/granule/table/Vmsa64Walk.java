@@ -16,7 +16,7 @@ import java.lang.invoke.MethodHandles;
  * (a boot command line, a dump's VMCOREINFO, a TCR value).
  *
  * <p>Kept free of lambdas, enum switches and nested classes, which a copy would share by name with
- * the template; {@link GeometryWalks} makes and caches the copies.
+ * the template; {@link GeometryCopies} makes and caches the copies.
  *
  * <p>It gives the same answers as the generic walk in {@link TableWalker} (which serves every
  * format through slots and {@code Descriptor}s), and reads descriptors as longs straight from memory.
@@ -26,11 +26,22 @@ final class Vmsa64Walk implements GeometryWalk {
     /** This copy's format: the class data of a hidden copy, null in the template itself. */
     private static final Vmsa64Format FORMAT = classData();
 
+    // A hidden class's final fields are trusted by the JIT like static ones: with the walk held in a
+    // constant, these fold too; held in a field, they are loads on entry.
     private final PhysicalMemory memory;
+    private final long root;
+    private final long rootMask;
+    private final long firstVa;
+    private final long lastVa;
 
-    Vmsa64Walk(PhysicalMemory memory) {
-        if (FORMAT == null) throw new IllegalStateException("the template walk is not for use; call GeometryWalks.of");
+    /** {@code rootMask}: the start-level table's entries minus one; {@code firstVa..lastVa}: the half it maps. */
+    Vmsa64Walk(PhysicalMemory memory, long root, long rootMask, long firstVa, long lastVa) {
+        if (FORMAT == null) throw new IllegalStateException("the template walk is not for use; see GeometryCopies");
         this.memory = memory;
+        this.root = root;
+        this.rootMask = rootMask;
+        this.firstVa = firstVa;
+        this.lastVa = lastVa;
     }
 
     private static Vmsa64Format classData() {
@@ -42,7 +53,8 @@ final class Vmsa64Walk implements GeometryWalk {
     }
 
     @Override
-    public long outputAddress(long root, long rootMask, long va) {
+    public long outputAddress(long va) {
+        if (Long.compareUnsigned(va, firstVa) < 0 || Long.compareUnsigned(va, lastVa) > 0) return -1;
         Vmsa64Format f = FORMAT;
         Geometry g = f.geometry();
         int level = g.startLevel();

@@ -119,14 +119,22 @@ class GeometryWalkTest {
     @Test
     void eachGeometryGetsOneHiddenCopyOfTheWalk() {
         try (SparseMemory memory = SparseMemory.ofPaBits(40)) {
-            GeometryWalk a = GeometryWalks.of(DescriptorFormat.of(Geometry.FOUR_K_48), memory);
-            GeometryWalk b = GeometryWalks.of(DescriptorFormat.of(Geometry.FOUR_K_48), memory);
-            GeometryWalk c = GeometryWalks.of(DescriptorFormat.of(Geometry.SIXTY_FOUR_K_42), memory);
+            GeometryWalk a = walk(Geometry.FOUR_K_48, memory);
+            GeometryWalk b = walk(Geometry.FOUR_K_48, memory);
+            GeometryWalk c = walk(Geometry.SIXTY_FOUR_K_42, memory);
             assertThat(a.getClass().isHidden()).isTrue();
             assertThat(a.getClass()).isSameAs(b.getClass()).isNotSameAs(c.getClass());
-            assertThat(GeometryWalks.of(DescriptorFormat.of(Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 32, 32)),
-                    memory)).as("short descriptors take the generic walk").isNull();
-            assertThatThrownBy(() -> new Vmsa64Walk(memory)).isInstanceOf(IllegalStateException.class);
+            assertThat(walk(Geometry.of(Granule.FOUR_K, TranslationFormat.SHORT, 32, 32), memory))
+                    .as("short descriptors take the generic walk").isNull();
+            assertThat(GeometryCopies.leafWriter(DescriptorFormat.of(Geometry.FOUR_K_48), memory).getClass())
+                    .matches(Class::isHidden).isNotSameAs(a.getClass());
+            assertThatThrownBy(() -> new Vmsa64Walk(memory, 0, 511, 0, -1)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> new Vmsa64LeafWriter(memory)).isInstanceOf(IllegalStateException.class);
         }
+    }
+
+    private static GeometryWalk walk(Geometry g, SparseMemory memory) {
+        return GeometryCopies.walk(DescriptorFormat.of(g), memory, 0, g.entries(g.startLevel()) - 1,
+                VaRange.LOWER.first(g), VaRange.LOWER.last(g));
     }
 }
