@@ -36,12 +36,7 @@ class DumpCommandTest {
         layout = KernelLayout.virt(g, 512L << 20);
         KernelLayout.Built built = layout.build(true);
         root = built.space().root();
-        long voffset = layout.kimageVaddr() - layout.imagePa();
-        String info = "OSRELEASE=6.99.0-test\nPAGESIZE=16384\n"
-                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(root + voffset) + "\n"
-                + "SYMBOL(_stext)=" + Long.toHexString(layout.kimageVaddr()) + "\n"
-                + "NUMBER(VA_BITS)=47\nNUMBER(kimage_voffset)=0x" + Long.toHexString(voffset) + "\n"
-                + "NUMBER(PHYS_OFFSET)=0x40000000\nNUMBER(TCR_EL1_T1SZ)=0x11\nKERNELOFFSET=0\n";
+        String info = layout.vmcoreInfo(root);
         core = dir.resolve("vmcore");
         bare = dir.resolve("vmcore-bare");
         ElfCoreWriter.write(core, built.memory(), List.of(ElfCoreWriter.Note.vmcoreInfo(info)));

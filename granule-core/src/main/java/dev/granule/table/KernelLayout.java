@@ -82,6 +82,25 @@ public record KernelLayout(Geometry geometry, MemoryRange dram, long imagePa, lo
     /** Linear-map address of a physical address in DRAM: Linux's __phys_to_virt. */
     public long linearVa(long pa) { return pageOffset() + (pa - dram.base()); }
 
+    /**
+     * The VMCOREINFO text arm64 Linux writes into a crash dump (crash_save_vmcoreinfo and
+     * arch_crash_save_vmcoreinfo), in its formats, for this layout with swapper_pg_dir at physical
+     * address {@code root}: what a dump written from {@link #build} needs to be read back.
+     */
+    public String vmcoreInfo(long root) {
+        long voffset = kimageVaddr() - imagePa;
+        return "OSRELEASE=6.99.0-synthetic\n"
+                + "PAGESIZE=" + geometry.pageSize() + "\n"
+                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(root + voffset) + "\n"
+                + "SYMBOL(_stext)=" + Long.toHexString(kimageVaddr()) + "\n"
+                + "NUMBER(MAX_PHYSMEM_BITS)=" + geometry.paBits() + "\n"
+                + "NUMBER(VA_BITS)=" + geometry.vaBits() + "\n"
+                + "NUMBER(kimage_voffset)=0x" + Long.toHexString(voffset) + "\n"
+                + "NUMBER(PHYS_OFFSET)=0x" + Long.toHexString(dram.base()) + "\n"
+                + "NUMBER(TCR_EL1_T1SZ)=0x" + Integer.toHexString(64 - geometry.vaBits()) + "\n"
+                + "KERNELOFFSET=0\n";
+    }
+
     /** The built tables and what they cost. */
     public record Built(AddressSpace space, SparseMemory memory, NavigableMap<Long, String> markers) {
         public FrameAllocator.FrameStats frames() { return space.frames().stats(); }

@@ -35,20 +35,8 @@ class SyntheticKernelDumpTest {
                 Geometry.SIXTY_FOUR_K_42, Geometry.SIXTY_FOUR_K_48, Geometry.SIXTY_FOUR_K_52);
     }
 
-    /** VMCOREINFO with the entries arm64 Linux writes, in its formats, for a layout and its root. */
     static String vmcoreInfo(KernelLayout layout, long root) {
-        Geometry g = layout.geometry();
-        long voffset = layout.kimageVaddr() - layout.imagePa();
-        return "OSRELEASE=6.99.0-synthetic\n"
-                + "PAGESIZE=" + g.pageSize() + "\n"
-                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(root + voffset) + "\n"
-                + "SYMBOL(_stext)=" + Long.toHexString(layout.kimageVaddr()) + "\n"
-                + "NUMBER(MAX_PHYSMEM_BITS)=" + g.paBits() + "\n"
-                + "NUMBER(VA_BITS)=" + g.vaBits() + "\n"
-                + "NUMBER(kimage_voffset)=0x" + Long.toHexString(voffset) + "\n"
-                + "NUMBER(PHYS_OFFSET)=0x" + Long.toHexString(layout.dram().base()) + "\n"
-                + "NUMBER(TCR_EL1_T1SZ)=0x" + Integer.toHexString(64 - g.vaBits()) + "\n"
-                + "KERNELOFFSET=0\n";
+        return layout.vmcoreInfo(root);
     }
 
     record Written(Path file, KernelLayout layout, KernelLayout.Built built) {}
