@@ -32,12 +32,28 @@ public final class Mmu {
     private final Tlb tlb;
     private final Slot slot;
     private final Descriptor d = new Descriptor();
+    // What the TLB-hit path needs from the (immutable) regime, read once: a hit then touches the
+    // MMU's own fields and the TLB's arrays only. A shift by 8 drops the tag byte under TBI.
+    private final boolean enabled;
+    private final int asid;
+    private final boolean pan;
+    private final int lowerVaBits;
+    private final int upperVaBits;
+    private final int lowerTagShift;
+    private final int upperTagShift;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this.regime = regime;
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, 3);
+        this.enabled = regime.mmuEnabled();
+        this.asid = regime.asid();
+        this.pan = regime.pan();
+        this.lowerVaBits = regime.lower().geometry().vaBits();
+        this.upperVaBits = regime.upper().geometry().vaBits();
+        this.lowerTagShift = regime.lower().tbi() ? 8 : 0;
+        this.upperTagShift = regime.upper().tbi() ? 8 : 0;
     }
 
     public TranslationRegime regime() { return regime; }
@@ -49,18 +65,17 @@ public final class Mmu {
      * {@link #translate} for the fault). A TLB hit allocates nothing and reads no table.
      */
     public long outputAddress(long va, Access access, int el) {
-        if (regime.mmuEnabled() && inRange(va)) {
-            int hit = tlb.lookup(va, regime.asid());
+        if (enabled && inRange(va)) {
+            int hit = tlb.lookup(va, asid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
     }
 
+    /** Bits [63:VA] (or [55:VA] with TBI) all equal bit 55: the VA is in a half's range. */
     private boolean inRange(long va) {
-        boolean upperHalf = (va >>> 55 & 1) != 0;
-        TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
-        long checked = half.tbi() ? (va << 8 >> 8) >> half.geometry().vaBits() : va >> half.geometry().vaBits();
-        return checked == (upperHalf ? -1L : 0L);
+        if ((va >>> 55 & 1) != 0) return (va << upperTagShift >> upperTagShift) >> upperVaBits == -1L;
+        return (va << lowerTagShift >> lowerTagShift) >> lowerVaBits == 0L;
     }
 
     /** Translates {@code va} for {@code access} at EL{@code el} (0 or 1). */
@@ -211,7 +226,7 @@ public final class Mmu {
     }
 
     private boolean permitted(int perms, Access access, int el) {
-        return Permissions.permitted(perms, access, el, regime.pan());
+        return Permissions.permitted(perms, access, el, pan);
     }
 
     private static String describe(int p) {

@@ -10,18 +10,9 @@ final class Permissions {
      * With PSTATE.PAN, a privileged data access to memory the unprivileged level can reach faults.
      */
     static boolean permitted(int perms, Access access, int el, boolean pan) {
-        if (el == 0) {
-            return switch (access) {
-                case READ -> (perms & Tlb.R0) != 0;
-                case WRITE -> (perms & Tlb.W0) != 0;
-                case EXECUTE -> (perms & Tlb.X0) != 0;
-            };
-        }
-        if (access.isData() && pan && (perms & (Tlb.R0 | Tlb.W0)) != 0) return false;
-        return switch (access) {
-            case READ -> (perms & Tlb.R1) != 0;
-            case WRITE -> (perms & Tlb.W1) != 0;
-            case EXECUTE -> (perms & Tlb.X1) != 0;
-        };
+        // Tlb keeps R, W, X for EL0 in bits 0..2 and for EL1 in bits 3..5, in Access's order: one
+        // shift picks the bit (this is the TLB-hit path; a switch would index a lookup table).
+        if (el != 0 && pan && access != Access.EXECUTE && (perms & (Tlb.R0 | Tlb.W0)) != 0) return false;
+        return (perms & (Tlb.R0 << (access.ordinal() + (el == 0 ? 0 : 3)))) != 0;
     }
 }

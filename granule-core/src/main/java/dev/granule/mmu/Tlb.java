@@ -17,9 +17,12 @@ public final class Tlb {
 
     private final int ways;
     private final int sets;
-    private final long[] base;      // VA of the entry's span; -1 marks an empty way
+    // The tag is the VA of the entry's span with log2 of the span in the low 6 bits (a span is at
+    // least a 4K page, so they are free): one compare matches both. -1 marks an empty way.
+    private static final long EMPTY = -1L;
+    private static final long SHIFT_BITS = 0x3F;
+    private final long[] tag;
     private final long[] pa;
-    private final byte[] shift;     // log2 of the span
     private final int[] asid;       // -1 for global
     private final int[] perms;
     private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
@@ -37,14 +40,13 @@ public final class Tlb {
         }
         this.ways = ways;
         this.sets = entries / ways;
-        this.base = new long[entries];
+        this.tag = new long[entries];
         this.pa = new long[entries];
-        this.shift = new byte[entries];
         this.asid = new int[entries];
         this.perms = new int[entries];
         this.info = new int[entries];
         this.age = new int[entries];
-        Arrays.fill(base, -1L);
+        Arrays.fill(tag, EMPTY);
     }
 
     private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)) * ways; }
@@ -55,10 +57,10 @@ public final class Tlb {
         while (sizes != 0) {
             int s = Long.numberOfTrailingZeros(sizes);
             sizes &= sizes - 1;
-            long b = va & -(1L << s);
+            long t = (va & -(1L << s)) | s;
             int first = set(va, s);
             for (int i = first; i < first + ways; i++) {
-                if (base[i] == b && shift[i] == s && (asid[i] == -1 || asid[i] == currentAsid)) {
+                if (tag[i] == t && (asid[i] == -1 || asid[i] == currentAsid)) {
                     hits++;
                     age[i] = ++clock;
                     return i;
@@ -70,19 +72,17 @@ public final class Tlb {
     }
 
     void insert(long va, long outputAddress, int s, int entryAsid, int permissions, int entryInfo) {
-        long b = va & -(1L << s);
         int first = set(va, s);
         int victim = first;
         for (int i = first; i < first + ways; i++) {
-            if (base[i] == -1L) { victim = i; break; }
+            if (tag[i] == EMPTY) { victim = i; break; }
             if (age[i] < age[victim]) victim = i;
         }
-        if (base[victim] != -1L) evictions++;
-        base[victim] = b;
+        if (tag[victim] != EMPTY) evictions++;
+        tag[victim] = (va & -(1L << s)) | s;
         // Kept as given: Mmu inserts a run only when its output address is aligned to it, and caches
         // the entry alone where a misprogrammed Contiguous run is not.
         pa[victim] = outputAddress;
-        shift[victim] = (byte) s;
         asid[victim] = entryAsid;
         perms[victim] = permissions;
         info[victim] = entryInfo;
@@ -90,7 +90,7 @@ public final class Tlb {
         sizesPresent |= 1L << s;
     }
 
-    long pa(int i, long va) { return pa[i] + (va & ((1L << shift[i]) - 1)); }
+    long pa(int i, long va) { return pa[i] + (va & ((1L << (tag[i] & SHIFT_BITS)) - 1)); }
 
     int perms(int i) { return perms[i]; }
 
@@ -102,13 +102,13 @@ public final class Tlb {
 
     /** TLBI VMALLE1: every entry. */
     public void invalidateAll() {
-        Arrays.fill(base, -1L);
+        Arrays.fill(tag, EMPTY);
         sizesPresent = 0;
     }
 
     /** TLBI ASIDE1: non-global entries of {@code asid}. */
     public void invalidateAsid(int asidValue) {
-        for (int i = 0; i < base.length; i++) if (asid[i] == asidValue) base[i] = -1L;
+        for (int i = 0; i < tag.length; i++) if (asid[i] == asidValue) tag[i] = EMPTY;
     }
 
     /** TLBI VAE1: entries for {@code va} that are global or tagged {@code asid}. */
@@ -121,11 +121,12 @@ public final class Tlb {
     public void invalidateVaAllAsids(long va) { invalidate(va, 0, true, false); }
 
     private void invalidate(long va, int asidValue, boolean allAsids, boolean lastLevelOnly) {
-        for (int i = 0; i < base.length; i++) {
-            if (base[i] == -1L || (va & -(1L << shift[i])) != base[i]) continue;
+        for (int i = 0; i < tag.length; i++) {
+            long t = tag[i];
+            if (t == EMPTY || ((va & -(1L << (t & SHIFT_BITS))) | (t & SHIFT_BITS)) != t) continue;
             if (!allAsids && asid[i] != -1 && asid[i] != asidValue) continue;
             if (lastLevelOnly && (info[i] & 0xFF) != 3) continue;
-            base[i] = -1L;
+            tag[i] = EMPTY;
         }
     }
 
@@ -135,5 +136,5 @@ public final class Tlb {
 
     public long evictions() { return evictions; }
 
-    public int capacity() { return base.length; }
+    public int capacity() { return tag.length; }
 }
