@@ -93,14 +93,16 @@ public final class SparseMemory implements PhysicalMemory {
 
     // ---- chunk lookup ---------------------------------------------------------------------------
 
+    // The cache probe is kept this small (under HotSpot's 35-byte MaxInlineSize) so that it inlines
+    // into every access even where the JIT does not count the call site hot; the miss is out of line.
     private MemorySegment chunkForRead(long pa) {
-        long c = pa >>> CHUNK_SHIFT;
-        int i = (int) c & (CACHE_SIZE - 1);
-        if (cacheKey[i] == c) return cacheSegment[i];
-        return readMiss(pa, c, i);
+        int i = (int) (pa >>> CHUNK_SHIFT) & (CACHE_SIZE - 1);
+        return cacheKey[i] == pa >>> CHUNK_SHIFT ? cacheSegment[i] : readMiss(pa);
     }
 
-    private MemorySegment readMiss(long pa, long c, int i) {
+    private MemorySegment readMiss(long pa) {
+        long c = pa >>> CHUNK_SHIFT;
+        int i = (int) c & (CACHE_SIZE - 1);
         MemorySegment s = chunks.get(c);
         if (s == null) {
             if (!inRam(pa)) throw new MemoryAccessException(pa, "not RAM (RAM is " + ranges + ")");

@@ -31,7 +31,11 @@ public final class TableWalker {
     private final int rootMask;
     private final long firstVa;
     private final long lastVa;
-    /** The walk compiled for this geometry ({@link Vmsa64Walk}), or null: other formats take the generic walk. */
+    /**
+     * The walk compiled for this geometry ({@link Vmsa64Walk}), or the generic walk for formats that
+     * have none; one interface call either way, so {@link #outputAddress(long)} stays small enough to
+     * inline everywhere.
+     */
     private final GeometryWalk geometryWalk;
     private final Slot walkSlot;
     private final Descriptor walkScratch = new Descriptor();
@@ -50,7 +54,8 @@ public final class TableWalker {
         this.rootMask = range.rootEntries(geometry) - 1;
         this.firstVa = range.first(geometry);
         this.lastVa = range.last(geometry);
-        this.geometryWalk = GeometryCopies.walk(format, memory, root, rootMask, firstVa, lastVa);
+        GeometryWalk compiled = GeometryCopies.walk(format, memory, root, rootMask, firstVa, lastVa);
+        this.geometryWalk = compiled != null ? compiled : new GenericWalk();
         this.walkSlot = new Slot(memory, format.descriptorShift());
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(memory, format.descriptorShift());
@@ -87,10 +92,16 @@ public final class TableWalker {
 
     /** Output address of {@code va}, or -1 if no leaf maps it (or a table lies outside RAM). Allocates nothing. */
     public long outputAddress(long va) {
-        GeometryWalk compiled = geometryWalk;
-        if (compiled != null) return compiled.outputAddress(va);
-        if (!covers(va)) return -1;
-        return outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
+        return geometryWalk.outputAddress(va);
+    }
+
+    /** The format-generic walk behind the compiled walks' interface. */
+    private final class GenericWalk implements GeometryWalk {
+        @Override
+        public long outputAddress(long va) {
+            if (!covers(va)) return -1;
+            return TableWalker.outputAddress(format, walkSlot, walkScratch, root, rootMask, va);
+        }
     }
 
     /** The walk for tables whose start-level table is the geometry's (every TTBR0, and TTBR1 but for short descriptors). */
