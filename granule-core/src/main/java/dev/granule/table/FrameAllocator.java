@@ -5,6 +5,7 @@ import dev.granule.memory.PhysicalMemory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +30,19 @@ public final class FrameAllocator {
     private final List<MemoryRange> pool;
     private int rangeIndex;
     private long bump;
-    /** Free blocks per size, each a stack (last freed, first reused). */
-    private final Map<Long, FreeStack> free = new HashMap<>();
-    /** Live blocks and their sizes. */
-    private final Map<Long, Long> live = new HashMap<>();
+    // Free and live blocks are kept without boxing for the common size, a frame, so that mapping
+    // and unmapping allocate nothing per table: a stack of free frames, and one bit per frame of
+    // each pool range for the live ones. Larger blocks (a short-descriptor first-level table) are
+    // rare and go in maps.
+    /** Free frames, a stack (last freed, first reused). */
+    private final FreeStack freeFrames = new FreeStack();
+    /** Free blocks larger than a frame, per size. */
+    private final Map<Long, FreeStack> freeLarger = new HashMap<>();
+    /** Live frames: bit i of liveFrames[r] is the frame at pool.get(r).base() + i * frameSize. */
+    private final BitSet[] liveFrames;
+    /** Live blocks larger than a frame and their sizes. */
+    private final Map<Long, Long> liveLarger = new HashMap<>();
+    private long liveCount;
     private long liveBytes;
     private long peak;
     private long peakBytes;
@@ -44,6 +54,8 @@ public final class FrameAllocator {
         this.frameSize = frameSize;
         this.pool = pool;
         this.bump = pool.isEmpty() ? 0 : pool.getFirst().base();
+        this.liveFrames = new BitSet[pool.size()];
+        for (int i = 0; i < liveFrames.length; i++) liveFrames[i] = new BitSet();
     }
 
     /**
@@ -121,11 +133,11 @@ public final class FrameAllocator {
             throw new IllegalArgumentException("a table block is a power of two of at least one " + frameSize
                     + "-byte frame, was " + bytes);
         }
-        if (live.size() >= limit) {
+        if (liveCount >= limit) {
             throw new FrameExhaustedException("the frame limit of " + limit + " table frames is reached");
         }
         long block;
-        FreeStack reusable = free.get(bytes);
+        FreeStack reusable = bytes == frameSize ? freeFrames : freeLarger.get(bytes);
         if (reusable != null && reusable.size > 0) {
             block = reusable.pop();
             if (journal != null) {
@@ -158,10 +170,10 @@ public final class FrameAllocator {
             bump = block + bytes;
             if (journal != null) journal.allocated(block, bytes, false, bumpBefore, rangeBefore, skipped);
         }
-        live.put(block, bytes);
+        markLive(block, bytes);
         liveBytes += bytes;
         allocations++;
-        peak = Math.max(peak, live.size());
+        peak = Math.max(peak, liveCount);
         peakBytes = Math.max(peakBytes, liveBytes);
         return block;
     }
@@ -172,8 +184,8 @@ public final class FrameAllocator {
 
     /** Returns a frame or larger block. Its contents stay until it is handed out again. */
     public void free(long frame) {
-        Long bytes = live.remove(frame);
-        if (bytes == null) {
+        long bytes = unmarkLive(frame);
+        if (bytes < 0) {
             throw new IllegalArgumentException(String.format("frame 0x%x is not allocated (double free?)", frame));
         }
         liveBytes -= bytes;
@@ -187,13 +199,12 @@ public final class FrameAllocator {
      * journal's business: it zeroes the edit's blocks and replays its undo records.
      */
     void unallocate(long block, long bytes, boolean reused, long bumpBefore, int rangeBefore, int skipped) {
-        live.remove(block);
+        unmarkLive(block);
         liveBytes -= bytes;
         allocations--;
         if (!reused) {
             // Rollbacks run newest first, so the skipped frames are still the top of the frame stack.
-            FreeStack frames = free.get(frameSize);
-            for (int i = 0; i < skipped; i++) frames.pop();
+            for (int i = 0; i < skipped; i++) freeFrames.pop();
             bump = bumpBefore;
             rangeIndex = rangeBefore;
         } else {
@@ -207,7 +218,53 @@ public final class FrameAllocator {
     }
 
     private void push(long block, long bytes) {
-        free.computeIfAbsent(bytes, b -> new FreeStack()).push(block);
+        if (bytes == frameSize) freeFrames.push(block);
+        else freeLarger.computeIfAbsent(bytes, b -> new FreeStack()).push(block);
+    }
+
+    private void markLive(long block, long bytes) {
+        if (bytes == frameSize) {
+            int r = rangeOf(block);
+            liveFrames[r].set(Math.toIntExact(frameIndex(r, block)));
+        } else {
+            liveLarger.put(block, bytes);
+        }
+        liveCount++;
+    }
+
+    /** Takes {@code block} off the live set; its size, or -1 if it was not live. */
+    private long unmarkLive(long block) {
+        int r = rangeOf(block);
+        if (r >= 0 && (block & (frameSize - 1)) == 0 && frameIndex(r, block) <= Integer.MAX_VALUE) {
+            int i = (int) frameIndex(r, block);
+            if (liveFrames[r].get(i)) {
+                liveFrames[r].clear(i);
+                liveCount--;
+                return frameSize;
+            }
+        }
+        Long larger = liveLarger.remove(block);
+        if (larger == null) return -1;
+        liveCount--;
+        return larger;
+    }
+
+    /** The pool range holding {@code pa}, or -1. */
+    private int rangeOf(long pa) {
+        for (int r = 0; r < pool.size(); r++) {
+            MemoryRange range = pool.get(r);
+            if (Long.compareUnsigned(pa, range.base()) >= 0 && Long.compareUnsigned(pa, range.end()) < 0) return r;
+        }
+        return -1;
+    }
+
+    /**
+     * Index of the frame at {@code pa} in range {@code r}. Frames are handed out upwards from a
+     * range's base, so a live frame's index is below the number of frames handed out from it (an
+     * int until 2^31 tables); an address asked about may be anywhere in the range.
+     */
+    private long frameIndex(int r, long pa) {
+        return Long.divideUnsigned(pa - pool.get(r).base(), frameSize);
     }
 
     /** A stack of free block addresses of one size. */
@@ -223,7 +280,14 @@ public final class FrameAllocator {
         long pop() { return blocks[--size]; }
     }
 
-    public boolean isAllocated(long frame) { return live.containsKey(frame); }
+    public boolean isAllocated(long frame) {
+        int r = rangeOf(frame);
+        if (r >= 0 && (frame & (frameSize - 1)) == 0 && frameIndex(r, frame) <= Integer.MAX_VALUE
+                && liveFrames[r].get((int) frameIndex(r, frame))) {
+            return true;
+        }
+        return liveLarger.containsKey(frame);
+    }
 
     public long capacity() {
         long n = 0;
@@ -232,7 +296,7 @@ public final class FrameAllocator {
     }
 
     public FrameStats stats() {
-        return new FrameStats(frameSize, live.size(), peak, allocations, capacity(), liveBytes, peakBytes);
+        return new FrameStats(frameSize, liveCount, peak, allocations, capacity(), liveBytes, peakBytes);
     }
 
     /**

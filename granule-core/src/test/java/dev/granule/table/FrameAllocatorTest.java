@@ -4,6 +4,8 @@ import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -49,6 +51,34 @@ class FrameAllocatorTest {
             assertThatThrownBy(() -> frames.allocate(16384)).isInstanceOf(FrameExhaustedException.class)
                     .hasMessageContaining("16384-byte block");
             assertThat(frames.allocate()).as("a failed allocation moved nothing").isEqualTo(BASE + 0x400);
+        }
+    }
+
+    @Test
+    void liveBlocksAreTrackedPerRangeAndFreeingAnythingElseIsRefused() {
+        // Two ranges, the second one huge (2^46 bytes of 4K frames: 2^34 frames, beyond an int index).
+        long hugeBase = 1L << 46;
+        try (SparseMemory memory = SparseMemory.of(new MemoryRange(0, 1L << 22), new MemoryRange(hugeBase, 1L << 46))) {
+            FrameAllocator frames = FrameAllocator.over(memory, 4096,
+                    new MemoryRange(BASE, 2 * 4096), new MemoryRange(hugeBase, 1L << 46));
+            long a = frames.allocate();
+            long b = frames.allocate();
+            long c = frames.allocate();
+            assertThat(List.of(a, b, c)).containsExactly(BASE, BASE + 4096, hugeBase);
+            assertThat(frames.isAllocated(a)).isTrue();
+            assertThat(frames.isAllocated(c)).isTrue();
+            assertThat(frames.isAllocated(c + 4096)).isFalse();
+            assertThat(frames.isAllocated(a + 8)).as("not a frame's first byte").isFalse();
+            assertThat(frames.isAllocated(hugeBase + (1L << 45))).as("far above anything handed out").isFalse();
+            assertThatThrownBy(() -> frames.free(hugeBase + (1L << 45))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not allocated");
+            assertThatThrownBy(() -> frames.free(0x1000)).as("outside the pool").hasMessageContaining("not allocated");
+            frames.free(b);
+            assertThatThrownBy(() -> frames.free(b)).hasMessageContaining("double free");
+            assertThat(frames.stats().live()).isEqualTo(2);
+            assertThat(frames.allocate()).as("the freed frame is reused first").isEqualTo(b);
+            assertThat(frames.stats().live()).isEqualTo(3);
+            assertThat(frames.stats().peak()).isEqualTo(3);
         }
     }
 }
