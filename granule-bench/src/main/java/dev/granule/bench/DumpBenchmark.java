@@ -85,18 +85,16 @@ public class DumpBenchmark {
     /** Linear-map address to PA through the tables in the mapped vmcore (a 4- or 3-level walk). */
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long translateInMappedDump() {
-        long sum = 0;
-        for (long va : vas) sum += inFile.outputAddress(va);
-        return sum;
-    }
+    public long translateInMappedDump() { return translateAll(inFile); }
 
     /** The same walks over the same tables in the sparse memory model they were built in. */
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long translateInMemoryModel() {
+    public long translateInMemoryModel() { return translateAll(inModel); }
+
+    private long translateAll(TableWalker walker) {
         long sum = 0;
-        for (long va : vas) sum += inModel.outputAddress(va);
+        for (long va : vas) sum += walker.outputAddress(va);
         return sum;
     }
 

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodHandles.Lookup;
 import java.io.UncheckedIOException;
+import java.lang.constant.ConstantDescs;
 
 /**
  * Copies of a template class, one per value, each holding its value as class data.
@@ -27,6 +28,19 @@ final class HiddenSpecialisation {
             return MethodHandles.lookup().defineHiddenClassWithClassData(bytes(template), classData, true);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("cannot define a copy of " + template.getName(), e);
+        }
+    }
+
+    /**
+     * The class data of the class whose own {@code lookup} this is, or null in the template itself
+     * (a class defined the ordinary way has none). Call it from a template's static initialiser
+     * with {@code MethodHandles.lookup()}.
+     */
+    static <T> T classData(Lookup lookup, Class<T> type) {
+        try {
+            return MethodHandles.classData(lookup, ConstantDescs.DEFAULT_NAME, type);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("no class data access from " + lookup, e);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.granule.table;
 import dev.granule.format.Vmsa64Format;
 import dev.granule.memory.PhysicalMemory;
 
-import java.lang.constant.ConstantDescs;
 import java.lang.invoke.MethodHandles;
 
 /**
@@ -16,21 +15,14 @@ import java.lang.invoke.MethodHandles;
 final class Vmsa64LeafWriter implements LeafWriter {
 
     /** This copy's format: the class data of a hidden copy, null in the template itself. */
-    private static final Vmsa64Format FORMAT = classData();
+    private static final Vmsa64Format FORMAT =
+            HiddenSpecialisation.classData(MethodHandles.lookup(), Vmsa64Format.class);
 
     private final PhysicalMemory memory;
 
     Vmsa64LeafWriter(PhysicalMemory memory) {
         if (FORMAT == null) throw new IllegalStateException("the template is not for use; see GeometryCopies");
         this.memory = memory;
-    }
-
-    private static Vmsa64Format classData() {
-        try {
-            return MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, Vmsa64Format.class);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

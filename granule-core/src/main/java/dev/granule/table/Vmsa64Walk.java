@@ -5,7 +5,6 @@ import dev.granule.geometry.Geometry;
 import dev.granule.memory.MemoryAccessException;
 import dev.granule.memory.PhysicalMemory;
 
-import java.lang.constant.ConstantDescs;
 import java.lang.invoke.MethodHandles;
 
 /**
@@ -24,7 +23,8 @@ import java.lang.invoke.MethodHandles;
 final class Vmsa64Walk implements GeometryWalk {
 
     /** This copy's format: the class data of a hidden copy, null in the template itself. */
-    private static final Vmsa64Format FORMAT = classData();
+    private static final Vmsa64Format FORMAT =
+            HiddenSpecialisation.classData(MethodHandles.lookup(), Vmsa64Format.class);
 
     // A hidden class's final fields are trusted by the JIT like static ones: with the walk held in a
     // constant, these fold too; held in a field, they are loads on entry.
@@ -42,14 +42,6 @@ final class Vmsa64Walk implements GeometryWalk {
         this.rootMask = rootMask;
         this.firstVa = firstVa;
         this.lastVa = lastVa;
-    }
-
-    private static Vmsa64Format classData() {
-        try {
-            return MethodHandles.classData(MethodHandles.lookup(), ConstantDescs.DEFAULT_NAME, Vmsa64Format.class);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override
