@@ -91,14 +91,12 @@ public final class Mmu {
         boolean upperHalf = (va >>> 55 & 1) != 0;
         TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
         Geometry g = half.geometry();
-        // Bits [63:VA] (or [55:VA] with TBI) must all equal bit 55: otherwise a level 0 translation fault.
-        int top = half.tbi() ? 56 : 64;
-        long checked = top == 64 ? va >> g.vaBits() : (va << 8 >> 8) >> g.vaBits();
-        if (checked != (upperHalf ? -1L : 0L)) {
+        // Outside the half's range: a level 0 translation fault.
+        if (!inRange(va)) {
             return new Translation.Fault(va, FaultType.TRANSLATION, 0, "VA outside the " + g.vaBits() + "-bit "
                     + (upperHalf ? "TTBR1" : "TTBR0") + " range");
         }
-        int hit = tlb.lookup(va, regime.asid());
+        int hit = tlb.lookup(va, asid);
         if (hit >= 0 && permitted(tlb.perms(hit), access, el)) {
             int info = tlb.info(hit);
             int attr = info >>> 8 & 0xFF;

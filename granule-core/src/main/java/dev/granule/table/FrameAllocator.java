@@ -225,7 +225,7 @@ public final class FrameAllocator {
     private void markLive(long block, long bytes) {
         if (bytes == frameSize) {
             int r = rangeOf(block);
-            liveFrames[r].set(Math.toIntExact(frameIndex(r, block)));
+            liveFrames[r].set(frameBit(r, block));
         } else {
             liveLarger.put(block, bytes);
         }
@@ -235,13 +235,11 @@ public final class FrameAllocator {
     /** Takes {@code block} off the live set; its size, or -1 if it was not live. */
     private long unmarkLive(long block) {
         int r = rangeOf(block);
-        if (r >= 0 && (block & (frameSize - 1)) == 0 && frameIndex(r, block) <= Integer.MAX_VALUE) {
-            int i = (int) frameIndex(r, block);
-            if (liveFrames[r].get(i)) {
-                liveFrames[r].clear(i);
-                liveCount--;
-                return frameSize;
-            }
+        int i = frameBit(r, block);
+        if (i >= 0 && liveFrames[r].get(i)) {
+            liveFrames[r].clear(i);
+            liveCount--;
+            return frameSize;
         }
         Long larger = liveLarger.remove(block);
         if (larger == null) return -1;
@@ -259,12 +257,15 @@ public final class FrameAllocator {
     }
 
     /**
-     * Index of the frame at {@code pa} in range {@code r}. Frames are handed out upwards from a
-     * range's base, so a live frame's index is below the number of frames handed out from it (an
-     * int until 2^31 tables); an address asked about may be anywhere in the range.
+     * Bit of the frame starting at {@code pa} in {@code liveFrames[r]}, or -1 where {@code pa} is in
+     * no range ({@code r} < 0) or starts no frame. Frames are handed out upwards from a range's
+     * base, so a live frame's bit is below the number of frames handed out from it (an int until
+     * 2^31 tables); an address asked about may lie anywhere in the range, beyond any live frame.
      */
-    private long frameIndex(int r, long pa) {
-        return Long.divideUnsigned(pa - pool.get(r).base(), frameSize);
+    private int frameBit(int r, long pa) {
+        if (r < 0 || (pa & (frameSize - 1)) != 0) return -1;
+        long index = Long.divideUnsigned(pa - pool.get(r).base(), frameSize);
+        return index <= Integer.MAX_VALUE ? (int) index : -1;
     }
 
     /** A stack of free block addresses of one size. */
@@ -282,11 +283,8 @@ public final class FrameAllocator {
 
     public boolean isAllocated(long frame) {
         int r = rangeOf(frame);
-        if (r >= 0 && (frame & (frameSize - 1)) == 0 && frameIndex(r, frame) <= Integer.MAX_VALUE
-                && liveFrames[r].get((int) frameIndex(r, frame))) {
-            return true;
-        }
-        return liveLarger.containsKey(frame);
+        int i = frameBit(r, frame);
+        return i >= 0 && liveFrames[r].get(i) || liveLarger.containsKey(frame);
     }
 
     public long capacity() {
