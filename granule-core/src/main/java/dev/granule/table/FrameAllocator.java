@@ -136,21 +136,19 @@ public final class FrameAllocator {
         if (liveCount >= limit) {
             throw new FrameExhaustedException("the frame limit of " + limit + " table frames is reached");
         }
-        long block;
         FreeStack reusable = bytes == frameSize ? freeFrames : freeLarger.get(bytes);
-        if (reusable != null && reusable.size > 0) {
-            block = reusable.pop();
-            if (journal != null) {
-                // Record every word the reused block held (zeros too: the edit may later journal a
-                // write into it, and the replay must end on the original word), so a rollback
-                // restores it; the journal's arrays are reused, so this allocates nothing.
-                for (long off = 0; off < bytes; off += 8) journal.record(block + off, memory.readLong(block + off), 0, 3);
-            }
-            memory.fill(block, bytes, (byte) 0);
-            if (journal != null) journal.allocated(block, bytes, true, -1, -1, 0);
+        boolean reused = reusable != null && reusable.size > 0;
+        long block;
+        long bumpBefore = bump;
+        int rangeBefore = rangeIndex;
+        int skipped = 0;
+        if (reused) {
+            block = reusable.peek();
+            // The old contents go to the journal in one copy (a rollback puts them back), before
+            // anything changes, so a failing read leaves the allocator as it was.
+            if (journal != null) journal.saveReused(memory, block, bytes);
+            reusable.pop();
         } else {
-            long bumpBefore = bump;
-            int rangeBefore = rangeIndex;
             while (rangeIndex < pool.size()
                     && Long.compareUnsigned(alignUp(bump, bytes) + bytes, pool.get(rangeIndex).end()) > 0) {
                 rangeIndex++;
@@ -164,17 +162,23 @@ public final class FrameAllocator {
             }
             block = alignUp(bump, bytes);
             // Frames skipped for alignment stay usable as single frames; a rollback takes them back.
-            int skipped = 0;
             for (long f = bump; f < block; f += frameSize, skipped++) push(f, frameSize);
-            memory.fill(block, bytes, (byte) 0);
             bump = block + bytes;
-            if (journal != null) journal.allocated(block, bytes, false, bumpBefore, rangeBefore, skipped);
         }
         markLive(block, bytes);
         liveBytes += bytes;
         allocations++;
         peak = Math.max(peak, liveCount);
         peakBytes = Math.max(peakBytes, liveBytes);
+        if (journal != null) journal.allocated(block, bytes, reused, bumpBefore, rangeBefore, skipped);
+        // Zeroing is the one step that writes memory, so it comes last: if it fails, the allocation
+        // is fully recorded and the edit's rollback (or, outside an edit, unallocate) undoes it.
+        try {
+            memory.fill(block, bytes, (byte) 0);
+        } catch (RuntimeException e) {
+            if (journal == null) unallocate(block, bytes, reused, bumpBefore, rangeBefore, skipped);
+            throw e;
+        }
         return block;
     }
 
@@ -277,6 +281,8 @@ public final class FrameAllocator {
             if (size == blocks.length) blocks = Arrays.copyOf(blocks, size * 2);
             blocks[size++] = block;
         }
+
+        long peek() { return blocks[size - 1]; }
 
         long pop() { return blocks[--size]; }
     }

@@ -27,6 +27,9 @@ final class Journal {
     private int allocations;
     private long[] toFree = new long[16];
     private int frees;
+    /** Old contents of the reused blocks, one after the other in allocation order. */
+    private byte[] saved = new byte[0];
+    private int savedLength;
 
     void record(long address, long lo, long hi, int descriptorShift) {
         if (writes == addresses.length) {
@@ -44,8 +47,20 @@ final class Journal {
     }
 
     /**
-     * A table block the edit allocated. {@code reused}: it came from a free list (its old words were
-     * recorded before zeroing); otherwise {@code bump}, {@code range} and {@code skippedFrames} are
+     * Copies the old contents of a block about to be reused (and zeroed), for a rollback: one bulk
+     * copy rather than an undo record per word, since the whole block is restored anyway. Call it
+     * before {@link #allocated} for the same block.
+     */
+    void saveReused(PhysicalMemory memory, long block, long bytes) {
+        int n = Math.toIntExact(bytes);
+        if (saved.length - savedLength < n) saved = Arrays.copyOf(saved, Math.max(2 * saved.length, savedLength + n));
+        memory.read(block, saved, savedLength, n);
+        savedLength += n;
+    }
+
+    /**
+     * A table block the edit allocated. {@code reused}: it came from a free list (its old contents
+     * were saved by {@link #saveReused}); otherwise {@code bump}, {@code range} and {@code skippedFrames} are
      * the allocator's bump pointer before the allocation and the frames its alignment set aside.
      */
     void allocated(long block, long bytes, boolean reused, long bump, int range, int skippedFrames) {
@@ -79,13 +94,13 @@ final class Journal {
     }
 
     /**
-     * Puts memory back: reused blocks are zeroed first and then get their old words back from the
-     * replay (their records are the oldest); every recorded word is restored newest first; blocks
-     * fresh from the pool are zeroed last, since they were zero before and the replay may have
-     * restored intermediate values into them. Then the blocks go back to the allocator.
+     * Puts memory back: every recorded word is restored newest first; then each block the edit
+     * allocated gets its contents from before the edit — the saved copy for a reused block, zeros
+     * for a block fresh from the pool — last, since the replay may have restored intermediate
+     * values into it (a block is allocated at most once per edit: frees wait for the commit). Then
+     * the blocks go back to the allocator.
      */
     void rollback(PhysicalMemory memory, FrameAllocator frames) {
-        for (int i = 0; i < allocations; i++) if (allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
         for (int i = writes - 1; i >= 0; i--) {
             long a = addresses[i];
             switch (shifts[i]) {
@@ -97,7 +112,16 @@ final class Journal {
                 }
             }
         }
-        for (int i = 0; i < allocations; i++) if (!allocatedReused[i]) frames.zero(allocated[i], allocatedBytes[i]);
+        int savedOffset = 0;
+        for (int i = 0; i < allocations; i++) {
+            if (allocatedReused[i]) {
+                int n = (int) allocatedBytes[i];
+                memory.write(allocated[i], saved, savedOffset, n);
+                savedOffset += n;
+            } else {
+                frames.zero(allocated[i], allocatedBytes[i]);
+            }
+        }
         for (int i = allocations - 1; i >= 0; i--) {
             frames.unallocate(allocated[i], allocatedBytes[i], allocatedReused[i], bumpBefore[i], rangeBefore[i],
                     skipped[i]);
@@ -113,7 +137,9 @@ final class Journal {
             highs = new long[64];
             shifts = new byte[64];
         }
+        if (saved.length > 1 << 20) saved = new byte[0];
         writes = 0;
+        savedLength = 0;
         allocations = 0;
         frees = 0;
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -63,23 +64,46 @@ class FailingWritesTest {
                 Geometry.of(Granule.SIXTEEN_K, TranslationFormat.D128, 48, 48));
     }
 
+    private static AddressSpace space(Geometry g, FailingMemory memory) {
+        FrameAllocator frames = FrameAllocator.over(memory, g.fullTableBytes(),
+                new MemoryRange(TableFixture.poolBase(g), 1L << 24));
+        return AddressSpace.create(g, memory, frames, VaRange.LOWER);
+    }
+
+    /**
+     * Fails the first, second, ... write of {@code edit} until it completes. After each failure,
+     * memory (free frames' stale contents too) and the allocator's counts are as before, and the
+     * same edit done again without a failure leaves exactly the memory it leaves on a space that
+     * never saw one: the allocator hands out the same frames, so its free lists and bump pointer
+     * were restored too.
+     */
     private static void failEverywhere(Geometry g, Consumer<AddressSpace> setup, Consumer<AddressSpace> edit) {
+        SparseMemory.Snapshot expected;
+        try (FailingMemory memory = new FailingMemory(SparseMemory.ofPaBits(g.paBits()))) {
+            AddressSpace space = space(g, memory);
+            setup.accept(space);
+            edit.accept(space);
+            expected = memory.inner.snapshot();
+        }
         int failures = 0;
         for (int n = 1; ; n++) {
             try (FailingMemory memory = new FailingMemory(SparseMemory.ofPaBits(g.paBits()))) {
-                FrameAllocator frames = FrameAllocator.over(memory, g.fullTableBytes(),
-                        new MemoryRange(TableFixture.poolBase(g), 1L << 24));
-                AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
+                AddressSpace space = space(g, memory);
+                FrameAllocator frames = space.frames();
                 setup.accept(space);
                 SparseMemory.Snapshot before = memory.inner.snapshot();
-                long live = frames.stats().live();
+                FrameAllocator.FrameStats stats = frames.stats();
                 memory.countdown = n;
                 try {
                     edit.accept(space);
                 } catch (PageTableException e) {
                     assertThat(e).hasMessageContaining("injected write failure").hasMessageContaining("unchanged");
                     assertThat(memory.inner.snapshot()).as("memory after failing write %d", n).isEqualTo(before);
-                    assertThat(frames.stats().live()).isEqualTo(live);
+                    assertThat(frames.stats().live()).isEqualTo(stats.live());
+                    assertThat(frames.stats().liveBytes()).isEqualTo(stats.liveBytes());
+                    edit.accept(space);
+                    assertThat(memory.inner.snapshot()).as("the edit redone after failing write %d", n)
+                            .isEqualTo(expected);
                     failures++;
                     continue;
                 }
@@ -130,6 +154,22 @@ class FailingWritesTest {
             s.unmap(b, g.pageSize());
             s.map(b, b, g.pageSize(), Attributes.kernelData());
         }, s -> s.collapse(0, 2 * b));
+    }
+
+    /**
+     * The edit reuses frames that an earlier unmap freed with their old descriptors still in them:
+     * a rollback puts that stale content back too, and the frames back on the free list.
+     */
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void mapIntoReusedFramesUndoesAtEveryFailingWrite(Geometry g) {
+        long b = block(g);
+        failEverywhere(g, s -> {
+            s.map(b, b, b, Attributes.kernelData(), EnumSet.of(MapFlag.NO_BLOCK_MAPPINGS));
+            s.map(4 * b, 4 * b, b, Attributes.kernelData(), EnumSet.of(MapFlag.NO_BLOCK_MAPPINGS));
+            s.unmap(b, b);
+            s.unmap(4 * b, b);
+        }, s -> s.map(2 * b + run(g), b, b / 2, Attributes.userData()));
     }
 
     @Test

@@ -81,4 +81,25 @@ class FrameAllocatorTest {
             assertThat(frames.stats().peak()).isEqualTo(3);
         }
     }
+
+    @Test
+    void aZeroFillThatFailsOutsideAnEditLeavesTheAllocatorAsItWas() {
+        try (FailingWritesTest.FailingMemory memory = new FailingWritesTest.FailingMemory(
+                SparseMemory.of(new MemoryRange(0, 1L << 22)))) {
+            FrameAllocator frames = FrameAllocator.over(memory, 1024, new MemoryRange(BASE, 64 * 1024));
+            frames.allocate();
+            frames.free(frames.allocate(16384));
+            FrameAllocator.FrameStats before = frames.stats();
+            memory.countdown = 1;
+            assertThatThrownBy(() -> frames.allocate(16384)).hasMessageContaining("injected write failure");
+            memory.countdown = 1;
+            assertThatThrownBy(frames::allocate).hasMessageContaining("injected write failure");
+            assertThat(frames.stats().live()).isEqualTo(before.live());
+            assertThat(frames.stats().liveBytes()).isEqualTo(before.liveBytes());
+            // The same blocks come next as if the failed calls had not happened: the freed 16 KiB
+            // table, then the last frame skipped when it was first aligned.
+            assertThat(frames.allocate(16384)).isEqualTo(BASE + 0x4000);
+            assertThat(frames.allocate()).isEqualTo(BASE + 0x3C00);
+        }
+    }
 }
