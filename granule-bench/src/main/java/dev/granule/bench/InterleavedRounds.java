@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar
  * dev.granule.bench.InterleavedRounds ROUNDS BASELINE VARIANT...}, each a benchmark's full or
  * simple name ({@code GeometryFoldingBenchmark.mapConstant}); optional system properties
- * {@code -Drounds.warmup=3 -Drounds.iterations=3} (1 s each).
+ * {@code -Drounds.warmup=5 -Drounds.iterations=3} (1 s each).
  */
 public final class InterleavedRounds {
 
@@ -43,7 +43,7 @@ public final class InterleavedRounds {
         }
         int rounds = Integer.parseInt(args[0]);
         List<String> variants = List.of(Arrays.copyOfRange(args, 1, args.length));
-        int warmup = Integer.getInteger("rounds.warmup", 3);
+        int warmup = Integer.getInteger("rounds.warmup", 5);
         int iterations = Integer.getInteger("rounds.iterations", 3);
 
         double[][] score = new double[variants.size()][rounds];
