@@ -57,7 +57,7 @@ public class GeometryFoldingBenchmark {
 
     /**
      * Each holder's tables are built only in the forks that use them (a holder class is initialised
-     * on first use, and JMH makes a {@link Runtime} state only for the benchmarks that take one), so
+     * on first use, and JMH makes a {@link RuntimeTables} state only for the benchmarks that take one), so
      * every fork has one set of tables, built at the same point of start-up: earlier versions built
      * all three in every fork, in the order constant, boot, runtime, and which set came first was a
      * suspect for the constant variant's lead in map.
@@ -74,7 +74,7 @@ public class GeometryFoldingBenchmark {
 
     /** Tables built from a command line at start-up and held in an ordinary field. */
     @State(Scope.Thread)
-    public static class Runtime {
+    public static class RuntimeTables {
         Tables tables;
         DescriptorFormat format;
         Slot slot;
@@ -133,11 +133,11 @@ public class GeometryFoldingBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long walkRuntime(Runtime r) { return walkAll(r.tables); }
+    public long walkRuntime(RuntimeTables r) { return walkAll(r.tables); }
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long walkGenericRuntime(Runtime r) {
+    public long walkGenericRuntime(RuntimeTables r) {
         long sum = 0;
         long root = r.tables.space().root();
         for (long va : r.tables.vas()) sum += TableWalker.outputAddress(r.format, r.slot, r.scratch, root, r.rootMask, va);
@@ -146,7 +146,7 @@ public class GeometryFoldingBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long walkHandWritten(Runtime r) {
+    public long walkHandWritten(RuntimeTables r) {
         long sum = 0;
         PhysicalMemory memory = r.tables.space().memory();
         long root = r.tables.space().root();
@@ -164,5 +164,5 @@ public class GeometryFoldingBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(MAP_PAGES)
-    public void mapRuntime(Runtime r) { mapCycle(r.tables); }
+    public void mapRuntime(RuntimeTables r) { mapCycle(r.tables); }
 }
