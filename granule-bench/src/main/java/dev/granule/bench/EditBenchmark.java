@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class EditBenchmark {
 
+    static final Geometry G = Geometry.FOUR_K_48;
     static final int PAGES = 8192;
     static final long PAGES_VA = 1L << 32;
     static final long BLOCKS_VA = 1L << 34;
@@ -49,21 +50,17 @@ public class EditBenchmark {
 
     @Setup
     public void setUp() {
-        Geometry g = Geometry.FOUR_K_48;
         SparseMemory memory = SparseMemory.ofPaBits(48);
-        FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(), new MemoryRange(1L << 46, 1L << 30));
-        space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
-        space.map(PAGES_VA, 1L << 31, (long) PAGES << g.pageShift(), readWrite,
+        FrameAllocator frames = FrameAllocator.over(memory, G.pageSize(), new MemoryRange(1L << 46, 1L << 30));
+        space = AddressSpace.create(G, memory, frames, VaRange.LOWER);
+        space.map(PAGES_VA, 1L << 31, (long) PAGES << G.pageShift(), readWrite,
                 EnumSet.of(MapFlag.NO_BLOCK_MAPPINGS, MapFlag.NO_CONT_MAPPINGS));
         space.map(BLOCKS_VA, 1L << 33, 16 * BLOCK, readWrite, EnumSet.of(MapFlag.NO_CONT_MAPPINGS));
         // The cycle must split and merge, not run as a no-op on something else.
         requireLevel(BLOCKS_VA, 2);
-        splitAndMerge();
-        requireLevel(BLOCKS_VA, 2);
-        space.protect(BLOCKS_VA, g.pageSize(), readOnly);
+        split();
         requireLevel(BLOCKS_VA, 3);
-        space.protect(BLOCKS_VA, g.pageSize(), readWrite);
-        space.collapse(BLOCKS_VA, BLOCK);
+        merge();
         requireLevel(BLOCKS_VA, 2);
     }
 
@@ -78,7 +75,7 @@ public class EditBenchmark {
     @OperationsPerInvocation(PAGES)
     public void protectPages() {
         flip = !flip;
-        space.protect(PAGES_VA, (long) PAGES << 12, flip ? readOnly : readWrite);
+        space.protect(PAGES_VA, (long) PAGES << G.pageShift(), flip ? readOnly : readWrite);
     }
 
     /**
@@ -87,8 +84,16 @@ public class EditBenchmark {
      */
     @Benchmark
     public void splitAndMerge() {
-        space.protect(BLOCKS_VA, 4096, readOnly);
-        space.protect(BLOCKS_VA, 4096, readWrite);
+        split();
+        merge();
+    }
+
+    private void split() {
+        space.protect(BLOCKS_VA, G.pageSize(), readOnly);
+    }
+
+    private void merge() {
+        space.protect(BLOCKS_VA, G.pageSize(), readWrite);
         space.collapse(BLOCKS_VA, BLOCK);
     }
 }
