@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the QEMU-backed tests need on a Debian host, and nothing when it is already there:
-#   - qemu-system-aarch64 (package qemu-system-arm) to boot Debian's arm64 kernels (RealKernelDumpTest,
-#     `granule dump capture`) and to run the AT-instruction oracle (QemuAtOracleTest);
+#   - QEMU 10 (package qemu-system-arm from Debian's bookworm-backports suite) to boot Debian's arm64
+#     kernels (RealKernelDumpTest, `granule dump capture`) and to run the AT-instruction oracles; the
+#     backports suite is added beside the machine's own Debian source, same archive URI, so no host
+#     name is written here;
 #   - the AArch64 and A32 assemblers and linkers (binutils-aarch64-linux-gnu, binutils-arm-linux-gnueabihf)
 #     that build the oracles' probes (QemuAtOracleTest, QemuArmOracleTest on qemu-system-arm);
 #   - binutils (readelf), a second reader the test compares granule's ELF parsing with;
@@ -16,8 +18,53 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; th
     exit 0
 fi
 
+# The major version of the installed qemu-system-aarch64, or 0.
+qemu_major() {
+    command -v qemu-system-aarch64 >/dev/null 2>&1 || { echo 0; return; }
+    qemu-system-aarch64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p' | head -n1
+}
+
+# Adds bookworm-backports as a deb822 source with the URI and keyring of the machine's own Debian
+# "bookworm" source (deb822 or one-line format). Prints nothing and returns 1 if there is none.
+add_backports_source() {
+    local target=/etc/apt/sources.list.d/granule-bookworm-backports.sources
+    [ -f "$target" ] && return 0
+    grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+    local uri="" keyring=""
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        # The stanza whose Suites name bookworm itself (not -security, not -updates only).
+        read -r uri keyring < <(awk '
+            BEGIN { RS=""; FS="\n" }
+            {
+                u=""; k=""; s=0
+                for (i = 1; i <= NF; i++) {
+                    if ($i ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", $i); split($i, a, /[ \t]+/); u = a[1] }
+                    if ($i ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", $i); k = $i }
+                    if ($i ~ /^Suites:/ && $i ~ /[ \t]bookworm([ \t]|$)/) s = 1
+                }
+                if (s && u != "") { print u, k; exit }
+            }' "$f")
+        [ -n "$uri" ] && break
+    done
+    if [ -z "$uri" ]; then
+        uri=$(grep -hs '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+            | awk '$0 !~ /\[/ && $3 == "bookworm" { print $2; exit } $0 ~ /\[/ { for (i = 1; i <= NF; i++) if ($i == "bookworm") { print $(i-1); exit } }')
+    fi
+    [ -n "$uri" ] || return 1
+    {
+        echo "Types: deb"
+        echo "URIs: $uri"
+        echo "Suites: bookworm-backports"
+        echo "Components: main"
+        [ -n "$keyring" ] && echo "Signed-By: $keyring"
+    } > "$target"
+}
+
 packages=()
-command -v qemu-system-aarch64 >/dev/null 2>&1 || packages+=(qemu-system-arm)
+need_backports=0
+[ "$(qemu_major)" -ge 10 ] 2>/dev/null || need_backports=1
 command -v readelf >/dev/null 2>&1 || packages+=(binutils)
 command -v aarch64-linux-gnu-as >/dev/null 2>&1 || packages+=(binutils-aarch64-linux-gnu)
 command -v arm-linux-gnueabihf-as >/dev/null 2>&1 || packages+=(binutils-arm-linux-gnueabihf)
@@ -26,20 +73,31 @@ dpkg --print-foreign-architectures | grep -qx arm64 || need_arch=1
 need_lists=0
 if [ "$need_arch" = 0 ] && ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1; then need_lists=1; fi
 
-if [ "${#packages[@]}" = 0 ] && [ "$need_arch" = 0 ] && [ "$need_lists" = 0 ]; then
+if [ "${#packages[@]}" = 0 ] && [ "$need_arch" = 0 ] && [ "$need_lists" = 0 ] && [ "$need_backports" = 0 ]; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
     echo "install-test-deps: not root; to run the QEMU tests, as root:" >&2
+    [ "$need_backports" = 1 ] && echo "  add Debian's bookworm-backports suite and: apt-get install -t bookworm-backports qemu-system-arm" >&2
     [ "$need_arch" = 1 ] && echo "  dpkg --add-architecture arm64" >&2
     echo "  apt-get update${packages[*]:+ && apt-get install -y ${packages[*]}}" >&2
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
 [ "$need_arch" = 1 ] && dpkg --add-architecture arm64
+if [ "$need_backports" = 1 ] && ! add_backports_source; then
+    echo "install-test-deps: found no Debian bookworm apt source to add bookworm-backports beside; QEMU 10 is missing and the QEMU tests will be skipped" >&2
+    need_backports=0
+fi
 if ! apt-get update -qq >/dev/null 2>&1; then
     echo "install-test-deps: apt-get update failed (no network?); the QEMU tests may be skipped" >&2
     exit 0
+fi
+if [ "$need_backports" = 1 ]; then
+    echo "install-test-deps: installing QEMU 10 (qemu-system-arm) from bookworm-backports" >&2
+    if ! apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-arm >/dev/null 2>&1; then
+        echo "install-test-deps: could not install qemu-system-arm from bookworm-backports; the QEMU tests will be skipped" >&2
+    fi
 fi
 if [ "${#packages[@]}" -gt 0 ] && ! apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null 2>&1; then
     echo "install-test-deps: could not install ${packages[*]}; the QEMU tests may be skipped" >&2
