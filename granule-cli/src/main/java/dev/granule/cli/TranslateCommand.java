@@ -57,6 +57,9 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = {"--mair1", "--nmrr"}, paramLabel = "HEX", description = "AArch32 MAIR1 (LPAE) or NMRR (short descriptors); default 0.")
     String mair1 = "0";
 
+    @Option(names = "--contextidr", paramLabel = "HEX", description = "AArch32 CONTEXTIDR: its ASID [7:0] tags non-global short-descriptor translations (default 0).")
+    String contextidr = "0";
+
     @Option(names = "--armv8", description = "AArch32 on an Armv8 PE: LPAE bits [47:40] are an address size fault (default: Armv7, ignored).")
     boolean armv8;
 
@@ -139,7 +142,8 @@ final class TranslateCommand implements Callable<Integer> {
                 translate = va -> mmu.translate(va, kind, el);
             } else {
                 Armv7Registers r = new Armv7Registers(hex("--sctlr", sctlr), hex("--ttbcr", ttbcr), hex("--ttbr0", ttbr0),
-                        hex("--ttbr1", ttbr1), hex("--dacr", dacr), hex("--mair0", mair0), hex("--mair1", mair1), pan);
+                        hex("--ttbr1", ttbr1), hex("--dacr", dacr), hex("--mair0", mair0), hex("--mair1", mair1), pan,
+                        hex("--contextidr", contextidr));
                 Armv7Mmu mmu = new Armv7Mmu(r, memory, armv8 ? Armv7Mmu.Profile.ARMV8 : Armv7Mmu.Profile.ARMV7);
                 translate = va -> {
                     if (va >>> 32 != 0) throw new UserException(String.format("VA 0x%x: AArch32 addresses have 32 bits", va));

@@ -6,8 +6,17 @@ import dev.granule.memory.PhysicalMemory;
 /**
  * Armv7-A (AArch32) PL1&amp;0 stage-1 translation from raw register values, for both descriptor
  * formats TTBCR.EAE selects: short descriptors (sections, supersections, large and small pages,
- * domains) and LPAE long descriptors (Arm ARM B3.5, B3.6, B3.7, B3.12). Walks every time; there is
- * no TLB model for AArch32.
+ * domains) and LPAE long descriptors (Arm ARM B3.5, B3.6, B3.7, B3.12), through a {@link Tlb}.
+ *
+ * <p>The TLB holds what a walk found: sections, supersections, large and small pages, LPAE blocks,
+ * pages and (aligned) Contiguous runs, each over its whole span, tagged with the ASID unless global
+ * (nG = 0). As the architecture requires, an entry keeps a short descriptor's <em>domain</em>, not the
+ * domain's access: DACR is read on every hit (B3.7.3, "changes to the DACR take effect without TLB
+ * maintenance"), as is PSTATE.PAN. A changed table is not seen until the matching invalidation, which
+ * the AArch32 operations name as follows on {@link #tlb()}: TLBIALL {@link Tlb#invalidateAll()},
+ * TLBIMVA {@link Tlb#invalidateVa(long, int)} (MVA and ASID), TLBIASID {@link Tlb#invalidateAsid(int)},
+ * TLBIMVAA {@link Tlb#invalidateVaAllAsids(long)}. Faults are never cached; a hit that the current
+ * DACR or permissions deny is walked again, so its fault is reported with the walk's detail.
  *
  * <p>Fault priority, short descriptors: translation (first level, then second), Access flag
  * (SCTLR.AFE=1: AP[0] = 0; raised by the walk, as the AArch32 pseudocode's short-descriptor walk
@@ -35,31 +44,112 @@ public final class Armv7Mmu {
         ARMV8
     }
 
+    /** Entries of a default TLB (as {@link Mmu}'s users size theirs: 1,024 entries, 4 ways). */
+    private static final int DEFAULT_ENTRIES = 1024, DEFAULT_WAYS = 4;
+    // A TLB entry's permission word: R/W/X at PL0 and PL1 as Tlb keeps them (bits 0..5), then, for a
+    // short descriptor, the domain the hit must look up in the current DACR.
+    private static final int DOMAIN_CHECKED = 1 << 12;
+    private static final int DOMAIN_SHIFT = 8;
+
     private final Armv7Registers r;
     private final PhysicalMemory memory;
     private final Profile profile;
+    private final Tlb tlb;
+    // What the TLB-hit path needs from the (immutable) registers, read once.
+    private final boolean enabled;
+    private final int asid;
+    private final long dacr;
+    private final boolean pan;
 
     public Armv7Mmu(Armv7Registers registers, PhysicalMemory memory) {
         this(registers, memory, Profile.ARMV7);
     }
 
     public Armv7Mmu(Armv7Registers registers, PhysicalMemory memory, Profile profile) {
+        this(registers, memory, profile, new Tlb(DEFAULT_ENTRIES, DEFAULT_WAYS));
+    }
+
+    /**
+     * An MMU over {@code tlb}, which may be shared with the MMU of other register values (another
+     * ASID, DACR or PAN) as one PE's TLB is shared by the contexts it runs.
+     */
+    public Armv7Mmu(Armv7Registers registers, PhysicalMemory memory, Profile profile, Tlb tlb) {
         this.r = registers;
         this.memory = memory;
         this.profile = profile;
+        this.tlb = tlb;
+        this.enabled = registers.mmuEnabled();
+        this.asid = registers.asid();
+        this.dacr = registers.dacr();
+        this.pan = registers.pan();
     }
 
     public Armv7Registers registers() { return r; }
+
+    public Tlb tlb() { return tlb; }
+
+    /**
+     * The hot path: the output address of the 32-bit {@code va}, or -1 if the access faults (call
+     * {@link #translate} for the fault). A TLB hit allocates nothing and reads no table.
+     */
+    public long outputAddress(long va, Access access, int pl) {
+        if (enabled && va >>> 32 == 0) {
+            int hit = tlb.lookup(va, asid);
+            if (hit >= 0 && hitPermits(tlb.perms(hit), access, pl)) return tlb.pa(hit, va);
+        }
+        return translate(va, access, pl) instanceof Translation.Translated t ? t.pa() : -1;
+    }
 
     /** Translates the 32-bit {@code va} for {@code access} at PL{@code pl} (0 or 1). */
     public Translation translate(long va, Access access, int pl) {
         if (pl != 0 && pl != 1) throw new IllegalArgumentException("PL1&0 translation is for PL0 or PL1, not PL" + pl);
         if (va >>> 32 != 0) throw new IllegalArgumentException(String.format("0x%x is not a 32-bit address", va));
-        if (!r.mmuEnabled()) {
+        if (!enabled) {
             return new Translation.Translated(va, va, 0, 1L << 12, false, 0x00, MemoryType.DEVICE_nGnRnE,
                     Shareability.OUTER_SHAREABLE, true, 0);
         }
+        int hit = tlb.lookup(va, asid);
+        if (hit >= 0 && hitPermits(tlb.perms(hit), access, pl)) {
+            int info = tlb.info(hit);
+            int attr = info >>> 8 & 0xFF;
+            return new Translation.Translated(va, tlb.pa(hit, va), (byte) info, 1L << (info >>> 24 & 0x3F),
+                    (info >>> 20 & 1) != 0, attr, MemoryType.decode(attr), Shareability.decode(info >>> 16 & 3),
+                    tlb.asid(hit) == -1, asid);
+        }
         return r.lpae() ? lpae(va, access, pl) : shortDescriptors(va, access, pl);
+    }
+
+    /** A TLB entry's rights under the current DACR (short descriptors) and PAN. */
+    private boolean hitPermits(int perms, Access access, int pl) {
+        if ((perms & DOMAIN_CHECKED) != 0) {
+            int domainAccess = (int) (dacr >>> (2 * (perms >>> DOMAIN_SHIFT & 0xF)) & 3);
+            if (domainAccess == 0b11) return true;      // Manager: no permission check
+            if (domainAccess != 0b01) return false;     // no access, or reserved: the walk reports it
+        }
+        return Permissions.permitted(perms, access, pl, pan);
+    }
+
+    /**
+     * Caches a translation the walk allowed; {@code run} is 1, or the entries of a Contiguous run.
+     * The entry covers the leaf (or the run, when its output is aligned to it) but never reaches
+     * outside [{@code regionStart}, {@code regionEnd}), the VA region of the TTBR walked: with LPAE a
+     * TTBR1 block can span addresses that TTBR0 translates (T1SZ = 0 with T0SZ &gt; 0 puts the
+     * boundary inside TTBR1's first 1 GiB entry), and those must still be walked through TTBR0.
+     */
+    private Translation.Translated cache(Translation.Translated t, long va, int run, int perms,
+                                         long regionStart, long regionEnd) {
+        long span = t.leafSize() * run;
+        long leafBase = t.pa() & -t.leafSize();
+        if (run > 1 && ((leafBase - (va & (span - 1) & -t.leafSize())) & (span - 1)) != 0) {
+            // A misprogrammed Contiguous run (output not aligned to the run) is CONSTRAINED
+            // UNPREDICTABLE: caching this entry alone is a permitted outcome that makes up no address.
+            span = t.leafSize();
+        }
+        while (span > 1L << 12 && ((va & -span) < regionStart || (va & -span) + span > regionEnd)) span >>>= 1;
+        int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
+                | Long.numberOfTrailingZeros(t.leafSize()) << 24;
+        tlb.insert(va, t.pa() - (va & (span - 1)), Long.numberOfTrailingZeros(span), t.global() ? -1 : asid, perms, info);
+        return t;
     }
 
     // ---- short descriptors ----
@@ -130,14 +220,13 @@ public final class Armv7Mmu {
         if (r.accessFlagEnable() && (ap & 1) == 0) {
             return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AP[0] (the Access flag) is 0");
         }
-        int dacr = (int) (r.dacr() >>> (2 * domain) & 3);
-        if (dacr == 0b00 || dacr == 0b10) {
+        int domainAccess = (int) (dacr >>> (2 * domain) & 3);
+        if (domainAccess == 0b00 || domainAccess == 0b10) {
             return new Translation.Fault(va, FaultType.DOMAIN, level, "domain " + domain + " is "
-                    + (dacr == 0 ? "no access" : "reserved") + " in DACR");
+                    + (domainAccess == 0 ? "no access" : "reserved") + " in DACR");
         }
-        if (dacr == 0b01) {
-            int perms = r.accessFlagEnable() ? simplePermissions(ap >>> 1) : fullPermissions(ap);
-            perms = executePermissions(perms, xn, pxn);
+        int perms = executePermissions(r.accessFlagEnable() ? simplePermissions(ap >>> 1) : fullPermissions(ap), xn, pxn);
+        if (domainAccess == 0b01) {
             if (!permitted(perms, access, pl)) {
                 return new Translation.Fault(va, FaultType.PERMISSION, level, String.format(
                         "AP[2:0]=0b%s%s deny %s at PL%d", Integer.toBinaryString(ap | 8).substring(1),
@@ -146,7 +235,8 @@ public final class Armv7Mmu {
         }
         int attr = r.texRemap() ? remapped(tex & 1, c, b) : shortAttr(tex, c, b);
         Shareability sh = (attr & 0xF0) == 0 || !s ? Shareability.NON_SHAREABLE : Shareability.OUTER_SHAREABLE;
-        return new Translation.Translated(va, pa, level, size, false, attr, MemoryType.decode(attr), sh, !ng, 0);
+        return cache(new Translation.Translated(va, pa, level, size, false, attr, MemoryType.decode(attr), sh, !ng,
+                asid), va, 1, perms | DOMAIN_CHECKED | domain << DOMAIN_SHIFT, 0, 1L << 32);
     }
 
     /** AP[2:0] without the Access flag (Arm ARM B3.7.1, table B3-8). */
@@ -184,7 +274,7 @@ public final class Armv7Mmu {
     }
 
     private boolean permitted(int perms, Access access, int pl) {
-        return Permissions.permitted(perms, access, pl, r.pan());
+        return Permissions.permitted(perms, access, pl, pan);
     }
 
     /**
@@ -241,6 +331,9 @@ public final class Armv7Mmu {
         else if (t1sz == 0) upper = true;
         else return new Translation.Fault(va, FaultType.TRANSLATION, 1, "VA in neither TTBR0's nor TTBR1's region");
         int txsz = upper ? t1sz : t0sz;
+        long lowerEnd = t0sz != 0 ? 1L << (32 - t0sz) : t1sz != 0 ? (1L << 32) - (1L << (32 - t1sz)) : 1L << 32;
+        long upperStart = t1sz != 0 ? (1L << 32) - (1L << (32 - t1sz)) : lowerEnd;
+        long regionStart = upper ? upperStart : 0, regionEnd = upper ? 1L << 32 : lowerEnd;
         if ((ttbcr >>> (upper ? 23 : 7) & 1) != 0) {
             return new Translation.Fault(va, FaultType.TRANSLATION, 1, "TTBCR.EPD" + (upper ? 1 : 0) + " set: no walk");
         }
@@ -254,7 +347,6 @@ public final class Armv7Mmu {
             // The long-descriptor FSR's level 0 stands for the TTBR (Arm ARM B3.13.3).
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "TTBR bits [47:40] set");
         }
-        int asid = (int) ((r.ttbcr() >>> 22 & 1) != 0 ? r.ttbr1() >>> 48 : r.ttbr0() >>> 48) & 0xFF;
         int apTable = 0;
         boolean xnTable = false, pxnTable = false;
         for (int level = start; level <= 3; level++) {
@@ -290,8 +382,11 @@ public final class Armv7Mmu {
             }
             int attr = (int) ((d >>> 2 & 4) != 0 ? r.mair1() >>> (8 * (d >>> 2 & 3)) : r.mair0() >>> (8 * (d >>> 2 & 3))) & 0xFF;
             boolean global = (d >>> 11 & 1) == 0;
-            return new Translation.Translated(va, pa, level, span, (d >>> 52 & 1) != 0, attr, MemoryType.decode(attr),
-                    Shareability.decode((int) (d >>> 8 & 3)), global, asid);
+            boolean contiguous = (d >>> 52 & 1) != 0;
+            // The Contiguous hint marks 16 adjacent entries (B3.6.2), which one TLB entry may cover.
+            return cache(new Translation.Translated(va, pa, level, span, contiguous, attr, MemoryType.decode(attr),
+                    Shareability.decode((int) (d >>> 8 & 3)), global, asid), va, contiguous ? 16 : 1, perms,
+                    regionStart, regionEnd);
         }
         throw new AssertionError("an LPAE walk ends at level 3");
     }

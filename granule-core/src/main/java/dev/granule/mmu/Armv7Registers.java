@@ -13,9 +13,22 @@ package dev.granule.mmu;
  * @param mair0 MAIR0 with LPAE, PRRR without (TEX remap)
  * @param mair1 MAIR1 with LPAE, NMRR without
  * @param pan   PSTATE.PAN (CPSR.PAN, FEAT_PAN)
+ * @param contextidr CONTEXTIDR: with short descriptors its ASID field [7:0] tags non-global TLB
+ *              entries (with LPAE the ASID is in TTBR0 or TTBR1, as TTBCR.A1 selects)
  */
 public record Armv7Registers(long sctlr, long ttbcr, long ttbr0, long ttbr1, long dacr, long mair0, long mair1,
-                             boolean pan) {
+                             boolean pan, long contextidr) {
+
+    /** The registers with CONTEXTIDR = 0 (ASID 0). */
+    public Armv7Registers(long sctlr, long ttbcr, long ttbr0, long ttbr1, long dacr, long mair0, long mair1, boolean pan) {
+        this(sctlr, ttbcr, ttbr0, ttbr1, dacr, mair0, mair1, pan, 0);
+    }
+
+    /** The current ASID: CONTEXTIDR.ASID with short descriptors, TTBR{TTBCR.A1}.ASID [55:48] with LPAE. */
+    public int asid() {
+        if (!lpae()) return (int) (contextidr & 0xFF);
+        return (int) (((ttbcr >>> 22 & 1) != 0 ? ttbr1 : ttbr0) >>> 48 & 0xFF);
+    }
 
     public boolean lpae() { return (ttbcr >>> 31 & 1) != 0; }
 
