@@ -167,10 +167,20 @@ final class TranslateCommand implements Callable<Integer> {
         return switch (t) {
             case Translation.Translated x -> String.format("0x%016x -> 0x%013x  level %d %s%s  MAIR 0x%02x %s %s %s",
                     x.va(), x.pa(), x.level(), Units.bytes(x.leafSize()), x.contiguous() ? " CON" : "",
-                    x.mairAttr(), x.memoryType(), x.shareability().label(), x.global() ? "global" : "ASID " + x.asid());
+                    x.mairAttr(), x.memoryType(), shareability(x), x.global() ? "global" : "ASID " + x.asid());
             case Translation.Fault f -> String.format("0x%016x -> %s fault, level %d: %s", f.va(), f.type(), f.level(),
                     f.detail());
         };
+    }
+
+    /**
+     * The shareability the memory system uses (Device and Non-cacheable memory are Outer Shareable,
+     * as PAR_EL1 reports), with the descriptor's field beside it where that says otherwise.
+     */
+    private static String shareability(Translation.Translated x) {
+        String effective = x.effectiveShareability().label();
+        return x.effectiveShareability() == x.shareability() ? effective
+                : effective + " (descriptor " + x.shareability().label() + ")";
     }
 
     static Map<String, Object> toJson(Translation t) {
@@ -184,7 +194,8 @@ final class TranslateCommand implements Callable<Integer> {
                 m.put("contiguous", x.contiguous());
                 m.put("mairAttr", x.mairAttr());
                 m.put("memoryType", x.memoryType().name());
-                m.put("shareability", x.shareability().label());
+                m.put("shareability", x.effectiveShareability().label());
+                m.put("descriptorShareability", x.shareability().label());
                 m.put("global", x.global());
             }
             case Translation.Fault f -> {

@@ -55,8 +55,13 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     /** TCR.DS=1 form: OA[51:50] lives in bits [9:8]. */
     private boolean ds() { return geometry.lpa2(); }
 
-    /** 64K granule: OA[51:48] lives in bits [15:12] (RES0 unless the PA size is 52 bits). */
-    private boolean lpa64() { return geometry.pageShift() == 16; }
+    /**
+     * 64K granule with a 52-bit PA: OA[51:48] (and a next table's [51:48]) lives in bits [15:12].
+     * The Arm ARM (AArch64.LeafBase, AArch64.NextTableBase) takes them when the CPU implements a
+     * 52-bit PA (AArch64.PAMax() = 52), whatever TCR.IPS says; an MMU model therefore gives its
+     * 64K geometry a 52-bit PA size on such a CPU. Below that they are ignored, as QEMU does.
+     */
+    private boolean lpa64() { return geometry.pageShift() == 16 && geometry.paBits() == 52; }
 
     /** Highest descriptor bit that holds an address bit in place: 39 for LPAE, 49 with DS, else 47. */
     private int addressTop() {

@@ -14,12 +14,29 @@ public sealed interface Translation {
      * @param contiguous  whether the leaf is part of a Contiguous run
      * @param mairAttr    the MAIR_EL1 byte AttrIndx selects
      * @param memoryType  its decoding
-     * @param shareability from the descriptor (or TCR.SHn with TCR.DS=1)
+     * @param shareability the descriptor's SH field (or TCR.SHn with TCR.DS=1); the reserved 0b01 is
+     *                    taken as Non-shareable, one of the CONSTRAINED UNPREDICTABLE choices
      * @param global      nG = 0
      * @param asid        the ASID a non-global translation is tagged with
      */
     record Translated(long va, long pa, int level, long leafSize, boolean contiguous, int mairAttr,
-                      MemoryType memoryType, Shareability shareability, boolean global, int asid) implements Translation {}
+                      MemoryType memoryType, Shareability shareability, boolean global, int asid) implements Translation {
+
+        /**
+         * The shareability the memory system uses, and PAR_EL1.SH reports: Device memory and Normal
+         * Inner and Outer Non-cacheable memory are Outer Shareable whatever the descriptor says (Arm
+         * ARM S1DecodeMemAttrs, PAREncodeShareability). Device includes the reserved 0b0000xxxx
+         * encodings; 0x40 is Normal Non-cacheable with FEAT_XS (XS = 0). Otherwise the field.
+         */
+        public Shareability effectiveShareability() {
+            return forcedOuterShareable(mairAttr) ? Shareability.OUTER_SHAREABLE : shareability;
+        }
+
+        /** Device or Normal Inner+Outer Non-cacheable: always Outer Shareable. */
+        static boolean forcedOuterShareable(int mairAttr) {
+            return (mairAttr & 0xF0) == 0 || mairAttr == 0x44 || mairAttr == 0x40;
+        }
+    }
 
     /**
      * @param type   the fault kind

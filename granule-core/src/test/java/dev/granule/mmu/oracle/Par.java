@@ -20,17 +20,9 @@ public final class Par {
     public static long expected(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56
-                    | (long) parShareability(ok.mairAttr(), ok.shareability().encoding()) << 7;
+                    | (long) ok.effectiveShareability().encoding() << 7;
             case Translation.Fault f -> 1 | (long) faultStatus(f.type(), f.level()) << 1;
         };
-    }
-
-    /**
-     * What QEMU 7.2 and older report for a successful translation: the descriptor's SH even for
-     * Device and Non-cacheable memory (they predate PAREncodeShareability in QEMU).
-     */
-    public static long expectedWithDescriptorShareability(Translation.Translated ok) {
-        return (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56 | (long) ok.shareability().encoding() << 7;
     }
 
     /**
@@ -45,14 +37,6 @@ public final class Par {
     /** The compared fields of a PAR_EL1 value QEMU reported. */
     public static long compared(long par) {
         return par & ((par & 1) == 0 ? SUCCESS_MASK : FAULT_MASK);
-    }
-
-    /**
-     * PAREncodeShareability: Device memory and Normal Inner and Outer Non-cacheable memory are
-     * reported Outer Shareable (0b10) whatever the descriptor says.
-     */
-    static int parShareability(int mairAttr, int sh) {
-        return (mairAttr & 0xF0) == 0 || mairAttr == 0x44 ? 0b10 : sh;
     }
 
     /**
