@@ -53,6 +53,26 @@ class TranslateCommandTest {
     }
 
     @Test
+    void deviceMemoryIsShownOuterShareableBesideTheDescriptorsField() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);
+        // The page at VA 0x1000 has AttrIndx 0 and SH = 0b11 (Inner Shareable). MAIR Attr0 = 0x04
+        // makes it Device-nGnRE, which the memory system and PAR_EL1 treat as Outer Shareable
+        // (Arm ARM S1DecodeMemAttrs / PAREncodeShareability); with Attr0 = 0xff it stays ISH.
+        String tcr = "0x" + Long.toHexString(16 | (0b101L << 32) | (1L << 23));
+        var device = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--mair", "0x04",
+                "--image", img + "@0x40000000", "0x1234");
+        assertThat(device.exit()).as(device.err()).isZero();
+        assertThat(device.out()).contains("DEVICE_nGnRE OSH (descriptor ISH)");
+        var json = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--mair", "0x04",
+                "--image", img + "@0x40000000", "--json", "0x1234");
+        assertThat(json.out()).contains("\"shareability\" : \"OSH\"").contains("\"descriptorShareability\" : \"ISH\"");
+        var normal = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--image",
+                img + "@0x40000000", "0x1234");
+        assertThat(normal.out()).contains("NORMAL_CACHEABLE ISH global").doesNotContain("descriptor");
+    }
+
+    @Test
     void armv7ShortDescriptorsWithDomains() throws Exception {
         // A 16 KiB first-level table at 0x40000000: VA 0x00100000 is a section to PA 0x80000000 in
         // domain 2 (AP[1:0]=0b11 [11:10], domain [8:5], 0b10); VA 0x00200000 is unmapped.

@@ -144,6 +144,9 @@ public final class OracleCaseGenerator {
         for (int i = 0; i < clusters.length; i++) clusters[i] = first + (uniform(last - first) & -cluster);
         int count = 4 + random.nextInt(24);
         int paTop = Math.min(g.paBits(), regimePa + (random.nextInt(8) == 0 ? 2 : 0));
+        // A 64K output address above 48 bits lives in bits [15:12], which QEMU ignores below a
+        // 52-bit PA size (see keepComparable): beyond the PA size only through bits [47:regimePa].
+        if (g.granule() == Granule.SIXTY_FOUR_K && regimePa < 52) paTop = Math.min(paTop, Math.max(regimePa, 48));
         for (int i = 0; i < count; i++) {
             int level = 3 - random.nextInt(4);
             if (!g.isLevel(level) || (level < 3 && !g.blockAllowed(level))) level = 3;
@@ -162,6 +165,7 @@ public final class OracleCaseGenerator {
             }
         }
         damage(half, space.root(), base, frames.stats().allocations() * frame, regimePa);
+        keepWalksOffDevices(half, base, frames.stats().allocations() * frame, regimePa);
         next = base + frames.stats().allocations() * frame;
         return space.root();
     }
@@ -250,6 +254,27 @@ public final class OracleCaseGenerator {
             }
         }
         return w;
+    }
+
+    /**
+     * The device rule of {@link #keepComparable} for every word of the pool, whatever level it was
+     * written at: damaged pointers make tables aliases of one another, so a page descriptor (0b11)
+     * may be read as a table descriptor one level up.
+     */
+    private void keepWalksOffDevices(TranslationRegime.Half half, long poolBase, long poolUsed, int regimePa) {
+        DescriptorFormat f = half.format();
+        Descriptor d = new Descriptor();
+        for (long address = poolBase; address < poolBase + poolUsed; address += 8) {
+            long w = memory.readLong(address);
+            if ((w & 3) != 3) continue;
+            d.set(w, 0);
+            long table = f.tableAddress(d);
+            boolean inPa = regimePa >= 64 || table >>> regimePa == 0;
+            if (inPa && (table < QemuAt.RAM_BASE || table >= 1L << 38)) {
+                memory.writeLong(address, retarget(f, d, 0, DescriptorKind.TABLE,
+                        poolBase + (uniform(Math.max(poolUsed, 1)) & -half.geometry().fullTableBytes())));
+            }
+        }
     }
 
     /** Device, or Normal Inner and Outer Non-cacheable: PAR.SH is 0b10 whatever SH holds. */
