@@ -40,13 +40,24 @@ public sealed interface Translation {
 
     /**
      * @param type   the fault kind
-     * @param level  the lookup level the fault is reported at
+     * @param level  the lookup level the fault is reported at (of the stage that faulted)
      * @param detail why, in words, for people reading a trace
+     * @param stage  1, or 2 for a fault in the stage-2 translation of an IPA
+     * @param s1ptw  a stage-2 fault on the IPA of a stage-1 table descriptor (PAR_EL1.PTW, ESR.S1PTW)
+     * @param ipa    the IPA stage 2 was translating (HPFAR_EL2), or -1 for a stage-1 fault
      */
-    record Fault(long va, FaultType type, int level, String detail) implements Translation {
+    record Fault(long va, FaultType type, int level, String detail, int stage, boolean s1ptw, long ipa)
+            implements Translation {
+
+        /** A stage-1 fault. */
+        public Fault(long va, FaultType type, int level, String detail) {
+            this(va, type, level, detail, 1, false, -1);
+        }
+
         @Override
         public String toString() {
-            return type + " fault, level " + level + " (" + detail + ")";
+            return type + " fault, " + (stage == 2 ? "stage 2 " + (s1ptw ? "(stage-1 table walk) " : "") : "")
+                    + "level " + level + " (" + detail + (stage == 2 ? String.format(", IPA 0x%x", ipa) : "") + ")";
         }
     }
 }

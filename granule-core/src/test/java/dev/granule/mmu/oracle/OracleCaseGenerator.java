@@ -56,6 +56,16 @@ public final class OracleCaseGenerator {
     /** First byte above every table written so far. */
     public long tablesEnd() { return next; }
 
+    /** {@code bytes} of zeroed guest RAM above the tables, aligned to {@code align} (a power of two). */
+    public long allocate(long bytes, long align) {
+        long at = (next + align - 1) & -align;
+        next = at + bytes;
+        return at;
+    }
+
+    /** The generator's random source, for a generator that builds on its cases. */
+    Random random() { return random; }
+
     public OracleCase next(int probes) {
         Granule g0 = granule(), g1 = random.nextInt(4) == 0 ? granule() : g0;
         boolean ds = random.nextInt(3) == 0;
@@ -83,7 +93,7 @@ public final class OracleCaseGenerator {
 
         List<OracleCase.Probe> list = new ArrayList<>(probes);
         for (int i = 0; i < probes; i++) {
-            list.add(new OracleCase.Probe(va(actual, mappings), AtOp.values()[random.nextInt(AtOp.values().length)]));
+            list.add(new OracleCase.Probe(va(actual, mappings), AtOp.STAGE1.get(random.nextInt(AtOp.STAGE1.size()))));
         }
         String summary = String.format("TCR=0x%x TTBR0=0x%x TTBR1=0x%x MAIR=0x%x SCTLR=0x%x (%s/%d-bit + %s/%d-bit, PA %d)",
                 tcr, ttbr0, ttbr1, mair, sctlr, actual.lower().geometry().granule(), actual.lower().geometry().vaBits(),

@@ -14,14 +14,15 @@ public final class Par {
 
     static final long PA_MASK = 0x000F_FFFF_FFFF_F000L;
     static final long SUCCESS_MASK = PA_MASK | 0xFFL << 56 | 3L << 7 | 1;
-    static final long FAULT_MASK = 0x7FL; // F and FST
+    static final long FAULT_MASK = 0x37FL; // F, FST, PTW [8] and S [9] (stage 2)
 
     /** The compared fields of PAR_EL1 for {@code t}. */
     public static long expected(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56
                     | (long) ok.effectiveShareability().encoding() << 7;
-            case Translation.Fault f -> 1 | (long) faultStatus(f.type(), f.level()) << 1;
+            case Translation.Fault f -> 1 | (long) faultStatus(f.type(), f.level()) << 1
+                    | (f.s1ptw() ? 1L << 8 : 0) | (f.stage() == 2 ? 1L << 9 : 0);
         };
     }
 
@@ -66,7 +67,9 @@ public final class Par {
 
     /** The kind of answer, for grouping mismatches: a fault name or which success fields are set. */
     public static String kind(long par) {
-        if ((par & 1) != 0) return fstName((int) (par >>> 1 & 0x3F));
+        if ((par & 1) != 0) {
+            return ((par >>> 9 & 1) != 0 ? "S2 " + ((par >>> 8 & 1) != 0 ? "PTW " : "") : "") + fstName((int) (par >>> 1 & 0x3F));
+        }
         return String.format("ok SH %d", par >>> 7 & 3);
     }
 
@@ -76,7 +79,8 @@ public final class Par {
             return String.format("PA 0x%x ATTR 0x%02x SH %d", par & PA_MASK, par >>> 56, par >>> 7 & 3);
         }
         int fst = (int) (par >>> 1 & 0x3F);
-        return String.format("fault FST 0x%02x (%s)", fst, fstName(fst));
+        return String.format("fault FST 0x%02x (%s)%s", fst, fstName(fst),
+                (par >>> 9 & 1) != 0 ? ((par >>> 8 & 1) != 0 ? " stage 2, stage-1 walk" : " stage 2") : "");
     }
 
     private static String fstName(int fst) {

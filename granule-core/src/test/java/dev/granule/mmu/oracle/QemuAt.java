@@ -31,6 +31,9 @@ public final class QemuAt {
                 "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
     }
 
+    /** HCR_EL2.RW: EL1 is AArch64 (at-probe.S sets each case's HCR_EL2; this bit must stay set). */
+    public static final long HCR_RW = 1L << 31;
+
     /** Where at-probe.S reads its job. */
     static final long JOB_PA = 0x4040_0000L;
     /** Guest RAM: QEMU virt puts it at 1 GiB; the oracle gives the guest 1 GiB of it. */

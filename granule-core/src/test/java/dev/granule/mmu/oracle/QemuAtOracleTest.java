@@ -200,12 +200,13 @@ class QemuAtOracleTest {
     }
 
     private static byte[] job(List<OracleCase> cases, int probes) {
-        ByteBuffer b = QemuAt.le(8 + cases.size() * 48 + probes * 16);
+        ByteBuffer b = QemuAt.le(8 + cases.size() * 72 + probes * 16);
         b.putLong(cases.size());
         for (OracleCase c : cases) {
             Registers r = c.registers();
+            // HCR_EL2 = RW only: no stage 2 (VTCR_EL2, VTTBR_EL2 unused).
             b.putLong(r.tcr()).putLong(r.ttbr0()).putLong(r.ttbr1()).putLong(r.mair()).putLong(r.sctlr())
-                    .putLong(c.probes().size());
+                    .putLong(QemuAt.HCR_RW).putLong(0).putLong(0).putLong(c.probes().size());
             for (var p : c.probes()) b.putLong(p.va()).putLong(p.op().ordinal());
         }
         return b.array();
