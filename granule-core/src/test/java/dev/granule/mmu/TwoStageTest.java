@@ -202,4 +202,28 @@ class TwoStageTest {
         assertThat(new Stage2Regime(HCR_VM, 24 | 0b11L << 6 | 0b01L << 14, S2_ROOT, PA52).invalidReason())
                 .contains("not implemented");
     }
+
+    @Test
+    void randomRegisterValuesAndRandomTablesNeverThrow() {
+        // Bad HCR/VTCR/VTTBR values (reserved TG0, SL0 against T0SZ, PS above PARange, ...) over
+        // random memory: every outcome is a translation or a fault, never an exception.
+        var random = new java.util.Random(16);
+        long[] words = new long[4096];
+        for (int i = 0; i < words.length; i++) words[i] = random.nextLong() & ~(0xFL << 60) | (random.nextBoolean() ? 3 : 1);
+        for (int i = 0; i < words.length; i++) memory.writeLong(S2_ROOT + 8L * i, words[i]);
+        for (int i = 0; i < 20_000; i++) {
+            long hcr = HCR_VM | (random.nextLong() & (HCR_PTW | HCR_FWB));
+            long vtcr = random.nextLong() & 0x3_FFFF_FFFFL;
+            long vttbr = S2_ROOT + (random.nextInt(4096) << 3) | (random.nextLong() & 0xFFFF_0000_0000_003EL);
+            long tcr = random.nextLong() & 0x0FFF_FFFF_FFFF_FFFFL;
+            var cpu = random.nextBoolean() ? PA52 : PaSizeRulesTest.PA48;
+            var regs = new Registers(tcr, S2_ROOT + (random.nextInt(4096) << 3), S2_ROOT, MAIR, 1, false);
+            var m = new Mmu(new TranslationRegime(regs, cpu), new Stage2Regime(hcr, vtcr, vttbr, cpu), memory,
+                    new Tlb(16, 4));
+            long va = random.nextBoolean() ? random.nextLong() : random.nextLong() & 0xFFFF_FFFFL;
+            Access access = Access.values()[random.nextInt(3)];
+            assertThat(m.translate(va, access, random.nextInt(2))).isNotNull();
+            assertThat(m.translateStage1(va, access, random.nextInt(2))).isNotNull();
+        }
+    }
 }
