@@ -73,6 +73,38 @@ class TranslateCommandTest {
     }
 
     @Test
+    void twoStagesWithHcrVtcrAndVttbrSayWhichStageFaulted() throws Exception {
+        // Stage 2 (4K, 40-bit IPA, SL0 = 0b01: two concatenated level-1 tables at PA 0x4000_0000):
+        // IPA 0x1000_0000 (2 MiB) -> PA 0x4100_0000, where stage 1's tables are; IPA 0x8000_0000
+        // (2 MiB) -> PA 0x4200_0000, read-only (S2AP = 0b01). Stage 1 (4K, 39-bit VA, root at IPA
+        // 0x1000_0000): VA 0x4000_0000 (2 MiB) -> IPA 0x8000_0000. Descriptor bits as in TwoStageTest.
+        byte[] s2 = new byte[0x4000], s1 = new byte[0x2000];
+        java.nio.ByteBuffer b2 = java.nio.ByteBuffer.wrap(s2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer b1 = java.nio.ByteBuffer.wrap(s1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long af = 1L << 10, rw = 0b11L << 6, ro = 0b01L << 6, wb = 0b1111L << 2;
+        b2.putLong(0, 0x4000_2000L | 3);
+        b2.putLong(2 * 8, 0x4000_3000L | 3);
+        b2.putLong(0x2000 + 0x80 * 8, 0x4100_0000L | af | rw | wb | 1);
+        b2.putLong(0x3000, 0x4200_0000L | af | ro | wb | 1);
+        b1.putLong(8, 0x1000_1000L | 3);
+        b1.putLong(0x1000, 0x8000_0000L | af | 1);
+        Path p2 = dir.resolve("s2.bin"), p1 = dir.resolve("s1.bin");
+        Files.write(p2, s2);
+        Files.write(p1, s1);
+        String tcr = "0x" + Long.toHexString(25 | 1L << 23 | 0b010L << 32);
+        String vtcr = "0x" + Long.toHexString(24 | 0b01L << 6 | 0b010L << 16 | 1L << 31);
+        var read = run("translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcr,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000", "0x40001234");
+        assertThat(read.exit()).as(read.err()).isZero();
+        assertThat(read.out()).contains("0x0000000040001234 -> 0x0000042001234  level 2 2M");
+        var write = run("translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcr,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000",
+                "--access", "w", "--json", "0x40001234");
+        assertThat(write.out()).contains("\"fault\" : \"PERMISSION\"").contains("\"stage\" : 2")
+                .contains("\"s1ptw\" : false").contains("\"ipa\" : \"0x80001234\"");
+    }
+
+    @Test
     void armv7ShortDescriptorsWithDomains() throws Exception {
         // A 16 KiB first-level table at 0x40000000: VA 0x00100000 is a section to PA 0x80000000 in
         // domain 2 (AP[1:0]=0b11 [11:10], domain [8:5], 0b10); VA 0x00200000 is unmapped.
