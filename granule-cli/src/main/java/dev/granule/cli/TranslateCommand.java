@@ -9,6 +9,7 @@ import dev.granule.mmu.Armv7Mmu;
 import dev.granule.mmu.Armv7Registers;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
+import dev.granule.mmu.Stage2Regime;
 import dev.granule.mmu.Tlb;
 import dev.granule.mmu.Translation;
 import dev.granule.mmu.TranslationRegime;
@@ -78,6 +79,16 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--pan", description = "PSTATE.PAN = 1.")
     boolean pan;
 
+    @Option(names = "--hcr", paramLabel = "HEX",
+            description = "HCR_EL2 (default 0): VM [0] = 1 translates in two stages through --vtcr/--vttbr.")
+    String hcr = "0";
+
+    @Option(names = "--vtcr", paramLabel = "HEX", description = "VTCR_EL2 for stage 2 (default 0).")
+    String vtcr = "0";
+
+    @Option(names = "--vttbr", paramLabel = "HEX", description = "VTTBR_EL2 for stage 2 (default 0).")
+    String vttbr = "0";
+
     @Option(names = "--image", required = true, paramLabel = "FILE@PA",
             description = "Raw little-endian memory contents loaded at a physical address; repeatable.")
     List<String> images;
@@ -138,7 +149,10 @@ final class TranslateCommand implements Callable<Integer> {
             if (tcr != null) {
                 Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
                         hex("--mair", mair), hex("--sctlr", sctlr), pan);
-                Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), memory, new Tlb(64, 4));
+                // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
+                Stage2Regime stage2 = new Stage2Regime(hex("--hcr", hcr), hex("--vtcr", vtcr), hex("--vttbr", vttbr),
+                        cpuOptions.features());
+                Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), stage2, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);
             } else {
                 Armv7Registers r = new Armv7Registers(hex("--sctlr", sctlr), hex("--ttbcr", ttbcr), hex("--ttbr0", ttbr0),
@@ -171,10 +185,22 @@ final class TranslateCommand implements Callable<Integer> {
         return switch (t) {
             case Translation.Translated x -> String.format("0x%016x -> 0x%013x  level %d %s%s  MAIR 0x%02x %s %s %s",
                     x.va(), x.pa(), x.level(), Units.bytes(x.leafSize()), x.contiguous() ? " CON" : "",
-                    x.mairAttr(), x.memoryType(), x.shareability().label(), x.global() ? "global" : "ASID " + x.asid());
-            case Translation.Fault f -> String.format("0x%016x -> %s fault, level %d: %s", f.va(), f.type(), f.level(),
-                    f.detail());
+                    x.mairAttr(), x.memoryType(), shareability(x), x.global() ? "global" : "ASID " + x.asid());
+            case Translation.Fault f -> f.stage() == 2
+                    ? String.format("0x%016x -> %s fault, stage 2%s, level %d: %s (IPA 0x%x)", f.va(), f.type(),
+                            f.s1ptw() ? " on a stage-1 table walk" : "", f.level(), f.detail(), f.ipa())
+                    : String.format("0x%016x -> %s fault, level %d: %s", f.va(), f.type(), f.level(), f.detail());
         };
+    }
+
+    /**
+     * The shareability the memory system uses (Device and Non-cacheable memory are Outer Shareable,
+     * as PAR_EL1 reports), with the descriptor's field beside it where that says otherwise.
+     */
+    private static String shareability(Translation.Translated x) {
+        String effective = x.effectiveShareability().label();
+        return x.effectiveShareability() == x.shareability() ? effective
+                : effective + " (descriptor " + x.shareability().label() + ")";
     }
 
     static Map<String, Object> toJson(Translation t) {
@@ -188,12 +214,18 @@ final class TranslateCommand implements Callable<Integer> {
                 m.put("contiguous", x.contiguous());
                 m.put("mairAttr", x.mairAttr());
                 m.put("memoryType", x.memoryType().name());
-                m.put("shareability", x.shareability().label());
+                m.put("shareability", x.effectiveShareability().label());
+                m.put("descriptorShareability", x.shareability().label());
                 m.put("global", x.global());
             }
             case Translation.Fault f -> {
                 m.put("fault", f.type().name());
+                m.put("stage", f.stage());
                 m.put("level", f.level());
+                if (f.stage() == 2) {
+                    m.put("s1ptw", f.s1ptw());
+                    m.put("ipa", String.format("0x%x", f.ipa()));
+                }
                 m.put("detail", f.detail());
             }
         }

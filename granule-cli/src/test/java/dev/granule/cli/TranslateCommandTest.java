@@ -53,6 +53,58 @@ class TranslateCommandTest {
     }
 
     @Test
+    void deviceMemoryIsShownOuterShareableBesideTheDescriptorsField() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);
+        // The page at VA 0x1000 has AttrIndx 0 and SH = 0b11 (Inner Shareable). MAIR Attr0 = 0x04
+        // makes it Device-nGnRE, which the memory system and PAR_EL1 treat as Outer Shareable
+        // (Arm ARM S1DecodeMemAttrs / PAREncodeShareability); with Attr0 = 0xff it stays ISH.
+        String tcr = "0x" + Long.toHexString(16 | (0b101L << 32) | (1L << 23));
+        var device = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--mair", "0x04",
+                "--image", img + "@0x40000000", "0x1234");
+        assertThat(device.exit()).as(device.err()).isZero();
+        assertThat(device.out()).contains("DEVICE_nGnRE OSH (descriptor ISH)");
+        var json = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--mair", "0x04",
+                "--image", img + "@0x40000000", "--json", "0x1234");
+        assertThat(json.out()).contains("\"shareability\" : \"OSH\"").contains("\"descriptorShareability\" : \"ISH\"");
+        var normal = run("translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--image",
+                img + "@0x40000000", "0x1234");
+        assertThat(normal.out()).contains("NORMAL_CACHEABLE ISH global").doesNotContain("descriptor");
+    }
+
+    @Test
+    void twoStagesWithHcrVtcrAndVttbrSayWhichStageFaulted() throws Exception {
+        // Stage 2 (4K, 40-bit IPA, SL0 = 0b01: two concatenated level-1 tables at PA 0x4000_0000):
+        // IPA 0x1000_0000 (2 MiB) -> PA 0x4100_0000, where stage 1's tables are; IPA 0x8000_0000
+        // (2 MiB) -> PA 0x4200_0000, read-only (S2AP = 0b01). Stage 1 (4K, 39-bit VA, root at IPA
+        // 0x1000_0000): VA 0x4000_0000 (2 MiB) -> IPA 0x8000_0000. Descriptor bits as in TwoStageTest.
+        byte[] s2 = new byte[0x4000], s1 = new byte[0x2000];
+        java.nio.ByteBuffer b2 = java.nio.ByteBuffer.wrap(s2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer b1 = java.nio.ByteBuffer.wrap(s1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long af = 1L << 10, rw = 0b11L << 6, ro = 0b01L << 6, wb = 0b1111L << 2;
+        b2.putLong(0, 0x4000_2000L | 3);
+        b2.putLong(2 * 8, 0x4000_3000L | 3);
+        b2.putLong(0x2000 + 0x80 * 8, 0x4100_0000L | af | rw | wb | 1);
+        b2.putLong(0x3000, 0x4200_0000L | af | ro | wb | 1);
+        b1.putLong(8, 0x1000_1000L | 3);
+        b1.putLong(0x1000, 0x8000_0000L | af | 1);
+        Path p2 = dir.resolve("s2.bin"), p1 = dir.resolve("s1.bin");
+        Files.write(p2, s2);
+        Files.write(p1, s1);
+        String tcr = "0x" + Long.toHexString(25 | 1L << 23 | 0b010L << 32);
+        String vtcr = "0x" + Long.toHexString(24 | 0b01L << 6 | 0b010L << 16 | 1L << 31);
+        var read = run("translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcr,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000", "0x40001234");
+        assertThat(read.exit()).as(read.err()).isZero();
+        assertThat(read.out()).contains("0x0000000040001234 -> 0x0000042001234  level 2 2M");
+        var write = run("translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcr,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000",
+                "--access", "w", "--json", "0x40001234");
+        assertThat(write.out()).contains("\"fault\" : \"PERMISSION\"").contains("\"stage\" : 2")
+                .contains("\"s1ptw\" : false").contains("\"ipa\" : \"0x80001234\"");
+    }
+
+    @Test
     void armv7ShortDescriptorsWithDomains() throws Exception {
         // A 16 KiB first-level table at 0x40000000: VA 0x00100000 is a section to PA 0x80000000 in
         // domain 2 (AP[1:0]=0b11 [11:10], domain [8:5], 0b10); VA 0x00200000 is unmapped.

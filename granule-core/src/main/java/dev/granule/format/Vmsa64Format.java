@@ -55,7 +55,13 @@ public record Vmsa64Format(Geometry geometry, Shareability regimeShareability) i
     /** TCR.DS=1 form: OA[51:50] lives in bits [9:8]. */
     private boolean ds() { return geometry.lpa2(); }
 
-    /** 64K granule: OA[51:48] lives in bits [15:12] (RES0 unless the PA size is 52 bits). */
+    /**
+     * 64K granule: OA[51:48] (and a next table's [51:48]) lives in bits [15:12]. The Arm ARM
+     * (AArch64.LeafBase, AArch64.NextTableBase) takes them when the CPU implements a 52-bit PA, and
+     * leaves it IMPLEMENTATION DEFINED below that; they are decoded for every 64K geometry, so a
+     * non-zero value there is an output address beyond a smaller PA size (QEMU ignores them then),
+     * and a dump's candidate search sees tables of another granule as such.
+     */
     private boolean lpa64() { return geometry.pageShift() == 16; }
 
     /** Highest descriptor bit that holds an address bit in place: 39 for LPAE, 49 with DS, else 47. */

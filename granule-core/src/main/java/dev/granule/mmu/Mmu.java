@@ -41,13 +41,28 @@ public final class Mmu {
     private final int upperVaBits;
     private final int lowerTagShift;
     private final int upperTagShift;
+    // Stage 2 (HCR_EL2.VM = 1), or null. Two-stage translations are not cached in the TLB yet, so
+    // the hit path is skipped when it is on.
+    private final Stage2Regime stage2;
+    private final Stage2Walker stage2Walker;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
+        this(regime, null, memory, tlb);
+    }
+
+    /**
+     * EL1&amp;0 translation in two stages when {@code stage2} is enabled (HCR_EL2.VM): every
+     * stage-1 table address and the stage-1 output address are IPAs that stage 2 translates.
+     */
+    public Mmu(TranslationRegime regime, Stage2Regime stage2, PhysicalMemory memory, Tlb tlb) {
+        this.stage2 = stage2 != null && stage2.enabled() ? stage2 : null;
+        this.stage2Walker = this.stage2 == null ? null : new Stage2Walker(this.stage2, memory);
         this.regime = regime;
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, 3);
-        this.enabled = regime.mmuEnabled();
+        // The hit path serves one-stage translations only (two-stage ones are not cached yet).
+        this.enabled = regime.mmuEnabled() && this.stage2 == null;
         this.asid = regime.asid();
         this.pan = regime.pan();
         this.lowerVaBits = regime.lower().geometry().vaBits();
@@ -59,6 +74,9 @@ public final class Mmu {
     public TranslationRegime regime() { return regime; }
 
     public Tlb tlb() { return tlb; }
+
+    /** Stage 2 when it is on, else null. */
+    public Stage2Regime stage2() { return stage2; }
 
     /**
      * The hot path: the output address of {@code va}, or -1 if the access faults (call
@@ -78,15 +96,31 @@ public final class Mmu {
         return (va << lowerTagShift >> lowerTagShift) >> lowerVaBits == 0L;
     }
 
-    /** Translates {@code va} for {@code access} at EL{@code el} (0 or 1). */
+    /**
+     * Translates {@code va} for {@code access} at EL{@code el} (0 or 1): in two stages when stage 2
+     * is on (what AT S12E1R/W and S12E0R/W report), else stage 1.
+     */
     public Translation translate(long va, Access access, int el) {
+        return translate(va, access, el, false);
+    }
+
+    /**
+     * Stage 1 only (AT S1E1R/W, S1E0R/W): the output is the IPA; with stage 2 on, the stage-1 table
+     * reads still go through it and may fault there (S1PTW).
+     */
+    public Translation translateStage1(long va, Access access, int el) {
+        return translate(va, access, el, true);
+    }
+
+    private Translation translate(long va, Access access, int el, boolean stage1Only) {
         if (el != 0 && el != 1) throw new IllegalArgumentException("EL1&0 translation is for EL0 or EL1, not EL" + el);
         if (!regime.mmuEnabled()) {
             // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
             if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
-            return new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
+            var flat = new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
                     access == Access.EXECUTE ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
                     Shareability.OUTER_SHAREABLE, true, regime.asid());
+            return stage2 == null || stage1Only ? flat : secondStage(flat, access, el);
         }
         boolean upperHalf = (va >>> 55 & 1) != 0;
         TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
@@ -96,7 +130,7 @@ public final class Mmu {
             return new Translation.Fault(va, FaultType.TRANSLATION, 0, "VA outside the " + g.vaBits() + "-bit "
                     + (upperHalf ? "TTBR1" : "TTBR0") + " range");
         }
-        int hit = tlb.lookup(va, asid);
+        int hit = stage2 == null ? tlb.lookup(va, asid) : -1;
         if (hit >= 0 && permitted(tlb.perms(hit), access, el)) {
             int info = tlb.info(hit);
             int attr = info >>> 8 & 0xFF;
@@ -107,10 +141,10 @@ public final class Mmu {
         if (half.epd()) {
             return new Translation.Fault(va, FaultType.TRANSLATION, 0, "EPD" + (upperHalf ? 1 : 0) + " set: no walk");
         }
-        return walk(va, access, el, half);
+        return walk(va, access, el, half, stage1Only);
     }
 
-    private Translation walk(long va, Access access, int el, TranslationRegime.Half half) {
+    private Translation walk(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
         long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
@@ -122,6 +156,12 @@ public final class Mmu {
         boolean uxnTable = false, pxnTable = false;
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
+            if (stage2 != null) {
+                // The descriptor's address is an IPA: stage 2 translates it (a read, S1PTW).
+                Stage2Walker.Mapped m = stage2Walker.walk(va, slot.address(), Access.READ, el, true);
+                if (m == null) return stage2Walker.fault();
+                slot.at(m.pa(), 0);
+            }
             if (!memory.contains(slot.address(), 8)) {
                 return new Translation.Fault(va, FaultType.EXTERNAL_ABORT_ON_WALK, level,
                         String.format("descriptor at PA 0x%x is not RAM", slot.address()));
@@ -144,7 +184,9 @@ public final class Mmu {
                     }
                 }
                 case BLOCK, PAGE -> {
-                    return leaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
+                    Translation t = leaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
+                    return stage2 == null || stage1Only || !(t instanceof Translation.Translated s1) ? t
+                            : secondStage(s1, access, el);
                 }
             }
         }
@@ -202,9 +244,22 @@ public final class Mmu {
         boolean global = (lo >>> 11 & 1) == 0;
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
-        tlb.insert(va, runBase, entryShift, global ? -1 : regime.asid(), perms, info);
+        if (stage2 == null) tlb.insert(va, runBase, entryShift, global ? -1 : regime.asid(), perms, info);
         return new Translation.Translated(va, oa | (va & (span - 1)), level, span, contiguous, attr,
                 MemoryType.decode(attr), sh, global, regime.asid());
+    }
+
+    /**
+     * Stage 2 of a stage-1 result: its output (an IPA) translated, the attributes combined, the
+     * leaf size the smaller of the two.
+     */
+    private Translation secondStage(Translation.Translated s1, Access access, int el) {
+        Stage2Walker.Mapped m = stage2Walker.walk(s1.va(), s1.pa(), access, el, false);
+        if (m == null) return stage2Walker.fault();
+        int attr = TwoStageAttributes.combine(s1.mairAttr(), m.memAttr(), stage2.forcedWriteBack());
+        return new Translation.Translated(s1.va(), m.pa(), s1.level(), Math.min(s1.leafSize(), m.span()),
+                s1.contiguous(), attr, MemoryType.decode(attr),
+                TwoStageAttributes.shareability(s1.shareability(), m.sh()), s1.global(), s1.asid());
     }
 
     /** The access rights a leaf grants, folded with its tables' limits, WXN and the implied PXN. */

@@ -64,11 +64,18 @@ public final class TranslationRegime {
         // FEAT_TTST 48 (47 for 64K, which keeps one level of table).
         int maxTxsz = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
         int vaBits = 64 - Math.max(wideVa ? 12 : 16, Math.min(txsz, maxTxsz));
-        // Without DS the 4K and 16K descriptors carry 48 OA bits at most; with DS they are the
-        // 52-bit form even for a smaller PA size, which is what the geometry's lpa2 flag selects.
-        int descriptorPa = g == Granule.SIXTY_FOUR_K ? Math.min(paBits, 52) : lpa2 ? 52 : Math.min(paBits, 48);
+        // The geometry's PA size is the descriptors' form, not the regime's output size (checked
+        // against paBits by the walk). Without DS the 4K and 16K descriptors carry 48 OA bits at
+        // most; with DS they are the 52-bit form even for a smaller PA size (the geometry's lpa2
+        // flag). For 64K the form follows the CPU, not TCR.IPS: on a CPU with a 52-bit PARange
+        // bits [15:12] are OA[51:48] (AArch64.LeafBase, NextTableBase) and level 1 holds 4T blocks
+        // (AArch64.BlockDescSupported asks AArch64.PAMax()), even under a 48-bit IPS.
+        int descriptorPa = g == Granule.SIXTY_FOUR_K ? (cpu.paBits() >= 52 ? 52 : Math.min(paBits, 48))
+                : lpa2 ? 52 : Math.min(paBits, 48);
         Geometry geometry = Geometry.of(g, vaBits, lpa2 ? 52 : descriptorPaSize(descriptorPa));
         DescriptorFormat format = new Vmsa64Format(geometry, Shareability.decode(sh));
+        // TTBR bits [5:2] are BADDR[51:48] with DS, or for 64K under a 52-bit PA size
+        // (AArch64.S1TTBaseAddress: ps = 0b110 with FEAT_LPA); otherwise below the table alignment.
         boolean wideBaddr = lpa2 || (g == Granule.SIXTY_FOUR_K && paBits == 52);
         long root = ttbr & 0x0000_FFFF_FFFF_FFFEL;
         long align = Math.max(geometry.tableBytes(geometry.startLevel()), wideBaddr ? 64 : 8);

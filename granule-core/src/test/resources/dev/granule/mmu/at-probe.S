@@ -7,9 +7,11 @@
  *
  * Input, placed in RAM with -device loader at JOB:
  *   u64 cases
- *   per case: u64 tcr, ttbr0, ttbr1, mair, sctlr, probes; then per probe: u64 va, op
+ *   per case: u64 tcr, ttbr0, ttbr1, mair, sctlr, hcr, vtcr, vttbr, probes;
+ *             then per probe: u64 va, op
  *   op: 0 AT S1E1R, 1 S1E1W, 2 S1E0R, 3 S1E0W, 4 S1E1RP and 5 S1E1WP with PSTATE.PAN = 1,
- *       6 S1E1RP and 7 S1E1WP with PSTATE.PAN = 0
+ *       6 S1E1RP and 7 S1E1WP with PSTATE.PAN = 0, 8 S12E1R, 9 S12E1W, 10 S12E0R, 11 S12E0W
+ *   hcr is HCR_EL2 as given (RW must be set; VM = 1 turns stage 2 on for EL1&0)
  * Output lines:
  *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL>
  *   <PAR_EL1>                 one per probe, 16 hex digits
@@ -47,20 +49,25 @@ case_loop:
         cbz     x21, done
         ldp     x0, x1, [x20], #16      // tcr, ttbr0
         ldp     x2, x3, [x20], #16      // ttbr1, mair
-        ldp     x4, x22, [x20], #16     // sctlr, probes in this case
+        ldp     x4, x5, [x20], #16      // sctlr, hcr
+        ldp     x6, x7, [x20], #16      // vtcr, vttbr
+        ldr     x22, [x20], #8          // probes in this case
         msr     tcr_el1, x0
         msr     ttbr0_el1, x1
         msr     ttbr1_el1, x2
         msr     mair_el1, x3
         msr     sctlr_el1, x4
+        msr     vtcr_el2, x6
+        msr     vttbr_el2, x7
+        msr     hcr_el2, x5
         isb
-        tlbi    vmalle1                 // nothing cached from the previous case's tables
+        tlbi    alle1                   // nothing cached from the previous case's tables, any VMID
         dsb     sy
         isb
 probe_loop:
         cbz     x22, next_case
         ldp     x0, x1, [x20], #16      // va, op
-        and     x1, x1, #7
+        and     x1, x1, #15
         adr     x2, at_table
         add     x2, x2, x1, lsl #4      // four instructions per entry
         br      x2
@@ -94,6 +101,22 @@ at_table:
         nop
         nop
         at      s1e1wp, x0
+        b       at_done
+        nop
+        nop
+        at      s12e1r, x0
+        b       at_done
+        nop
+        nop
+        at      s12e1w, x0
+        b       at_done
+        nop
+        nop
+        at      s12e0r, x0
+        b       at_done
+        nop
+        nop
+        at      s12e0w, x0
         b       at_done
         nop
         nop

@@ -14,23 +14,16 @@ public final class Par {
 
     static final long PA_MASK = 0x000F_FFFF_FFFF_F000L;
     static final long SUCCESS_MASK = PA_MASK | 0xFFL << 56 | 3L << 7 | 1;
-    static final long FAULT_MASK = 0x7FL; // F and FST
+    static final long FAULT_MASK = 0x37FL; // F, FST, PTW [8] and S [9] (stage 2)
 
     /** The compared fields of PAR_EL1 for {@code t}. */
     public static long expected(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56
-                    | (long) parShareability(ok.mairAttr(), ok.shareability().encoding()) << 7;
-            case Translation.Fault f -> 1 | (long) faultStatus(f.type(), f.level()) << 1;
+                    | (long) ok.effectiveShareability().encoding() << 7;
+            case Translation.Fault f -> 1 | (long) faultStatus(f.type(), f.level()) << 1
+                    | (f.s1ptw() ? 1L << 8 : 0) | (f.stage() == 2 ? 1L << 9 : 0);
         };
-    }
-
-    /**
-     * What QEMU 7.2 and older report for a successful translation: the descriptor's SH even for
-     * Device and Non-cacheable memory (they predate PAREncodeShareability in QEMU).
-     */
-    public static long expectedWithDescriptorShareability(Translation.Translated ok) {
-        return (ok.pa() & PA_MASK) | (long) ok.mairAttr() << 56 | (long) ok.shareability().encoding() << 7;
     }
 
     /**
@@ -45,14 +38,6 @@ public final class Par {
     /** The compared fields of a PAR_EL1 value QEMU reported. */
     public static long compared(long par) {
         return par & ((par & 1) == 0 ? SUCCESS_MASK : FAULT_MASK);
-    }
-
-    /**
-     * PAREncodeShareability: Device memory and Normal Inner and Outer Non-cacheable memory are
-     * reported Outer Shareable (0b10) whatever the descriptor says.
-     */
-    static int parShareability(int mairAttr, int sh) {
-        return (mairAttr & 0xF0) == 0 || mairAttr == 0x44 ? 0b10 : sh;
     }
 
     /**
@@ -82,7 +67,9 @@ public final class Par {
 
     /** The kind of answer, for grouping mismatches: a fault name or which success fields are set. */
     public static String kind(long par) {
-        if ((par & 1) != 0) return fstName((int) (par >>> 1 & 0x3F));
+        if ((par & 1) != 0) {
+            return ((par >>> 9 & 1) != 0 ? "S2 " + ((par >>> 8 & 1) != 0 ? "PTW " : "") : "") + fstName((int) (par >>> 1 & 0x3F));
+        }
         return String.format("ok SH %d", par >>> 7 & 3);
     }
 
@@ -92,7 +79,8 @@ public final class Par {
             return String.format("PA 0x%x ATTR 0x%02x SH %d", par & PA_MASK, par >>> 56, par >>> 7 & 3);
         }
         int fst = (int) (par >>> 1 & 0x3F);
-        return String.format("fault FST 0x%02x (%s)", fst, fstName(fst));
+        return String.format("fault FST 0x%02x (%s)%s", fst, fstName(fst),
+                (par >>> 9 & 1) != 0 ? ((par >>> 8 & 1) != 0 ? " stage 2, stage-1 walk" : " stage 2") : "");
     }
 
     private static String fstName(int fst) {

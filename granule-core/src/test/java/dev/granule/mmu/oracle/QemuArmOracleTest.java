@@ -69,8 +69,7 @@ class QemuArmOracleTest {
         int[] probes = new int[2]; // short, LPAE
         Map<String, Integer> outcomes = new TreeMap<>(), mismatchKinds = new TreeMap<>();
         List<String> mismatches = new ArrayList<>();
-        int batches = 0, rawShareability = 0, reservedShareability = 0, aborts = 0;
-        boolean oldQemu = qemu.majorVersion() <= 7;
+        int batches = 0, reservedShareability = 0, aborts = 0;
         while (Math.min(probes[0], probes[1]) < perFormat) {
             try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
                 Armv7CaseGenerator generator = new Armv7CaseGenerator(seed + batches, memory,
@@ -118,11 +117,6 @@ class QemuArmOracleTest {
                         } else {
                             long actual = Par.compared(par);
                             agree = actual == Par.expected(model[n]);
-                            if (!agree && oldQemu && model[n] instanceof Translation.Translated ok
-                                    && actual == Par.expectedWithDescriptorShareability(ok)) {
-                                agree = true;
-                                rawShareability++;
-                            }
                             if (!agree && model[n] instanceof Translation.Translated && (actual >>> 7 & 3) == 1
                                     && (actual & ~(3L << 7)) == (Par.expected(model[n]) & ~(3L << 7))) {
                                 // SH = 0b01 is reserved (CONSTRAINED UNPREDICTABLE): QEMU reports it as read.
@@ -152,9 +146,6 @@ class QemuArmOracleTest {
                 batches, mismatches.size());
         outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
         System.out.printf("  %d walks ended in a synchronous external abort, taken to Hyp mode with the expected DFSC%n", aborts);
-        if (rawShareability > 0) {
-            System.out.printf("  %d LPAE Device/Non-cacheable translations with the descriptor's SH in PAR (QEMU <= 7)%n", rawShareability);
-        }
         if (reservedShareability > 0) {
             System.out.printf("  %d LPAE translations through a descriptor with the reserved SH = 0b01, reported as read%n",
                     reservedShareability);

@@ -31,6 +31,9 @@ public final class QemuAt {
                 "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
     }
 
+    /** HCR_EL2.RW: EL1 is AArch64 (at-probe.S sets each case's HCR_EL2; this bit must stay set). */
+    public static final long HCR_RW = 1L << 31;
+
     /** Where at-probe.S reads its job. */
     static final long JOB_PA = 0x4040_0000L;
     /** Guest RAM: QEMU virt puts it at 1 GiB; the oracle gives the guest 1 GiB of it. */
@@ -50,10 +53,35 @@ public final class QemuAt {
         public int currentEl() { return (int) (id[3] >> 2); }
     }
 
+    /**
+     * The oldest QEMU the oracles accept: 10 follows the Arm ARM where 7.2 did not (blocks per level,
+     * PAREncodeShareability, the 64K level-1 block with a 52-bit PARange), so the generators keep
+     * nothing out for an older QEMU's sake.
+     */
+    public static final int MIN_QEMU_MAJOR = 10;
+
     /** Why the oracle for {@code target} cannot run here, or null when it can. */
     public static String unavailableReason(Target target) {
         for (String tool : new String[]{target.qemu(), target.as(), target.ld()}) {
             if (!onPath(tool)) return tool + " is not installed (scripts/install-test-deps.sh installs it)";
+        }
+        String version;
+        try {
+            Process p = new ProcessBuilder(target.qemu(), "--version").redirectErrorStream(true).start();
+            version = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .lines().findFirst().orElse("");
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return target.qemu() + " --version did not answer in 60 s";
+            }
+        } catch (IOException | InterruptedException e) {
+            return target.qemu() + " --version failed: " + e.getMessage();
+        }
+        int major = majorVersion(version);
+        if (major < MIN_QEMU_MAJOR) {
+            return target.qemu() + " is " + (version.isBlank() ? "of unknown version" : "\"" + version + "\"")
+                    + "; the oracle needs QEMU >= " + MIN_QEMU_MAJOR
+                    + " (scripts/install-test-deps.sh installs it from bookworm-backports)";
         }
         return null;
     }
@@ -90,8 +118,11 @@ public final class QemuAt {
     public String version() { return version; }
 
     /** Major version of this QEMU. */
-    public int majorVersion() {
-        var m = java.util.regex.Pattern.compile("version (\\d+)\\.").matcher(version);
+    public int majorVersion() { return majorVersion(version); }
+
+    /** The major version in a {@code --version} line ("QEMU emulator version 10.0.2 (...)"), 0 if none. */
+    static int majorVersion(String versionLine) {
+        var m = java.util.regex.Pattern.compile("version (\\d+)\\.").matcher(versionLine);
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 

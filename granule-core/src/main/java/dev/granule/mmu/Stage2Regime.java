@@ -1,0 +1,150 @@
+package dev.granule.mmu;
+
+import dev.granule.format.Shareability;
+import dev.granule.format.Vmsa64Format;
+import dev.granule.geometry.CpuFeatures;
+import dev.granule.geometry.Geometry;
+import dev.granule.geometry.Granule;
+
+/**
+ * HCR_EL2, VTCR_EL2 and VTTBR_EL2 decoded once into what a stage-2 walk of EL1&amp;0 needs: the
+ * translation of intermediate physical addresses (IPAs) under a VMID.
+ *
+ * <p>The start level comes from VTCR_EL2.SL0 (and SL2 for 4K with DS), not from T0SZ as at stage 1;
+ * where it leaves more IPA bits than one table resolves, up to 16 tables are concatenated at the
+ * start level. An SL0 the CPU does not implement (AArch64.S2InvalidSL) or one inconsistent with
+ * T0SZ (AArch64.S2InconsistentSL) makes every stage-2 walk a translation fault at level 0: the
+ * regime is still built, never an exception. Out-of-range T0SZ and reserved TG0 take QEMU's
+ * choices, as at stage 1 (clamped; the 4K granule).
+ */
+public final class Stage2Regime {
+
+    // HCR_EL2 bits (Arm ARM D19, HCR_EL2).
+    static final long HCR_VM = 1L, HCR_PTW = 1L << 2, HCR_DC = 1L << 12, HCR_TGE = 1L << 27, HCR_E2H = 1L << 34,
+            HCR_FWB = 1L << 46;
+
+    private final long hcr;
+    private final Geometry geometry;
+    private final Vmsa64Format format;
+    private final int startLevel;
+    private final int ipaBits;
+    private final int paBits;
+    private final long root;
+    private final int vmid;
+    private final String invalidReason;
+    private final boolean ha;
+    private final boolean hd;
+
+    /**
+     * @param hcr   HCR_EL2 (VM [0], PTW [2], DC [12], TGE [27], E2H [34], FWB [46])
+     * @param vtcr  VTCR_EL2 (T0SZ [5:0], SL0 [7:6], SH0 [13:12], TG0 [15:14], PS [18:16], VS [19],
+     *              HA [21], HD [22], DS [32], SL2 [33])
+     * @param vttbr VTTBR_EL2 (VMID [63:48] or [55:48], BADDR [47:1] with [5:2] as BADDR[51:48], CnP [0])
+     */
+    public Stage2Regime(long hcr, long vtcr, long vttbr, CpuFeatures cpu) {
+        this.hcr = hcr;
+        Granule requested = Granule.fromTg0((int) (vtcr >>> 14 & 3));
+        Granule g = requested != null && cpu.supports(requested) ? requested : Granule.FOUR_K;
+        boolean ds = (vtcr >>> 32 & 1) != 0 && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
+        int ps = Geometry.decodePaBits((int) (vtcr >>> 16 & 7));
+        this.paBits = Math.min(ps < 0 ? cpu.paBits() : ps, Math.min(cpu.paBits(), 52));
+        boolean wideIpa = ds || (g == Granule.SIXTY_FOUR_K && cpu.supportsLva());
+        int maxT0sz = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
+        this.ipaBits = 64 - Math.max(wideIpa ? 12 : 16, Math.min((int) (vtcr & 0x3F), maxT0sz));
+        int descriptorPa = g == Granule.SIXTY_FOUR_K ? (cpu.paBits() >= 52 ? 52 : Math.min(paBits, 48))
+                : ds ? 52 : Math.min(paBits, 48);
+        this.geometry = Geometry.of(g, ipaBits, ds ? 52 : atLeast(descriptorPa));
+        this.format = new Vmsa64Format(geometry, Shareability.decode((int) (vtcr >>> 12 & 3)));
+        int sl0 = (int) (vtcr >>> 6 & 3);
+        boolean sl2 = (vtcr >>> 33 & 1) != 0 && g == Granule.FOUR_K && ds;
+        String invalid = invalidStartLevel(g, sl0, sl2, ds, cpu);
+        this.startLevel = invalid != null ? 0 : switch (g) {
+            case FOUR_K -> sl2 ? -1 : switch (sl0) { case 0 -> 2; case 1 -> 1; case 2 -> 0; default -> 3; };
+            case SIXTEEN_K -> 3 - sl0;
+            case SIXTY_FOUR_K -> 3 - sl0;
+        };
+        String inconsistent = invalid != null ? invalid : inconsistentStartLevel();
+        this.ha = (vtcr >>> 21 & 1) != 0;
+        this.hd = ha && (vtcr >>> 22 & 1) != 0;
+        this.vmid = (int) (vttbr >>> 48) & ((vtcr >>> 19 & 1) != 0 ? 0xFFFF : 0xFF);
+        boolean wideBaddr = ds || (g == Granule.SIXTY_FOUR_K && paBits == 52);
+        long base = wideBaddr ? (vttbr & 0x0000_FFFF_FFFF_FFC0L) | ((vttbr >>> 2 & 0xF) << 48)
+                : vttbr & 0x0000_FFFF_FFFF_FFFEL;
+        int tsize = inconsistent != null ? 3 : Math.max(ipaBits - geometry.shift(startLevel) + 3, wideBaddr ? 6 : 3);
+        this.root = base & -(1L << tsize);
+        this.invalidReason = inconsistent;
+    }
+
+    /** A PA size Geometry accepts, at or above {@code bits}. */
+    private static int atLeast(int bits) {
+        for (int size : new int[]{32, 36, 40, 42, 44, 48, 52}) if (size >= bits) return size;
+        return 52;
+    }
+
+    /** AArch64.S2InvalidSL: SL0 (with SL2) encodings this CPU and granule do not implement. */
+    private static String invalidStartLevel(Granule g, int sl0, boolean sl2, boolean ds, CpuFeatures cpu) {
+        int pamax = cpu.paBits();
+        boolean bad = switch (g) {
+            case FOUR_K -> sl2 ? sl0 != 0 || pamax < 52
+                    : sl0 == 2 ? pamax < 44 : sl0 == 3 && !cpu.supportsTtst();
+            case SIXTEEN_K -> sl0 == 3 ? !ds || pamax < 52 : sl0 == 2 && pamax < 42;
+            case SIXTY_FOUR_K -> sl0 == 3 || (sl0 == 2 && pamax < 44);
+        };
+        return bad ? "VTCR_EL2.SL0 = " + sl0 + (sl2 ? " with SL2" : "") + " is not implemented for " + g.label() : null;
+    }
+
+    /**
+     * AArch64.S2InconsistentSL: the IPA size must leave at least one bit for the start level and at
+     * most one table's worth plus 16 concatenated tables.
+     */
+    private String inconsistentStartLevel() {
+        int stride = geometry.pageShift() - 3;
+        int minIpa = (3 - startLevel) * stride + geometry.pageShift() + 1;
+        int maxIpa = minIpa + (stride - 1) + 4;
+        if (ipaBits < minIpa || ipaBits > maxIpa) {
+            return "VTCR_EL2 start level " + startLevel + " does not fit a " + ipaBits + "-bit IPA (needs "
+                    + minIpa + ".." + maxIpa + " bits)";
+        }
+        return null;
+    }
+
+    /** HCR_EL2.VM: stage 2 is on for EL1&amp;0. */
+    public boolean enabled() { return (hcr & HCR_VM) != 0; }
+
+    /** HCR_EL2.PTW: a stage-1 table walk that lands in Device memory at stage 2 is a stage-2 permission fault. */
+    public boolean protectedTableWalk() { return (hcr & HCR_PTW) != 0; }
+
+    /** HCR_EL2.FWB: stage 2 forces the memory type instead of combining (FEAT_S2FWB). */
+    public boolean forcedWriteBack() { return (hcr & HCR_FWB) != 0; }
+
+    public long hcr() { return hcr; }
+
+    /** The stage-2 tables' geometry (granule, IPA size as its VA size, descriptor form). */
+    public Geometry geometry() { return geometry; }
+
+    public Vmsa64Format format() { return format; }
+
+    /** Level of the (concatenated) root table, from SL0/SL2. */
+    public int startLevel() { return startLevel; }
+
+    /** IPA bits stage 2 translates (64 - VTCR_EL2.T0SZ). */
+    public int ipaBits() { return ipaBits; }
+
+    /** Output size: min(VTCR_EL2.PS, PARange). */
+    public int paBits() { return paBits; }
+
+    /** VTTBR_EL2.BADDR, aligned to the concatenated root tables. */
+    public long root() { return root; }
+
+    public int vmid() { return vmid; }
+
+    /** Why no stage-2 walk can succeed (S2InvalidSL / S2InconsistentSL), or null. */
+    public String invalidReason() { return invalidReason; }
+
+    /** Root-table entries: one table's worth at the start level, times the concatenated tables. */
+    public long rootEntries() { return 1L << (ipaBits - geometry.shift(startLevel)); }
+
+    public boolean hardwareAccessFlag() { return ha; }
+
+    public boolean hardwareDirty() { return hd; }
+}

@@ -1,0 +1,149 @@
+package dev.granule.mmu;
+
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorKind;
+import dev.granule.format.Shareability;
+import dev.granule.format.Vmsa64Format;
+import dev.granule.geometry.Geometry;
+import dev.granule.memory.PhysicalMemory;
+import dev.granule.table.Slot;
+
+/**
+ * The stage-2 walk of one IPA (Arm ARM AArch64.S2Walk and AArch64.S2Translate): the same descriptor
+ * format and checks as stage 1, with the stage-2 leaf fields: MemAttr [5:2], S2AP [7:6] (bit 6
+ * read, bit 7 write), SH [9:8], AF [10], DBM [51], XN [54:53] (FEAT_XNX: 0b00 executable at EL1
+ * and EL0, 0b01 not at EL1, 0b10 at neither, 0b11 not at EL0). Stage-2 table descriptors carry no
+ * hierarchical permissions. Faults are reported as stage 2 with the IPA, and as S1PTW when the IPA
+ * was a stage-1 table descriptor's.
+ *
+ * <p>Not thread-safe (one per simulated CPU).
+ */
+final class Stage2Walker {
+
+    static final long AF = 1L << 10, S2AP_R = 1L << 6, S2AP_W = 1L << 7, DBM = 1L << 51, CONTIGUOUS = 1L << 52;
+
+    /**
+     * A successful stage-2 translation.
+     *
+     * @param pa      output address of the IPA
+     * @param level   level of the stage-2 leaf
+     * @param span    bytes the leaf maps
+     * @param memAttr MemAttr[3:0] (descriptor bits [5:2])
+     * @param sh      the leaf's shareability (VTCR_EL2.SH0 with DS = 1)
+     */
+    record Mapped(long pa, int level, long span, int memAttr, Shareability sh) {
+        /** MemAttr[3:2] = 0b00: Device memory (without FEAT_S2FWB). */
+        boolean device() { return (memAttr & 0b1100) == 0; }
+    }
+
+    private final Stage2Regime regime;
+    private final PhysicalMemory memory;
+    private final Slot slot;
+    private final Descriptor d = new Descriptor();
+    /** The fault of the last {@link #walk} that returned null. */
+    private Translation.Fault fault;
+
+    Stage2Walker(Stage2Regime regime, PhysicalMemory memory) {
+        this.regime = regime;
+        this.memory = memory;
+        this.slot = new Slot(memory, 3);
+    }
+
+    Translation.Fault fault() { return fault; }
+
+    /**
+     * Translates {@code ipa} for {@code access} at EL{@code el}; {@code s1ptw} when it is the address
+     * of a stage-1 descriptor (a read, whatever the access). Null on a fault ({@link #fault()}).
+     */
+    Mapped walk(long va, long ipa, Access access, int el, boolean s1ptw) {
+        Geometry g = regime.geometry();
+        Vmsa64Format f = regime.format();
+        if (regime.invalidReason() != null) return fail(va, ipa, FaultType.TRANSLATION, 0, regime.invalidReason(), s1ptw);
+        if (regime.ipaBits() < 64 && (ipa >>> regime.ipaBits()) != 0) {
+            return fail(va, ipa, FaultType.TRANSLATION, 0, "IPA beyond the " + regime.ipaBits() + "-bit IPA size", s1ptw);
+        }
+        long paLimit = (1L << regime.paBits()) - 1;
+        long table = regime.root();
+        if (Long.compareUnsigned(table, paLimit) > 0) {
+            return fail(va, ipa, FaultType.ADDRESS_SIZE, 0, "VTTBR base address beyond the PA size", s1ptw);
+        }
+        int level = regime.startLevel();
+        long index = (ipa >>> g.shift(level)) & (regime.rootEntries() - 1);
+        while (true) {
+            slot.at(table, index);
+            if (!memory.contains(slot.address(), 8)) {
+                return fail(va, ipa, FaultType.EXTERNAL_ABORT_ON_WALK, level,
+                        String.format("stage-2 descriptor at PA 0x%x is not RAM", slot.address()), s1ptw);
+            }
+            slot.read(d);
+            DescriptorKind kind = f.kind(d, level);
+            if (kind == DescriptorKind.INVALID || kind == DescriptorKind.RESERVED) {
+                return fail(va, ipa, FaultType.TRANSLATION, level, "invalid stage-2 descriptor " + d, s1ptw);
+            }
+            if (kind == DescriptorKind.TABLE) {
+                table = f.tableAddress(d);
+                if (Long.compareUnsigned(table, paLimit) > 0) {
+                    return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 table address beyond the PA size", s1ptw);
+                }
+                level++;
+                index = g.index(ipa, level);
+                continue;
+            }
+            return leaf(va, ipa, access, el, s1ptw, level, paLimit);
+        }
+    }
+
+    private Mapped leaf(long va, long ipa, Access access, int el, boolean s1ptw, int level, long paLimit) {
+        Geometry g = regime.geometry();
+        Vmsa64Format f = regime.format();
+        long span = g.entrySpan(level);
+        long oa = f.outputAddress(d, level);
+        if (Long.compareUnsigned(oa, paLimit) > 0) {
+            return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 output address beyond the PA size", s1ptw);
+        }
+        long lo = d.lo();
+        if ((lo & AF) == 0) {
+            if (!regime.hardwareAccessFlag()) return fail(va, ipa, FaultType.ACCESS_FLAG, level, "stage-2 AF is 0", s1ptw);
+            lo |= AF;
+            d.set(lo, 0);
+            slot.write(d);
+        }
+        int memAttr = (int) (lo >>> 2 & 0xF);
+        boolean write = access == Access.WRITE && !s1ptw;
+        if (write && (lo & S2AP_W) == 0 && regime.hardwareDirty() && (lo & DBM) != 0) {
+            // Hardware dirty state at stage 2: the write makes the page writable (S2AP[1] := 1).
+            lo |= S2AP_W;
+            d.set(lo, 0);
+            slot.write(d);
+        }
+        String denied = denied(lo, access, el, s1ptw, memAttr);
+        if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
+        Shareability sh = f.attributes(d).shareability();
+        return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh);
+    }
+
+    /** Why S2AP, XN or HCR_EL2.PTW deny the access, or null. */
+    private String denied(long lo, Access access, int el, boolean s1ptw, int memAttr) {
+        if (s1ptw) {
+            if ((lo & S2AP_R) == 0) return "S2AP denies the stage-1 table walk's read";
+            if (regime.protectedTableWalk() && (memAttr & 0b1100) == 0) {
+                return "HCR_EL2.PTW: stage-1 table in stage-2 Device memory";
+            }
+            return null;
+        }
+        return switch (access) {
+            case READ -> (lo & S2AP_R) == 0 ? "S2AP denies read" : null;
+            case WRITE -> (lo & S2AP_W) == 0 ? "S2AP denies write" : null;
+            case EXECUTE -> {
+                int xn = (int) (lo >>> 53 & 3);
+                boolean never = el == 0 ? xn == 0b10 || xn == 0b11 : xn == 0b01 || xn == 0b10;
+                yield never ? "stage-2 XN = " + xn + " denies execution at EL" + el : null;
+            }
+        };
+    }
+
+    private Mapped fail(long va, long ipa, FaultType type, int level, String detail, boolean s1ptw) {
+        fault = new Translation.Fault(va, type, level, detail, 2, s1ptw, ipa);
+        return null;
+    }
+}
