@@ -11,6 +11,11 @@ public final class ElfAnalyzer {
     private ElfAnalyzer() {}
 
     public static ElfReport analyze(String path, MemorySegment data) {
+        return analyze(path, data, Optional.empty());
+    }
+
+    /** With {@code placement}, the library sits in an APK and its zip alignment is judged too. */
+    public static ElfReport analyze(String path, MemorySegment data, Optional<ZipPlacement> placement) {
         Elf elf = Elf.read(data);
         Architecture arch = Architecture.of(elf.e_machine());
         String type = switch (elf.e_type()) {
@@ -27,7 +32,10 @@ public final class ElfAnalyzer {
         boolean loadable = elf.e_type() == Elf.ET_EXEC || elf.e_type() == Elf.ET_DYN;
         if (loadable) {
             loader = Optional.of(LoadRules.loaderOf(elf));
-            for (long p : arch.pageSizes()) verdicts.add(LoadRules.check(elf, p));
+            for (long p : arch.pageSizes()) {
+                PageVerdict v = LoadRules.check(elf, p);
+                verdicts.add(placement.map(z -> z.apply(v)).orElse(v));
+            }
         } else {
             notes.add("not mapped by a loader (" + type + ")");
         }
