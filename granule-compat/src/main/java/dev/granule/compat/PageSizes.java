@@ -21,8 +21,8 @@ public final class PageSizes {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("page size '" + text + "' is not 4k, 16k, 64k or a number of bytes");
         }
-        if (v < 4096 || Long.bitCount(v) != 1 || v > (1L << 30)) {
-            throw new IllegalArgumentException("page size '" + text + "' is not a power of two from 4K to 1G");
+        if (v != 4096 && v != 16384 && v != 65536) {
+            throw new IllegalArgumentException("page size '" + text + "' is not 4K, 16K or 64K, the base pages of the architectures granule knows");
         }
         return v;
     }
