@@ -47,7 +47,13 @@ public final class ElfAnalyzer {
         } else if (verdicts.stream().anyMatch(v -> v.warnings().stream().anyMatch(w -> w.startsWith("PT_GNU_RELRO")))) {
             fix = Optional.of("relink with -Wl,-z,common-page-size=" + arch.largestPageSize() + " to end RELRO on a page boundary");
         }
-        List<ElfReport.MayFail> mayFail = new ArrayList<>(JemallocProbe.probe(elf).stream().toList());
+        List<ElfReport.MayFail> mayFail = new ArrayList<>();
+        for (ElfReport.MayFail m : JemallocProbe.probe(elf).stream().toList()) {
+            // Built for the architecture's largest page: it cannot meet a larger one, so it is a fact, not a risk.
+            if (m.upTo() != 0 && m.upTo() >= arch.largestPageSize()) notes.add(m.what().replace(" aborts on larger pages", "") + ": fine at every "
+                    + arch.displayName() + " page size [" + m.evidence() + "]");
+            else mayFail.add(m);
+        }
         return new ElfReport(path, elf.is64() ? "ELF64" : "ELF32",
                 elf.byteOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? "LSB" : "MSB", arch, elf.e_machine(), type, loader,
                 verdicts, largest, fix, mayFail, notes);
