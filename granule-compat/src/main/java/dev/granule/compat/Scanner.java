@@ -78,6 +78,27 @@ public final class Scanner {
         return true;
     }
 
+    /** Scans bytes already in memory (an upload, a test input) as if they were a file named {@code name}. */
+    public void scanBytes(String name, byte[] data) {
+        container = name;
+        budgetLeft = limits.maxTotalBytes();
+        progress.accept((long) data.length);
+        ContentType type = ContentType.of(data, data.length);
+        if (type == ContentType.OTHER) {
+            report(name, name, data.length == 0 ? "empty file" : "not an ELF file or a supported archive (zip/jar/apk, ar/deb, tar, gz, xz, zst)");
+            return;
+        }
+        try {
+            member(name, data, 1, new ArrayList<>(), Optional.empty());
+        } catch (BrokenInputException e) {
+            report(name, name, e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            report(name, name, oneLine(e));
+        } catch (RuntimeException e) {
+            report(name, name, "corrupt archive: " + oneLine(e));
+        }
+    }
+
     /** Regular files under {@code root} in a stable order, symbolic links not followed. */
     public static List<Path> files(Path root) throws IOException {
         List<Path> out = new ArrayList<>();
