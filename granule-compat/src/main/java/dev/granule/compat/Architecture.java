@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The machines whose page sizes we know, by e_machine (gABI / elf.h EM_*), and the base page sizes
  * their Linux kernels can run with (CONFIG_ARM64_{4K,16K,64K}_PAGES, LoongArch's CONFIG_{4K,16K,64K}_PAGES,
- * PowerPC's CONFIG_PPC_{4K,64K}_PAGES; x86 and 32-bit Arm only 4K).
+ * PowerPC's CONFIG_PPC_{4K,64K}_PAGES; x86, 32-bit Arm, RISC-V and s390 only 4K).
  */
 public enum Architecture {
     AARCH64("AArch64", List.of(4096L, 16384L, 65536L)),
@@ -15,6 +15,8 @@ public enum Architecture {
     X86("x86", List.of(4096L)),
     X86_64("x86-64", List.of(4096L)),
     ARM("ARM", List.of(4096L)),
+    RISCV("RISC-V", List.of(4096L)),
+    S390("s390", List.of(4096L)),
     /** A machine we have no page-size facts for: judged at 4K only, and said so. */
     OTHER("other", List.of(4096L));
 
@@ -25,6 +27,8 @@ public enum Architecture {
     static final int EM_X86_64 = 62;
     static final int EM_AARCH64 = 183;
     static final int EM_LOONGARCH = 258;
+    static final int EM_S390 = 22;
+    static final int EM_RISCV = 243;
 
     private final String displayName;
     private final List<Long> pageSizes;
@@ -43,6 +47,8 @@ public enum Architecture {
             case EM_386 -> X86;
             case EM_X86_64 -> X86_64;
             case EM_ARM -> ARM;
+            case EM_RISCV -> RISCV;
+            case EM_S390 -> S390;
             default -> OTHER;
         };
     }
