@@ -39,20 +39,27 @@ final class JemallocProbe {
                 found));
     }
 
-    /** First occurrence of {@code needle} in {@code data}, or -1. Reads in chunks; allocation is one buffer. */
+    /**
+     * First occurrence of {@code needle} in {@code data}, or -1: Boyer-Moore-Horspool over chunks copied out of the
+     * segment, so most bytes are skipped (the needle is 40 bytes) — this runs over every ELF's whole file.
+     */
     static long indexOf(MemorySegment data, byte[] needle) {
-        int chunk = 1 << 16;
-        byte[] buf = new byte[chunk + needle.length];
+        int m = needle.length;
+        int[] shift = new int[256];
+        java.util.Arrays.fill(shift, m);
+        for (int i = 0; i < m - 1; i++) shift[needle[i] & 0xff] = m - 1 - i;
+        int chunk = 1 << 20;
+        byte[] buf = new byte[chunk + m];
         long size = data.byteSize();
         for (long base = 0; base < size; base += chunk) {
             int n = (int) Math.min(buf.length, size - base);
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, buf, 0, n);
-            byte first = needle[0];
-            for (int i = 0; i + needle.length <= n; i++) {
-                if (buf[i] != first) continue;
-                int k = 1;
-                while (k < needle.length && buf[i + k] == needle[k]) k++;
-                if (k == needle.length) return base + i;
+            int i = 0;
+            while (i + m <= n) {
+                int k = m - 1;
+                while (k >= 0 && buf[i + k] == needle[k]) k--;
+                if (k < 0) return base + i;
+                i += shift[buf[i + m - 1] & 0xff];
             }
         }
         return -1;

@@ -51,4 +51,15 @@ class JemallocProbeTest {
     void aLibraryWithoutTheMarkerHasNoEvidence() {
         assertThat(ElfAnalyzer.analyze("libfoo.so", MemorySegment.ofArray(ElfBuilder.sharedObject(0x10000).build())).mayFail()).isEmpty();
     }
+
+    @Test
+    void theMarkerIsFoundAcrossTheSearchsChunkBoundaryAndAtTheEnd() {
+        for (int at : new int[] {0, (1 << 20) - 10, (1 << 20) - 1, (1 << 20), (2 << 20) + 5 - JemallocProbe.MARKER.length}) {
+            byte[] data = new byte[(2 << 20) + 5];
+            java.util.Arrays.fill(data, (byte) 'e');   // a byte of the needle everywhere, so shifts are short
+            System.arraycopy(JemallocProbe.MARKER, 0, data, at, JemallocProbe.MARKER.length);
+            assertThat(JemallocProbe.indexOf(MemorySegment.ofArray(data), JemallocProbe.MARKER)).isEqualTo(at);
+        }
+        assertThat(JemallocProbe.indexOf(MemorySegment.ofArray(new byte[100]), JemallocProbe.MARKER)).isEqualTo(-1);
+    }
 }
