@@ -255,7 +255,15 @@ public final class Scanner {
             ZipArchiveEntry e = entries.nextElement();
             if (e.isDirectory()) continue;
             String memberName = name + "!/" + e.getName();
-            byte[] head = head(zip, e);
+            byte[] head;
+            try (InputStream in = zip.getInputStream(e)) {
+                head = in.readNBytes(ContentType.PROBE);
+            } catch (IOException | RuntimeException ex) {
+                // An unreadable member is reported when its name says it is a library or an archive; other
+                // members (resources, classes) are not what this scan is about.
+                if (looksInteresting(e.getName())) report(container, memberName, "cannot read: " + oneLine(ex));
+                continue;
+            }
             if (head.length == 0) continue;
             ContentType type = ContentType.of(head, head.length);
             if (type != ContentType.ELF && !type.isArchive()) continue;
@@ -277,12 +285,9 @@ public final class Scanner {
         }
     }
 
-    private static byte[] head(ZipFile zip, ZipArchiveEntry e) throws IOException {
-        try (InputStream in = zip.getInputStream(e)) {
-            return in.readNBytes(ContentType.PROBE);
-        } catch (IOException | RuntimeException ex) {
-            return new byte[0];   // read again in full below only if interesting; an unreadable head is skipped
-        }
+    private static boolean looksInteresting(String entry) {
+        String n = entry.toLowerCase(Locale.ROOT);
+        return n.endsWith(".so") || n.contains(".so.") || n.matches(".*\\.(jar|aar|apk|aab|zip|deb|tar|tgz|gz|xz|zst)$");
     }
 
     private byte[] read(ZipFile zip, ZipArchiveEntry e, String memberName) throws IOException {

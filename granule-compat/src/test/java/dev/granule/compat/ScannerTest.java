@@ -146,4 +146,19 @@ class ScannerTest {
         assertThat(ok.verdict(16384).orElseThrow().loads()).isTrue();
         assertThat(ok.verdict(16384).orElseThrow().warnings()).singleElement().asString().contains("extracted at install");
     }
+
+    @Test
+    void aLibraryInAnUnsupportedCompressionMethodIsReportedOtherMembersAreNot() throws IOException {
+        byte[] zip = Archives.zip(entries("lib/x.so", ALIGNED_64K, "res/pic.png", "png".getBytes()), true, 0);
+        // Method 97 (WavPack, APPNOTE 4.4.5), which commons-compress cannot read: in each local header
+        // (offset 8) and each central directory header (offset 10).
+        for (int i = 0; i + 4 <= zip.length; i++) {
+            if (zip[i] == 'P' && zip[i + 1] == 'K' && zip[i + 2] == 3 && zip[i + 3] == 4) zip[i + 8] = 97;
+            if (zip[i] == 'P' && zip[i + 1] == 'K' && zip[i + 2] == 1 && zip[i + 3] == 2) zip[i + 10] = 97;
+        }
+        Path p = write("wavpack.jar", zip);
+        List<Finding> f = scan(p);
+        assertThat(elfNames(f)).isEmpty();
+        assertThat(broken(f)).singleElement().asString().startsWith(p + "!/lib/x.so: cannot read: ");
+    }
 }
