@@ -48,9 +48,9 @@ final class JemallocProbe {
         int[] shift = new int[256];
         java.util.Arrays.fill(shift, m);
         for (int i = 0; i < m - 1; i++) shift[needle[i] & 0xff] = m - 1 - i;
-        int chunk = 1 << 20;
-        byte[] buf = new byte[chunk + m];
         long size = data.byteSize();
+        int chunk = (int) Math.min(1 << 20, Math.max(size, 1));   // a small file gets a small buffer
+        byte[] buf = new byte[chunk + m];
         for (long base = 0; base < size; base += chunk) {
             int n = (int) Math.min(buf.length, size - base);
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, buf, 0, n);
