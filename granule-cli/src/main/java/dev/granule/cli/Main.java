@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TranslateCommand.class,
                 ImpactCommand.class,
                 DumpCommand.class,
+                CompatCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
