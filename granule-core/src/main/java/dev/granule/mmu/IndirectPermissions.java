@@ -30,7 +30,8 @@ import dev.granule.format.PermissionIndirection;
  * (AArch64.S1CheckPermissions' dirty-state check) — {@link #withDirtyState}.
  *
  * <p>The rights are those PIE gives; whether PIE is on at all ({@link #enabled()}) is the caller's
- * choice of this evaluator over the direct AP/UXN/PXN model.
+ * choice. With PIE off, {@link #direct} gives the direct AP/UXN/PXN rights with the same overlays
+ * (FEAT_S1POE does not need PIE).
  *
  * <p>Every (PIIndex, POIndex, PAN) outcome is computed once, here, into a 512-entry table: a leaf
  * then costs one array read. Immutable.
@@ -150,6 +151,41 @@ public final class IndirectPermissions {
         return perms & ~(Tlb.W0 | Tlb.W1);
     }
 
+    /**
+     * Direct (AP/UXN/PXN) permissions with this evaluator's overlays: FEAT_S1POE without PIE
+     * (AArch64.S1DirectBasePermissions, then the overlay and WXN steps of
+     * AArch64.S1ComputePermissions). Every direct-model value allows an overlay, so TCR2_EL1.POE and
+     * E0POE alone decide whether POR_EL1 / POR_EL0 apply. With both off this is the direct model
+     * itself (the rights {@link Mmu}'s own computation gives, PAN included).
+     *
+     * @param ap      AP[2:1] (with any APTable already folded in by the caller)
+     * @param uxn     UXN (or UXNTable)
+     * @param pxn     PXN (or PXNTable)
+     * @param wxn     SCTLR_EL1.WXN
+     * @param epan    SCTLR_EL1.EPAN with FEAT_PAN3: PAN also protects memory EL0 can only execute
+     * @param poIndex the leaf's POIndex
+     * @param pan     PSTATE.PAN for the privileged data accesses being checked
+     */
+    public int direct(int ap, boolean uxn, boolean pxn, boolean wxn, boolean epan, int poIndex, boolean pan) {
+        if (ap >>> 2 != 0 || poIndex >>> 4 != 0) {
+            throw new IllegalArgumentException("AP[2:1] is 0..3 and POIndex 0..15, were " + ap + ", " + poIndex);
+        }
+        boolean ur = (ap & 1) != 0, uw = ap == 0b01;
+        boolean pr = true, pw = (ap & 2) == 0;
+        boolean px = !(pxn || uw), ux = !uxn;  // memory writable at EL0 is never executable at EL1
+        if (pan && (ur || uw || (epan && ux))) {
+            pr = pw = false;
+        }
+        int el1 = finish(pr, pw, px, wxn && pw && px, privilegedOverlays(), overlay(porEl1, poIndex));
+        int el0 = finish(ur, uw, ux, wxn && uw && ux, unprivilegedOverlays(), overlay(porEl0, poIndex));
+        return tlbBits(el0, el1);
+    }
+
+    private static int tlbBits(int el0, int el1) {
+        return (el0 & 1) * Tlb.R0 | (el0 >> 1 & 1) * Tlb.W0 | (el0 >> 2 & 1) * Tlb.X0
+                | (el1 & 1) * Tlb.R1 | (el1 >> 1 & 1) * Tlb.W1 | (el1 >> 2 & 1) * Tlb.X1;
+    }
+
     private static int slot(int pi, int po, boolean pan) { return (pan ? 256 : 0) | pi << 4 | po; }
 
     /** AArch64.S1ComputePermissions for one (PIIndex, POIndex, PAN), both Exception levels at once. */
@@ -170,8 +206,7 @@ public final class IndirectPermissions {
         }
         int el1 = finish(pr, pw, px, p.wxn(), p.overlay() && privilegedOverlays(), overlay(porEl1, po));
         int el0 = finish(ur, uw, ux, u.wxn(), u.overlay() && unprivilegedOverlays(), overlay(porEl0, po));
-        return (el0 & 1) * Tlb.R0 | (el0 >> 1 & 1) * Tlb.W0 | (el0 >> 2 & 1) * Tlb.X0
-                | (el1 & 1) * Tlb.R1 | (el1 >> 1 & 1) * Tlb.W1 | (el1 >> 2 & 1) * Tlb.X1;
+        return tlbBits(el0, el1);
     }
 
     /** Overlay then WXN for one level; returns R | W << 1 | X << 2. */

@@ -60,13 +60,17 @@ class IndirectPermissionsEquivalenceTest {
 
     /** The rights the direct model grants {@code bits}, found by translating every access at both levels. */
     int direct(long bits, long tcrExtra, boolean pan) {
+        return direct(bits, tcrExtra, 1, pan);
+    }
+
+    int direct(long bits, long tcrExtra, long sctlr, boolean pan) {
         long pte = pte();
         long d = memory.readLong(pte) & ~(AP1 | AP2 | DBM | PXN | UXN) | bits;
         int perms = 0;
         for (int el = 0; el < 2; el++) {
             for (Access access : Access.values()) {
                 memory.writeLong(pte, d); // a hardware dirty update of an earlier probe must not leak
-                Mmu mmu = new Mmu(new TranslationRegime(new Registers(TCR | tcrExtra, space.root(), 0, 0xFF, 1, pan),
+                Mmu mmu = new Mmu(new TranslationRegime(new Registers(TCR | tcrExtra, space.root(), 0, 0xFF, sctlr, pan),
                         CpuFeatures.ALL), memory, new Tlb(16, 4));
                 if (mmu.translate(VA, access, el) instanceof Translation.Translated) {
                     perms |= Tlb.R0 << (access.ordinal() + 3 * el);
@@ -135,5 +139,21 @@ class IndirectPermissionsEquivalenceTest {
         assertThat(describe(emulated(kernelOnly, false, true))).isEqualTo(describe(direct(kernelOnly, 0, true)));
         long userData = bits(0, 1, 1, 1, 0);
         assertThat(describe(emulated(userData, false, true))).isEqualTo(describe(direct(userData, 0, true)));
+    }
+
+    @Test
+    void directPermissionsWithoutOverlaysAreMmusOwn() {
+        // IndirectPermissions.direct with POE and E0POE off against Mmu's direct model, through
+        // translations: every AP[2:1], UXN, PXN, SCTLR_EL1.WXN and PSTATE.PAN (no EPAN, as Mmu).
+        space.map(VA, 0x8000_0000L, 0x1000, Attributes.kernelData());
+        IndirectPermissions noOverlays = IndirectPermissions.of(0, 0, 0, 0, 0);
+        for (int ap = 0; ap < 4; ap++) for (int uxn = 0; uxn < 2; uxn++) for (int pxn = 0; pxn < 2; pxn++)
+            for (int wxn = 0; wxn < 2; wxn++) for (int pan = 0; pan < 2; pan++) {
+                long b = bits(ap >> 1, ap & 1, uxn, pxn, 0);
+                int mmu = direct(b, 0, 1 | (long) wxn << 19, pan == 1);
+                int ours = noOverlays.direct(ap, uxn == 1, pxn == 1, wxn == 1, false, 0, pan == 1);
+                assertThat(describe(ours)).as("AP=%d UXN=%d PXN=%d WXN=%d PAN=%d", ap, uxn, pxn, wxn, pan)
+                        .isEqualTo(describe(mmu));
+            }
     }
 }

@@ -249,4 +249,30 @@ class IndirectPermissionsTest {
         assertThat(p.porEl1()).isEqualTo(0x56);
         assertThat(p.porEl0()).isEqualTo(0x78);
     }
+
+    @Test
+    void overlaysOnDirectPermissions() {
+        // FEAT_S1POE without PIE: every direct value allows an overlay. AP=00 PXN=0 is EL1 RWX;
+        // AP=01 UXN=0 is EL0 RWX (and EL1 RW, not executable: EL0 can write it).
+        for (int v = 0; v < 16; v++) {
+            IndirectPermissions el1 = IndirectPermissions.of(TCR2_POE, 0, 0, field(4, v), 0);
+            assertThat(describe(el1.direct(0b00, true, false, false, false, 4, false)))
+                    .as("POR_EL1 %x", v).isEqualTo(describe(rights(OVERLAY[v], "---")));
+            IndirectPermissions el0 = IndirectPermissions.of(TCR2_E0POE, 0, 0, 0, field(4, v));
+            assertThat(describe(el0.direct(0b01, false, true, false, false, 4, false)))
+                    .as("POR_EL0 %x", v).isEqualTo(describe(rights("RW-", OVERLAY[v])));
+        }
+        // SCTLR.WXN on EL1 RWX: with an RWX overlay the overlay's write goes (R-X); with RW the execute goes.
+        assertThat(describe(IndirectPermissions.of(TCR2_POE, 0, 0, field(0, 7), 0).direct(0, true, false, true, false, 0, false)))
+                .isEqualTo(describe(rights("R-X", "---")));
+        assertThat(describe(IndirectPermissions.of(TCR2_POE, 0, 0, field(0, 5), 0).direct(0, true, false, true, false, 0, false)))
+                .isEqualTo(describe(rights("RW-", "---")));
+        // PAN is decided before POR_EL0 takes EL0's rights away; with EPAN, execute-only user memory counts.
+        assertThat(describe(IndirectPermissions.of(TCR2_E0POE, 0, 0, 0, 0).direct(0b01, true, true, false, false, 0, true)))
+                .isEqualTo(describe(rights("---", "---")));
+        assertThat(describe(IndirectPermissions.of(0, 0, 0, 0, 0).direct(0b00, false, true, false, true, 0, true)))
+                .isEqualTo(describe(rights("---", "--X")));
+        assertThat(describe(IndirectPermissions.of(0, 0, 0, 0, 0).direct(0b00, false, true, false, false, 0, true)))
+                .isEqualTo(describe(rights("RW-", "--X")));
+    }
 }
