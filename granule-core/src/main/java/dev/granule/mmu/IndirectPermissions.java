@@ -88,7 +88,8 @@ public final class IndirectPermissions {
     /**
      * Whether the walk must ignore APTable/UXNTable/PXNTable: always with PIE (the Arm ARM's
      * AArch64.S1NextWalkStateTable applies table permissions only when HPD = 0 and PIE = 0), and
-     * with POE or E0POE (rule R_BVXDG of later Arm ARM releases, which KVM's AT emulation follows).
+     * with POE or E0POE (rule R_BVXDG, which Linux KVM's AT emulation cites; the v9.4 pseudocode
+     * in rems-project/sail-arm still applies them with POE alone, so this case follows the later text).
      */
     public boolean ignoresTablePermissions() {
         return (tcr2 & (TCR2_PIE | TCR2_D128 | TCR2_POE | TCR2_E0POE)) != 0;
