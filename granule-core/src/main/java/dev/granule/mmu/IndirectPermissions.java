@@ -182,6 +182,21 @@ public final class IndirectPermissions {
         return tlbBits(el0, el1);
     }
 
+    /** Whether {@code perms} (this class's result layout) grant {@code access} at EL{@code el} (0 or 1). */
+    public static boolean allows(int perms, Access access, int el) {
+        if (el != 0 && el != 1) throw new IllegalArgumentException("EL0 or EL1, not EL" + el);
+        return (perms & (Tlb.R0 << (access.ordinal() + 3 * el))) != 0;
+    }
+
+    /** {@code perms} as "EL1 RW- EL0 R-X". */
+    public static String describe(int perms) {
+        return "EL1 " + rwx(perms >> 3) + " EL0 " + rwx(perms);
+    }
+
+    private static String rwx(int p) {
+        return ((p & 1) != 0 ? "R" : "-") + ((p & 2) != 0 ? "W" : "-") + ((p & 4) != 0 ? "X" : "-");
+    }
+
     private static int tlbBits(int el0, int el1) {
         return (el0 & 1) * Tlb.R0 | (el0 >> 1 & 1) * Tlb.W0 | (el0 >> 2 & 1) * Tlb.X0
                 | (el1 & 1) * Tlb.R1 | (el1 >> 1 & 1) * Tlb.W1 | (el1 >> 2 & 1) * Tlb.X1;

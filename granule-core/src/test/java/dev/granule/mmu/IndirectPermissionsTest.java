@@ -305,4 +305,14 @@ class IndirectPermissionsTest {
             }
         }
     }
+
+    @Test
+    void publicHelpersReadTheLayout() {
+        int perms = rights("RW-", "R-X");
+        assertThat(IndirectPermissions.describe(perms)).isEqualTo("EL1 RW- EL0 R-X");
+        assertThat(IndirectPermissions.allows(perms, Access.WRITE, 1)).isTrue();
+        assertThat(IndirectPermissions.allows(perms, Access.EXECUTE, 1)).isFalse();
+        assertThat(IndirectPermissions.allows(perms, Access.EXECUTE, 0)).isTrue();
+        assertThat(IndirectPermissions.allows(perms, Access.WRITE, 0)).isFalse();
+    }
 }
