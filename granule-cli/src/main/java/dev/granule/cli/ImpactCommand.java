@@ -143,7 +143,7 @@ final class ImpactCommand implements Callable<Integer> {
     private Analysed analyse(Input in, boolean system) {
         List<Vma> vmas;
         try {
-            vmas = SmapsParser.parse(in.smaps().toString(), Files.readString(in.smaps(), java.nio.charset.StandardCharsets.ISO_8859_1));
+            vmas = SmapsParser.parse(in.smaps()); // streamed and bounded: /dev/zero is a one-line error
         } catch (NoSuchFileException e) {
             if (system) return null;
             throw new UserException("cannot read " + in.smaps() + ": no such file (has the process exited?)");

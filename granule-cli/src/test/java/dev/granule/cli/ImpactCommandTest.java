@@ -125,5 +125,9 @@ class ImpactCommandTest {
         var r = run("impact", "--smaps", bad.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains(bad + ":1");
+        var zero = run("impact", "--smaps", "/dev/zero");
+        assertThat(zero.exit()).isEqualTo(2);
+        assertThat(zero.err()).isEqualTo("granule: error: /dev/zero: line 1 is longer than the limit of 8 KiB"
+                + " (not a text file of this kind?)" + System.lineSeparator());
     }
 }

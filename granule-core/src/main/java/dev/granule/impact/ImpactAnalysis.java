@@ -32,7 +32,8 @@ import java.util.List;
  *       exact analysis sees.
  *   <li>Page tables: the resident ranges are mapped with pages only (Linux maps user memory with
  *       PTEs unless THP applies) in a 48-bit address space of that granule, and the tables the
- *       engine allocates are counted, the PGD included; TLB entries are the leaves.
+ *       engine allocates are counted; TLB entries are the leaves. The top-level table is counted
+ *       as arm64's {@code pgd_alloc} allocates it ({@link #pgdBytes}).
  * </ul>
  */
 public final class ImpactAnalysis {
@@ -132,8 +133,20 @@ public final class ImpactAnalysis {
             // Pages only: every mapped page is one leaf, so the leaves need no walk to count.
             long leaves = 0;
             for (long[] r : ranges) leaves += (r[1] - r[0]) >>> g.pageShift();
-            return new long[]{space.tableBytes(), leaves};
+            // The engine gives the root a whole page; Linux does only when PGD_SIZE == PAGE_SIZE.
+            return new long[]{space.tableBytes() - g.pageSize() + pgdBytes(g), leaves};
         }
+    }
+
+    /**
+     * Bytes of one process's top-level table as arm64's {@code pgd_alloc} (arch/arm64/mm/pgd.c)
+     * allocates it: a whole page when {@code PGD_SIZE == PAGE_SIZE}, otherwise a {@code PGD_SIZE}
+     * object from the {@code pgd_cache} slab, where {@code PGD_SIZE = PTRS_PER_PGD * sizeof(pgd_t)}
+     * (16 bytes at 16K/48-bit, 512 bytes at 64K/48-bit).
+     */
+    public static long pgdBytes(Geometry g) {
+        long pgdSize = (long) g.ptrsPerPgd() * g.descriptorBytes();
+        return pgdSize == g.pageSize() ? g.pageSize() : pgdSize;
     }
 
     /**
