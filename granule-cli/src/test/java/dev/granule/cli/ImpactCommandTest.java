@@ -61,12 +61,18 @@ class ImpactCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode tr = new ObjectMapper().readTree(r.out()).get("trace");
         // As TraceReplayTest works out: 32, 8 and 2 misses of 64 accesses.
-        assertThat(tr.get(0).get("tlbMisses").asLong()).isEqualTo(32);
-        assertThat(tr.get(1).get("tlbMisses").asLong()).isEqualTo(8);
-        assertThat(tr.get(2).get("tlbMisses").asLong()).isEqualTo(2);
-        var text = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64");
-        assertThat(text.out()).contains("trace: 64 accesses through a 64-entry 4-way TLB").contains("50.000%");
-        var bad = run("impact", "--smaps", smaps.toString(), "--tlb-entries", "48", "--tlb-ways", "4");
+        assertThat(tr.get("accesses").asLong()).isEqualTo(64);
+        assertThat(tr.get("format").asText()).isEqualTo("plain");
+        JsonNode results = tr.get("results");
+        assertThat(results.get(0).get("l2Misses").asLong()).isEqualTo(32);
+        assertThat(results.get(1).get("l2Misses").asLong()).isEqualTo(8);
+        assertThat(results.get(2).get("l2Misses").asLong()).isEqualTo(2);
+        assertThat(results.get(0).get("cpu").asText()).isEqualTo("custom");
+        var text = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64", "--cpu", "cortex-a76");
+        assertThat(text.exit()).as(text.err()).isZero();
+        assertThat(text.out()).contains("(plain): 64 accesses").contains("cortex-a76: L1i 48-entry fully associative")
+                .contains("custom: one TLB");
+        var bad = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "48", "--tlb-ways", "4");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("power-of-two number of sets");
     }
