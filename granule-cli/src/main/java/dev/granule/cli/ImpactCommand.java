@@ -49,6 +49,9 @@ final class ImpactCommand implements Callable<Integer> {
     @picocli.CommandLine.ArgGroup(exclusive = false, heading = "Trace replay%n")
     TraceOptions traceOptions;
 
+    @Mixin
+    MachineOptions machineOptions;
+
     @Option(names = "--chart", paramLabel = "FILE", description = "Also draw the result as a chart: FILE.png or FILE.svg.")
     Path chart;
 
@@ -70,7 +73,9 @@ final class ImpactCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        StreamingReplay.Plan plan = traceOptions == null ? null : traceOptions.plan(); // refuse bad options before a long run
+        List<dev.granule.geometry.Geometry> geometries = machineOptions.geometries();
+        StreamingReplay.Plan plan = traceOptions == null ? null : traceOptions.plan(geometries); // refuse bad options before a long run
+        machineOptions.structPage();
         if (chart != null) ImpactChart.checkExtension(chart); // before a long run, not after it
         List<Input> inputs = new ArrayList<>();
         for (Path f : files) inputs.add(new Input(f, null));
@@ -92,14 +97,15 @@ final class ImpactCommand implements Callable<Integer> {
         try (Progress bar = Progress.of("impact", inputs.size(), progress)) {
             for (Input in : inputs) {
                 bar.message(in.smaps().getParent() == null ? in.smaps().toString() : in.smaps().getParent().toString());
-                Analysed r = analyse(in, system);
+                Analysed r = analyse(in, system, geometries);
                 bar.step(1);
                 if (r == null) continue;
                 perProcess.add(r.impact());
                 if (r.exact()) exact++;
             }
         }
-        List<PageSizeImpact> total = ImpactAnalysis.total(perProcess);
+        List<PageSizeImpact> total = ImpactAnalysis.total(perProcess, geometries);
+        List<dev.granule.impact.MachineCost> machine = machineOptions.machine(system, geometries);
         StreamingReplay.Outcome replay = plan == null ? null : traceOptions.replay(plan, progress);
         if (chart != null) {
             String subject = perProcess.size() + " process" + (perProcess.size() == 1 ? "" : "es");
@@ -110,11 +116,16 @@ final class ImpactCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("processes", perProcess.size());
             doc.put("exactResidency", exact);
+            doc.put("bootCommandLines", machineOptions.bootLines());
+            doc.put("geometries", geometries.stream().map(dev.granule.geometry.Geometry::label).toList());
             doc.put("pageSizes", total);
+            if (machine != null) doc.put("machine", machine);
             if (replay != null) doc.put("trace", TraceOptions.json(traceOptions.trace, replay));
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
+            machineOptions.printGeometries(out, geometries);
             print(out, perProcess.size(), exact, total);
+            if (machine != null) machineOptions.printMachine(out, system, machine);
             if (replay != null) TraceOptions.print(out, traceOptions.trace, replay);
         }
         out.flush();
@@ -125,7 +136,7 @@ final class ImpactCommand implements Callable<Integer> {
     record Analysed(List<PageSizeImpact> impact, boolean exact) {}
 
     /** One process's result, or null for a process that exited while being read in a whole-system run. */
-    private Analysed analyse(Input in, boolean system) {
+    private Analysed analyse(Input in, boolean system, List<dev.granule.geometry.Geometry> geometries) {
         List<Vma> vmas;
         try {
             vmas = SmapsParser.parse(in.smaps()); // streamed and bounded: /dev/zero is a one-line error
@@ -144,12 +155,12 @@ final class ImpactCommand implements Callable<Integer> {
             try (Pagemap pagemap = new Pagemap(in.pagemap(), HOST_PAGE)) {
                 List<long[]> runs = new ArrayList<>();
                 for (Vma v : vmas) runs.add(pagemap.residentRuns(v));
-                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs), true);
+                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs, geometries), true);
             } catch (IOException e) {
                 // pagemap went away (the process exited) or is not ours to read: fall back to Rss
             }
         }
-        return new Analysed(ImpactAnalysis.analyse(vmas), false);
+        return new Analysed(ImpactAnalysis.analyse(vmas, geometries), false);
     }
 
     private static void print(PrintWriter out, int processes, int exact, List<PageSizeImpact> total) {

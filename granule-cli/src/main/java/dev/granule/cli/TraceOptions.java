@@ -22,9 +22,6 @@ import java.util.Map;
 /** The trace replay options of {@code granule impact} and what they print. */
 final class TraceOptions {
 
-    /** The page sizes a replay compares when no boot command line says otherwise. */
-    static final List<Geometry> DEFAULT_GEOMETRIES = List.of(Geometry.FOUR_K_48, Geometry.SIXTEEN_K_48, Geometry.SIXTY_FOUR_K_48);
-
     @Option(names = "--trace", paramLabel = "FILE", required = true,
             description = "Address trace to replay, '-' for standard input: Valgrind lackey, perf script (event,addr),"
                     + " '[r|w|x] <hex VA>' lines or granule's binary format; gzip or zstd compressed or not.")
@@ -51,10 +48,6 @@ final class TraceOptions {
 
     @Option(names = "--contpte", description = "Fault and map Contiguous runs of pages (contpte): 64K, 2M, 2M.")
     boolean contpte;
-
-    StreamingReplay.Plan plan() {
-        return plan(DEFAULT_GEOMETRIES);
-    }
 
     StreamingReplay.Plan plan(List<Geometry> geometries) {
         if (thp && contpte) throw new UserException("--thp and --contpte exclude each other: choose what a fault maps");

@@ -37,10 +37,18 @@ public final class ImpactAnalysis {
 
     private ImpactAnalysis() {}
 
+    /** The geometries of {@link #GRANULES} with a 48-bit VA and PA: the defaults when no boot command line is given. */
+    public static final List<Geometry> DEFAULT_GEOMETRIES = GRANULES.stream().map(g -> Geometry.of(g, 48, 48)).toList();
+
     /** Resident sizes estimated from smaps Rss/Anonymous. */
     public static List<PageSizeImpact> analyse(List<Vma> vmas) {
+        return analyse(vmas, DEFAULT_GEOMETRIES);
+    }
+
+    /** The same for each of {@code geometries} (e.g. from boot command lines). */
+    public static List<PageSizeImpact> analyse(List<Vma> vmas, List<Geometry> geometries) {
         List<PageSizeImpact> out = new ArrayList<>();
-        for (Granule g : GRANULES) out.add(analyse(vmas, null, g));
+        for (Geometry g : geometries) out.add(analyse(vmas, null, g));
         return out;
     }
 
@@ -49,33 +57,42 @@ public final class ImpactAnalysis {
      * {@code vmas.get(i)} as {@link Pagemap#residentRuns} gives them.
      */
     public static List<PageSizeImpact> analyseExact(List<Vma> vmas, List<long[]> residentRuns) {
+        return analyseExact(vmas, residentRuns, DEFAULT_GEOMETRIES);
+    }
+
+    public static List<PageSizeImpact> analyseExact(List<Vma> vmas, List<long[]> residentRuns, List<Geometry> geometries) {
         if (residentRuns.size() != vmas.size()) {
             throw new IllegalArgumentException("one list of resident runs per mapping: " + residentRuns.size()
                     + " for " + vmas.size() + " mappings");
         }
         List<PageSizeImpact> out = new ArrayList<>();
-        for (Granule g : GRANULES) out.add(analyse(vmas, residentRuns, g));
+        for (Geometry g : geometries) out.add(analyse(vmas, residentRuns, g));
         return out;
     }
 
     /** Sums per-process results (each process has its own tables). */
     public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess) {
+        return total(perProcess, DEFAULT_GEOMETRIES);
+    }
+
+    public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess, List<Geometry> geometries) {
         List<PageSizeImpact> sum = new ArrayList<>();
-        for (Granule g : GRANULES) sum.add(new PageSizeImpact(g, 0, 0, 0, 0, 0, 0, 0));
+        for (Geometry g : geometries) sum.add(new PageSizeImpact(g.granule(), 0, 0, 0, 0, 0, 0, 0));
         for (List<PageSizeImpact> p : perProcess) {
             for (int i = 0; i < sum.size(); i++) sum.set(i, sum.get(i).plus(p.get(i)));
         }
         return sum;
     }
 
-    static PageSizeImpact analyse(List<Vma> vmas, List<long[]> exact, Granule granule) {
+    static PageSizeImpact analyse(List<Vma> vmas, List<long[]> exact, Geometry geometry) {
+        Granule granule = geometry.granule();
         long page = granule.pageSize();
         List<long[]> file = new ArrayList<>(), anon = new ArrayList<>();
         List<long[]> residentFileRanges = new ArrayList<>(), residentAnonRanges = new ArrayList<>();
         List<long[]> estimatedAnonRanges = new ArrayList<>();
         for (int i = 0; i < vmas.size(); i++) {
             Vma v = vmas.get(i);
-            if (Long.compareUnsigned(v.end(), 1L << 48) > 0) continue; // not a user address an arm64 48-bit VA holds
+            if (Long.compareUnsigned(v.end(), 1L << geometry.vaBits()) > 0) continue; // not a user address this VA size holds
             long s = v.start() & -page;
             long e = (v.end() + page - 1) & -page;
             (v.fileBacked() ? file : anon).add(new long[]{s, e});
@@ -99,9 +116,9 @@ public final class ImpactAnalysis {
         List<long[]> merged = merge(all);
         long residentAnon = length(merge(exact != null ? residentAnonRanges : estimatedAnonRanges));
         long residentFile = exact != null ? length(merge(residentFileRanges)) : length(merged) - residentAnon;
-        long[] tables = tables(merged, granule);
+        long[] tables = tables(merged, geometry);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
-                tables[0], tables[1], bestCaseEntries(merged, Geometry.of(granule, 48, 48)));
+                tables[0], tables[1], bestCaseEntries(merged, geometry));
     }
 
     /**
@@ -111,8 +128,7 @@ public final class ImpactAnalysis {
      * a range whose first index equals the previous range's last shares that table. Exact, and
      * linear in the number of ranges.
      */
-    static long[] tables(List<long[]> ranges, Granule granule) {
-        Geometry g = Geometry.of(granule, 48, 48);
+    static long[] tables(List<long[]> ranges, Geometry g) {
         long bytes = pgdBytes(g); // every process has one, mapped or not
         for (int level = g.startLevel() + 1; level <= 3; level++) {
             int shift = g.shift(level - 1);
