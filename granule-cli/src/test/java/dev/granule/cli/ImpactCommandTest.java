@@ -41,7 +41,7 @@ class ImpactCommandTest {
     void bootLinesChooseTheGeometriesAndTheMachineIsCountedForTheRamGiven() throws Exception {
         Path smaps = dir.resolve("smaps");
         // Below 2^42, so that the 42-bit VA holds it (a mapping above the VA size is not counted).
-        Files.writeString(smaps, "3f0000000000-3f0000011000 rw-p 00000000 00:00 0\nRss: 12 kB\nAnonymous: 12 kB\n");
+        Files.writeString(smaps, "3f000000000-3f000011000 rw-p 00000000 00:00 0\nRss: 12 kB\nAnonymous: 12 kB\n");
         var r = run("impact", "--smaps", smaps.toString(), "--ram", "4G", "--boot", "arm64.pagesize=4k",
                 "--boot", "arm64.pagesize=64k granule.va_bits=42", "--json");
         assertThat(r.exit()).as(r.err()).isZero();
