@@ -114,14 +114,16 @@ final class TraceOptions {
                 out.printf("%n%s: %s; walk cache %d entries (assumed); %s%n", cpu,
                         c == null ? "one TLB" : c.describe(), TlbConfig.ASSUMED_WALK_CACHE,
                         r.mapping().equals("pages") ? "pages" : r.mapping() + " mappings");
-                out.printf("%-6s %11s %11s %11s %9s %5s %13s %13s %10s %10s %10s%n", "page", "L1i misses", "L1d misses",
-                        "L2 misses", "L2 MPKA", "walk", "walk refs", "with w.cache", "faults", "footprint", "L2 reach");
+                out.printf("%-6s %11s %11s %11s %9s %9s %5s %13s %13s %10s %10s %10s%n", "page", "L1i misses", "L1d misses",
+                        "L2 misses", "L2 MPKA", "L2 MPKI", "walk", "walk refs", "with w.cache", "faults", "footprint", "L2 reach");
             }
-            out.printf("%-6s %11d %11d %11d %9.3f %5d %13d %13d %10d %10s %10s%n", r.pageSize(), r.l1iMisses(),
-                    r.l1dMisses(), r.l2Misses(), r.l2MissesPerKiloAccess(), r.walkLevels(), r.walkReferences(),
+            out.printf("%-6s %11d %11d %11d %9.3f %9s %5d %13d %13d %10d %10s %10s%n", r.pageSize(), r.l1iMisses(),
+                    r.l1dMisses(), r.l2Misses(), r.l2MissesPerKiloAccess(),
+                    r.instructions() == 0 ? "-" : String.format("%.3f", r.l2MissesPerKiloInstruction()), r.walkLevels(), r.walkReferences(),
                     r.walkReferencesWithWalkCache(), r.pageFaults(), Units.approx(r.footprintBytes()),
                     Units.approx(r.l2ReachBytes()));
         }
-        out.printf("%nMPKA: misses per thousand accesses; walk: descriptors read per walk without a walk cache.%n");
+        out.printf("%nMPKA, MPKI: misses per thousand accesses, instructions (lackey's I lines); walk: descriptors read"
+                + " per walk without a walk cache.%n");
     }
 }

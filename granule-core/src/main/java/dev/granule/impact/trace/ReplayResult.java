@@ -15,6 +15,8 @@ package dev.granule.impact.trace;
  * @param l1dMisses         L1 data TLB misses
  * @param l2Misses          L2 (unified) TLB misses: each one walks the tables
  * @param l2MissesPerKiloAccess  L2 misses per thousand accesses
+ * @param l2MissesPerKiloInstruction  L2 misses per thousand instructions (MPKI), for traces that
+ *                          have instruction fetches (lackey); 0 without
  * @param walkLevels        descriptors a walk reads without a walk cache (levels from the root to the leaf)
  * @param walkReferences    memory references of all walks without a walk cache (l2Misses x walkLevels)
  * @param walkReferencesWithWalkCache  the same with the walk cache: a hit reads only the leaf descriptor
@@ -26,5 +28,6 @@ package dev.granule.impact.trace;
 public record ReplayResult(String pageSize, String geometry, String cpu, String mapping, long entryBytes,
                            long accesses, long instructions, long translations,
                            long l1iMisses, long l1dMisses, long l2Misses, double l2MissesPerKiloAccess,
+                           double l2MissesPerKiloInstruction,
                            int walkLevels, long walkReferences, long walkReferencesWithWalkCache,
                            long pageFaults, long footprintBytes, long l1dReachBytes, long l2ReachBytes) {}

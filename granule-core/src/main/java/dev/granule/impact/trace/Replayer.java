@@ -105,7 +105,8 @@ public final class Replayer {
         long entry = 1L << entryShift;
         return new ReplayResult(geometry.granule().label(), geometry.label(), config.name(),
                 mapping.name().toLowerCase(), entry, accesses, instructions, translations, l1iMisses, l1dMisses, l2Misses,
-                accesses == 0 ? 0 : 1000.0 * l2Misses / accesses, walkLevels, walkRefs, walkRefsCached, faults,
+                accesses == 0 ? 0 : 1000.0 * l2Misses / accesses, instructions == 0 ? 0 : 1000.0 * l2Misses / instructions,
+                walkLevels, walkRefs, walkRefsCached, faults,
                 touched.size() << entryShift, config.l1d() == null ? 0 : config.l1d().entries() * entry,
                 config.l2().entries() * entry);
     }

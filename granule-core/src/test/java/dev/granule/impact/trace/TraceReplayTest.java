@@ -123,6 +123,9 @@ class TraceReplayTest {
         // 4K pages touched: 0x400000, 0x0, 0x1000, 0x5000 -> 4 faults; L1i misses once, L1d three times
         // (0x0, 0x1000, 0x5000; the M's store and the S hit 0x5000).
         assertThat(fourK.pageFaults()).isEqualTo(4);
+        // 4 L2 misses (every first touch) per 1 instruction: MPKI 4000; per 5 accesses: 800.
+        assertThat(fourK.l2MissesPerKiloInstruction()).isEqualTo(4000.0);
+        assertThat(fourK.l2MissesPerKiloAccess()).isEqualTo(800.0);
         assertThat(fourK.l1iMisses()).isEqualTo(1);
         assertThat(fourK.l1dMisses()).isEqualTo(3);
         // 16K: 0x400000, 0x0 (both 0xffe and 0x1001 in it), 0x4000 -> 3.
