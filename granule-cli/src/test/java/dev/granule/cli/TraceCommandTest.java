@@ -66,6 +66,19 @@ class TraceCommandTest {
         assertThat(strict.exit()).isEqualTo(2);
         assertThat(strict.err()).isEqualTo("granule: error: " + text + ":5: a lackey line starts with I, L, S or M"
                 + " (lackey trace): 'this line is broken'" + System.lineSeparator());
+        // The chart adds the trace's L2 misses and walk references to the five impact series.
+        Path svg = dir.resolve("impact.svg");
+        assertThat(run("impact", "--smaps", smaps.toString(), "--trace", text.toString(), "--chart", svg.toString()).exit()).isZero();
+        java.util.Set<String> fills = new java.util.HashSet<>();
+        var m = java.util.regex.Pattern.compile("fill:(rgb\\([^)]*\\))").matcher(Files.readString(svg));
+        while (m.find()) fills.add(m.group(1));
+        var without = dir.resolve("plain.svg");
+        assertThat(run("impact", "--smaps", smaps.toString(), "--chart", without.toString()).exit()).isZero();
+        java.util.Set<String> plainFills = new java.util.HashSet<>();
+        var m2 = java.util.regex.Pattern.compile("fill:(rgb\\([^)]*\\))").matcher(Files.readString(without));
+        while (m2.find()) plainFills.add(m2.group(1));
+        assertThat(fills.size()).as("two more series colours").isEqualTo(plainFills.size() + 2);
+
         var missing = run("trace", "convert", dir.resolve("nope").toString(), bin.toString());
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("nope: no such file");
