@@ -73,14 +73,21 @@ final class TraceOptions {
         long start = System.nanoTime();
         try (Progress bar = Progress.of("trace", input.size(), mode)) {
             long[] shown = {0};
-            return StreamingReplay.run(input, format, strict, plan, accesses -> {
+            StreamingReplay.Outcome o = StreamingReplay.run(input, format, strict, plan, accesses -> {
                 if (accesses - shown[0] < 1 << 20) return; // a redraw per million accesses at most
                 shown[0] = accesses;
-                double seconds = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
                 bar.stepTo(input.bytesRead());
-                bar.message(String.format("%,d accesses, %.1f M/s", accesses, accesses / seconds / 1e6));
+                bar.message(rate(accesses, start));
             });
+            bar.stepTo(input.bytesRead());
+            bar.message(rate(o.stats().accesses(), start));
+            return o;
         }
+    }
+
+    private static String rate(long accesses, long startNanos) {
+        double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+        return String.format("%,d accesses, %.1f M/s", accesses, accesses / seconds / 1e6);
     }
 
     static Map<String, Object> json(String trace, StreamingReplay.Outcome o) {
@@ -123,7 +130,7 @@ final class TraceOptions {
                     r.walkReferencesWithWalkCache(), r.pageFaults(), Units.approx(r.footprintBytes()),
                     Units.approx(r.l2ReachBytes()));
         }
-        out.printf("%nMPKA, MPKI: misses per thousand accesses, instructions (lackey's I lines); walk: descriptors read"
+        out.printf("%nMPKA, MPKI: misses per thousand accesses, instruction fetches; walk: descriptors read"
                 + " per walk without a walk cache.%n");
     }
 }
