@@ -47,11 +47,12 @@ class LackeyReplayTest {
         assertThat(outcome.stats().malformed()).isZero();
         assertThat(outcome.stats().accesses()).isGreaterThan(100_000);
 
+        List<Reference.Line> lines = Reference.parse(trace);
         int i = 0;
         for (TlbConfig c : configs) {
             for (Geometry g : geometries) {
                 ReplayResult got = outcome.results().get(i++);
-                long[] want = Reference.run(trace, c, g);
+                long[] want = Reference.run(lines, c, g);
                 assertThat(new long[]{got.accesses(), got.instructions(), got.translations(), got.l1iMisses(),
                         got.l1dMisses(), got.l2Misses(), got.walkReferences(), got.walkReferencesWithWalkCache(),
                         got.pageFaults(), got.footprintBytes()})
@@ -89,7 +90,25 @@ class LackeyReplayTest {
             }
         }
 
-        static long[] run(Path trace, TlbConfig c, Geometry g) throws Exception {
+        /** One lackey line: its kind letter, address and size. */
+        record Line(char kind, long va, int size) {}
+
+        static List<Line> parse(Path trace) throws Exception {
+            List<Line> out = new ArrayList<>();
+            try (BufferedReader in = Files.newBufferedReader(trace)) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("==")) continue;
+                    String[] f = line.trim().split("\\s+");
+                    String[] addrSize = f[1].split(",");
+                    int size = Integer.parseInt(addrSize[1]);
+                    assertThat(size).as("the model splits accesses above 64 bytes; this test assumes none").isBetween(1, 64);
+                    out.add(new Line(f[0].charAt(0), Long.parseLong(addrSize[0], 16), size));
+                }
+            }
+            return out;
+        }
+
+        static long[] run(List<Line> lines, TlbConfig c, Geometry g) {
             int shift = g.pageShift();
             int levels = 3 - g.startLevel() + 1;
             int walkShift = g.shift(2);
@@ -97,46 +116,40 @@ class LackeyReplayTest {
             Lru l2 = new Lru(c.l2()), walkCache = new Lru(c.walkCache());
             Set<Long> touched = new HashSet<>();
             long accesses = 0, instructions = 0, translations = 0, l1iMiss = 0, l1dMiss = 0, l2Miss = 0, walk = 0, walkCached = 0;
-            try (BufferedReader in = Files.newBufferedReader(trace)) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    if (line.startsWith("==")) continue;
-                    String[] f = line.trim().split("\\s+");
-                    String[] addrSize = f[1].split(",");
-                    long va = Long.parseLong(addrSize[0], 16);
-                    int size = Integer.parseInt(addrSize[1]);
-                    assertThat(size).as("the model splits accesses above 64 bytes; this test assumes none").isBetween(1, 64);
-                    List<Boolean> kinds = new ArrayList<>(); // true: instruction
-                    switch (f[0]) {
-                        case "I" -> kinds.add(true);
-                        case "L", "S" -> kinds.add(false);
-                        case "M" -> { kinds.add(false); kinds.add(false); }
-                        default -> throw new AssertionError(line);
-                    }
-                    for (boolean instruction : kinds) {
-                        accesses++;
-                        if (instruction) instructions++;
-                        for (long page = va >>> shift; page <= (va + size - 1) >>> shift; page++) {
-                            translations++;
-                            Lru l1 = instruction ? l1i : l1d;
-                            if (l1 != null && l1.lookup(page)) continue;
-                            if (l1 != null) {
-                                if (instruction) l1iMiss++;
-                                else l1dMiss++;
-                            }
-                            if (!l2.lookup(page)) {
-                                l2Miss++;
-                                touched.add(page);
-                                walk += levels;
-                                long wk = (page << shift) >>> walkShift;
-                                if (walkCache.lookup(wk)) walkCached += 1;
-                                else {
-                                    walkCached += levels;
-                                    walkCache.insert(wk);
-                                }
-                                l2.insert(page);
-                            }
-                            if (l1 != null) l1.insert(page);
+            for (Line line : lines) {
+                long va = line.va();
+                int size = line.size();
+                List<Boolean> kinds = new ArrayList<>(); // true: instruction
+                switch (line.kind()) {
+                    case 'I' -> kinds.add(true);
+                    case 'L', 'S' -> kinds.add(false);
+                    case 'M' -> { kinds.add(false); kinds.add(false); }
+                    default -> throw new AssertionError(line);
+                }
+                for (boolean instruction : kinds) {
+                    accesses++;
+                    if (instruction) instructions++;
+                    for (long page = va >>> shift; page <= (va + size - 1) >>> shift; page++) {
+                        translations++;
+                        Lru l1 = instruction ? l1i : l1d;
+                        if (l1 != null && l1.lookup(page)) continue;
+                        if (l1 != null) {
+                            if (instruction) l1iMiss++;
+                            else l1dMiss++;
                         }
+                        if (!l2.lookup(page)) {
+                            l2Miss++;
+                            touched.add(page);
+                            walk += levels;
+                            long wk = (page << shift) >>> walkShift;
+                            if (walkCache.lookup(wk)) walkCached += 1;
+                            else {
+                                walkCached += levels;
+                                walkCache.insert(wk);
+                            }
+                            l2.insert(page);
+                        }
+                        if (l1 != null) l1.insert(page);
                     }
                 }
             }
