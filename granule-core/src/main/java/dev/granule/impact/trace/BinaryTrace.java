@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -82,12 +83,16 @@ public final class BinaryTrace {
             if (have == buffer.length || (r < 0 && have >= 8)) {
                 int whole = have / 8;
                 long[] batch = new long[whole];
-                int count = 0;
+                // One bulk little-endian copy, then the check; the rare bad record is compacted out.
+                ByteBuffer.wrap(buffer, 0, whole * 8).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(batch);
+                int count = whole;
                 for (int i = 0; i < whole; i++) {
-                    long a = (long) LONGS.get(buffer, i * 8);
-                    if (Access.valid(a)) batch[count++] = a;
-                    else bad.record(records + i, "access kind 3 is not r, w or x");
+                    if (!Access.valid(batch[i])) {
+                        bad.record(records + i, "access kind 3 is not r, w or x");
+                        count = -1;
+                    }
                 }
+                if (count < 0) count = compact(batch, whole);
                 records += whole;
                 if (count > 0) sink.accept(batch, count);
                 System.arraycopy(buffer, whole * 8, buffer, 0, have - whole * 8);

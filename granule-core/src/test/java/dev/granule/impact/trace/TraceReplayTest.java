@@ -210,6 +210,21 @@ class TraceReplayTest {
         assertThat(out.stats().malformed()).isEqualTo(1);
         assertThat(out.stats().accesses()).isEqualTo(49_999);
         assertThat(out.stats().firstMalformedWhy()).isEqualTo("truncated record: 5 bytes at the end (byte offset " + (8 + 49_999 * 8) + ")");
+        // A record of kind 3 (no such kind) is malformed, mapped or streamed (gzip), named by its index.
+        byte[] badKind = b.clone();
+        badKind[8 + 10 * 8 + 7] |= 0x03; // record 11's bits [57:56]
+        Path badBin = dir.resolve("bad.bin"), badGz = dir.resolve("bad.bin.gz");
+        Files.write(badBin, badKind);
+        try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(badGz))) {
+            o.write(badKind);
+        }
+        for (Path p : List.of(badBin, badGz)) {
+            var r = replay(p, TlbConfig.NEOVERSE_N1);
+            assertThat(r.stats().malformed()).as(p.toString()).isEqualTo(1);
+            assertThat(r.stats().firstMalformed()).isEqualTo(11);
+            assertThat(r.stats().accesses()).isEqualTo(49_999);
+            assertThat(r.stats().firstMalformedWhy()).isEqualTo("access kind 3 is not r, w or x (byte offset " + (8 + 10 * 8) + ")");
+        }
         // A broken compressed stream is one line naming the file.
         byte[] z = Files.readAllBytes(gz);
         Path brokenGz = dir.resolve("broken.gz");
