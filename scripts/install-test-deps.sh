@@ -68,6 +68,10 @@ need_backports=0
 command -v readelf >/dev/null 2>&1 || packages+=(binutils)
 command -v aarch64-linux-gnu-as >/dev/null 2>&1 || packages+=(binutils-aarch64-linux-gnu)
 command -v arm-linux-gnueabihf-as >/dev/null 2>&1 || packages+=(binutils-arm-linux-gnueabihf)
+# The real-trace test (LackeyReplayTest) runs a program under Valgrind's lackey tool.
+command -v valgrind >/dev/null 2>&1 || packages+=(valgrind)
+# PerfScriptReplayTest reads real 'perf script' output.
+command -v perf >/dev/null 2>&1 || packages+=(linux-perf)
 need_arch=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arch=1
 need_lists=0

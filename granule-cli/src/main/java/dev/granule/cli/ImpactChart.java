@@ -1,7 +1,7 @@
 package dev.granule.cli;
 
 import dev.granule.impact.PageSizeImpact;
-import dev.granule.impact.TraceReplay;
+import dev.granule.impact.trace.ReplayResult;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -25,7 +25,7 @@ final class ImpactChart {
 
     private ImpactChart() {}
 
-    static CategoryChart build(List<PageSizeImpact> impact, List<TraceReplay.Result> trace, String subject) {
+    static CategoryChart build(List<PageSizeImpact> impact, List<ReplayResult> trace, String subject) {
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Cost of each page size relative to 4K: " + subject)
                 .xAxisTitle("page size").yAxisTitle("% of the 4K value").build();
@@ -44,7 +44,15 @@ final class ImpactChart {
         add(chart, x, impact, "TLB entries, blocks and contiguous runs (4K: " + base.tlbEntriesBestCase() + ")",
                 PageSizeImpact::tlbEntriesBestCase);
         if (trace != null && !trace.isEmpty()) {
-            add(chart, x, trace, "TLB misses in the trace (4K: " + trace.getFirst().tlbMisses() + ")", TraceReplay.Result::tlbMisses);
+            // The first CPU's results, one per page size, in the order of the impact's page sizes.
+            String cpu = trace.getFirst().cpu();
+            List<ReplayResult> first = trace.stream().filter(r -> r.cpu().equals(cpu)).toList();
+            if (first.size() == x.size()) {
+                add(chart, x, first, "L2 TLB misses in the trace, " + cpu + " (4K: " + first.getFirst().l2Misses() + ")",
+                        ReplayResult::l2Misses);
+                add(chart, x, first, "walk references, walk cache (4K: " + first.getFirst().walkReferencesWithWalkCache() + ")",
+                        ReplayResult::walkReferencesWithWalkCache);
+            }
         }
         return chart;
     }

@@ -6,13 +6,14 @@ import dev.granule.impact.ImpactAnalysis;
 import dev.granule.impact.PageSizeImpact;
 import dev.granule.impact.Pagemap;
 import dev.granule.impact.SmapsParser;
-import dev.granule.impact.TraceReplay;
 import dev.granule.impact.Vma;
+import dev.granule.impact.trace.ReplayResult;
+import dev.granule.impact.trace.StreamingReplay;
+import dev.granule.impact.trace.TraceStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -45,15 +46,11 @@ final class ImpactCommand implements Callable<Integer> {
     @Option(names = "--estimate", description = "Estimate resident sizes from smaps Rss even where pagemap is readable.")
     boolean estimate;
 
-    @Option(names = "--trace", paramLabel = "FILE", description = "Address trace to replay: lines '[r|w|x] <hex VA>'.")
-    Path trace;
+    @picocli.CommandLine.ArgGroup(exclusive = false, heading = "Trace replay%n")
+    TraceOptions traceOptions;
 
-    @Option(names = "--tlb-entries", paramLabel = "N", defaultValue = "1024",
-            description = "TLB size for the trace (default ${DEFAULT-VALUE}, a typical arm64 L2 TLB).")
-    int tlbEntries;
-
-    @Option(names = "--tlb-ways", paramLabel = "N", defaultValue = "4", description = "TLB associativity (default ${DEFAULT-VALUE}).")
-    int tlbWays;
+    @Mixin
+    MachineOptions machineOptions;
 
     @Option(names = "--chart", paramLabel = "FILE", description = "Also draw the result as a chart: FILE.png or FILE.svg.")
     Path chart;
@@ -76,10 +73,9 @@ final class ImpactCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tlbEntries < 1 || tlbWays < 1 || tlbEntries % tlbWays != 0 || Integer.bitCount(tlbEntries / tlbWays) != 1) {
-            throw new UserException("--tlb-entries must be a multiple of --tlb-ways giving a power-of-two number of sets (was "
-                    + tlbEntries + " and " + tlbWays + ")");
-        }
+        List<dev.granule.geometry.Geometry> geometries = machineOptions.geometries();
+        StreamingReplay.Plan plan = traceOptions == null ? null : traceOptions.plan(geometries); // refuse bad options before a long run
+        machineOptions.structPage();
         if (chart != null) ImpactChart.checkExtension(chart); // before a long run, not after it
         List<Input> inputs = new ArrayList<>();
         for (Path f : files) inputs.add(new Input(f, null));
@@ -101,36 +97,36 @@ final class ImpactCommand implements Callable<Integer> {
         try (Progress bar = Progress.of("impact", inputs.size(), progress)) {
             for (Input in : inputs) {
                 bar.message(in.smaps().getParent() == null ? in.smaps().toString() : in.smaps().getParent().toString());
-                Analysed r = analyse(in, system);
+                Analysed r = analyse(in, system, geometries);
                 bar.step(1);
                 if (r == null) continue;
                 perProcess.add(r.impact());
                 if (r.exact()) exact++;
             }
         }
-        List<PageSizeImpact> total = ImpactAnalysis.total(perProcess);
-        List<TraceReplay.Result> replay = null;
-        if (trace != null) {
-            try (BufferedReader reader = Files.newBufferedReader(trace, java.nio.charset.StandardCharsets.ISO_8859_1)) {
-                replay = TraceReplay.replay(reader, trace.toString(), tlbEntries, tlbWays);
-            } catch (NoSuchFileException e) {
-                throw new UserException("--trace " + trace + ": no such file");
-            }
-        }
+        List<PageSizeImpact> total = ImpactAnalysis.total(perProcess, geometries);
+        List<dev.granule.impact.MachineCost> machine = machineOptions.machine(system, geometries);
+        StreamingReplay.Outcome replay = plan == null ? null : traceOptions.replay(plan, progress);
         if (chart != null) {
             String subject = perProcess.size() + " process" + (perProcess.size() == 1 ? "" : "es");
-            ImpactChart.save(ImpactChart.build(total, replay, subject), chart);
+            ImpactChart.save(ImpactChart.build(total, replay == null ? null : replay.results(), subject), chart);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("processes", perProcess.size());
             doc.put("exactResidency", exact);
+            doc.put("bootCommandLines", machineOptions.bootLines());
+            doc.put("geometries", geometries.stream().map(dev.granule.geometry.Geometry::label).toList());
             doc.put("pageSizes", total);
-            if (replay != null) doc.put("trace", replay);
+            if (machine != null) doc.put("machine", machine);
+            if (replay != null) doc.put("trace", TraceOptions.json(traceOptions.trace, replay));
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
-            print(out, perProcess.size(), exact, total, replay);
+            machineOptions.printGeometries(out, geometries);
+            print(out, perProcess.size(), exact, total);
+            if (machine != null) machineOptions.printMachine(out, system, machine);
+            if (replay != null) TraceOptions.print(out, traceOptions.trace, replay);
         }
         out.flush();
         return 0;
@@ -140,10 +136,10 @@ final class ImpactCommand implements Callable<Integer> {
     record Analysed(List<PageSizeImpact> impact, boolean exact) {}
 
     /** One process's result, or null for a process that exited while being read in a whole-system run. */
-    private Analysed analyse(Input in, boolean system) {
+    private Analysed analyse(Input in, boolean system, List<dev.granule.geometry.Geometry> geometries) {
         List<Vma> vmas;
         try {
-            vmas = SmapsParser.parse(in.smaps().toString(), Files.readString(in.smaps(), java.nio.charset.StandardCharsets.ISO_8859_1));
+            vmas = SmapsParser.parse(in.smaps()); // streamed and bounded: /dev/zero is a one-line error
         } catch (NoSuchFileException e) {
             if (system) return null;
             throw new UserException("cannot read " + in.smaps() + ": no such file (has the process exited?)");
@@ -159,16 +155,15 @@ final class ImpactCommand implements Callable<Integer> {
             try (Pagemap pagemap = new Pagemap(in.pagemap(), HOST_PAGE)) {
                 List<long[]> runs = new ArrayList<>();
                 for (Vma v : vmas) runs.add(pagemap.residentRuns(v));
-                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs), true);
+                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs, geometries), true);
             } catch (IOException e) {
                 // pagemap went away (the process exited) or is not ours to read: fall back to Rss
             }
         }
-        return new Analysed(ImpactAnalysis.analyse(vmas), false);
+        return new Analysed(ImpactAnalysis.analyse(vmas, geometries), false);
     }
 
-    private static void print(PrintWriter out, int processes, int exact, List<PageSizeImpact> total,
-                              List<TraceReplay.Result> replay) {
+    private static void print(PrintWriter out, int processes, int exact, List<PageSizeImpact> total) {
         out.printf("%d process%s; resident sizes %s%n%n", processes, processes == 1 ? "" : "es",
                 exact == processes ? "exact from /proc/PID/pagemap"
                         : exact == 0 ? "estimated from smaps Rss (touched bytes assumed clustered)"
@@ -183,14 +178,5 @@ final class ImpactCommand implements Callable<Integer> {
         }
         out.printf("%nTLB entries: one per page, as Linux maps user memory without THP; best case: the largest"
                 + " block or Contiguous run that fits each aligned resident span (THP, contpte).%n");
-        if (replay != null) {
-            TraceReplay.Result r0 = replay.getFirst();
-            out.printf("%ntrace: %d accesses through a %d-entry %d-way TLB%n", r0.accesses(), r0.tlbEntries(), r0.tlbWays());
-            out.printf("%-6s %12s %10s %12s %12s%n", "page", "TLB misses", "miss rate", "page faults", "TLB reach");
-            for (TraceReplay.Result r : replay) {
-                out.printf("%-6s %12d %9.3f%% %12d %12s%n", r.granule().label(), r.tlbMisses(), 100 * r.missRate(),
-                        r.pageFaults(), Units.approx(r.reach()));
-            }
-        }
     }
 }

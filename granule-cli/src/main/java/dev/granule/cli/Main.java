@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 PtdumpCommand.class,
                 TranslateCommand.class,
                 ImpactCommand.class,
+                TraceCommand.class,
                 DumpCommand.class,
                 CompatCommand.class,
                 CommandLine.HelpCommand.class

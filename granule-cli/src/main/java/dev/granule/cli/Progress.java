@@ -34,6 +34,10 @@ final class Progress implements AutoCloseable {
         if (bar != null) bar.stepBy(n);
     }
 
+    void stepTo(long n) {
+        if (bar != null) bar.stepTo(n);
+    }
+
     void message(String extra) {
         if (bar != null) bar.setExtraMessage(extra);
     }

@@ -36,6 +36,30 @@ class ImpactCommandTest {
         assertThat(sizes.get(2).get("virtualAnon").asLong()).isEqualTo(128 << 10);
     }
 
+    /* Machine costs for 4 GiB as MachineCostTest works them out; geometries from the boot lines given. */
+    @Test
+    void bootLinesChooseTheGeometriesAndTheMachineIsCountedForTheRamGiven() throws Exception {
+        Path smaps = dir.resolve("smaps");
+        // Below 2^42, so that the 42-bit VA holds it (a mapping above the VA size is not counted).
+        Files.writeString(smaps, "3f000000000-3f000011000 rw-p 00000000 00:00 0\nRss: 12 kB\nAnonymous: 12 kB\n");
+        var r = run("impact", "--smaps", smaps.toString(), "--ram", "4G", "--boot", "arm64.pagesize=4k",
+                "--boot", "arm64.pagesize=64k granule.va_bits=42", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("geometries").get(1).asText()).isEqualTo("64K/42-bit VA/48-bit PA/d64");
+        JsonNode m = j.get("machine");
+        assertThat(m.get(0).get("memmapBytes").asLong()).isEqualTo(64L << 20);
+        assertThat(m.get(0).get("linearMapRodataFullBytes").asLong()).isEqualTo(2053 * 4096L);
+        // 64K/42: two levels (level 2 is the root, 8192 entries, a whole page as pgd_alloc takes it);
+        // 512M blocks at level 2 need no table below it; pages need 4G >> 29 = 8 level-3 tables.
+        assertThat(m.get(1).get("linearMapBytes").asLong()).isZero();
+        assertThat(m.get(1).get("linearMapRodataFullBytes").asLong()).isEqualTo(8 * 65536L);
+        assertThat(j.get("pageSizes").get(1).get("tableBytes").asLong()).as("PGD page + one PTE table").isEqualTo(2 * 65536L);
+        var bad = run("impact", "--smaps", smaps.toString(), "--boot", "arm64.pagesize=8k");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("granule: error: --boot \"arm64.pagesize=8k\": ");
+    }
+
     @Test
     void aLiveProcessIsReadExactlyFromPagemap() throws Exception {
         long self = ProcessHandle.current().pid();
@@ -61,12 +85,18 @@ class ImpactCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode tr = new ObjectMapper().readTree(r.out()).get("trace");
         // As TraceReplayTest works out: 32, 8 and 2 misses of 64 accesses.
-        assertThat(tr.get(0).get("tlbMisses").asLong()).isEqualTo(32);
-        assertThat(tr.get(1).get("tlbMisses").asLong()).isEqualTo(8);
-        assertThat(tr.get(2).get("tlbMisses").asLong()).isEqualTo(2);
-        var text = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64");
-        assertThat(text.out()).contains("trace: 64 accesses through a 64-entry 4-way TLB").contains("50.000%");
-        var bad = run("impact", "--smaps", smaps.toString(), "--tlb-entries", "48", "--tlb-ways", "4");
+        assertThat(tr.get("accesses").asLong()).isEqualTo(64);
+        assertThat(tr.get("format").asText()).isEqualTo("plain");
+        JsonNode results = tr.get("results");
+        assertThat(results.get(0).get("l2Misses").asLong()).isEqualTo(32);
+        assertThat(results.get(1).get("l2Misses").asLong()).isEqualTo(8);
+        assertThat(results.get(2).get("l2Misses").asLong()).isEqualTo(2);
+        assertThat(results.get(0).get("cpu").asText()).isEqualTo("custom");
+        var text = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "64", "--cpu", "cortex-a76");
+        assertThat(text.exit()).as(text.err()).isZero();
+        assertThat(text.out()).contains("(plain): 64 accesses").contains("cortex-a76: L1i 48-entry fully associative")
+                .contains("custom: one TLB");
+        var bad = run("impact", "--smaps", smaps.toString(), "--trace", trace.toString(), "--tlb-entries", "48", "--tlb-ways", "4");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("power-of-two number of sets");
     }
@@ -125,5 +155,9 @@ class ImpactCommandTest {
         var r = run("impact", "--smaps", bad.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains(bad + ":1");
+        var zero = run("impact", "--smaps", "/dev/zero");
+        assertThat(zero.exit()).isEqualTo(2);
+        assertThat(zero.err()).isEqualTo("granule: error: /dev/zero: line 1 is longer than the limit of 8 KiB"
+                + " (not a text file of this kind?)" + System.lineSeparator());
     }
 }

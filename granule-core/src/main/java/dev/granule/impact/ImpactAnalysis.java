@@ -1,18 +1,10 @@
 package dev.granule.impact;
 
-import dev.granule.format.Attributes;
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
-import dev.granule.memory.MemoryRange;
-import dev.granule.memory.SparseMemory;
-import dev.granule.table.AddressSpace;
-import dev.granule.table.FrameAllocator;
-import dev.granule.table.MapFlag;
-import dev.granule.table.VaRange;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.List;
 
 /**
@@ -30,27 +22,33 @@ import java.util.List;
  *       bytes rounded up to the page size, at most the rounded mapping — the touched bytes are
  *       assumed clustered at the mapping's start. Scattered touches cost more, which only the
  *       exact analysis sees.
- *   <li>Page tables: the resident ranges are mapped with pages only (Linux maps user memory with
- *       PTEs unless THP applies) in a 48-bit address space of that granule, and the tables the
- *       engine allocates are counted, the PGD included; TLB entries are the leaves.
+ *   <li>Page tables: the resident ranges mapped with pages only (Linux maps user memory with
+ *       PTEs unless THP applies) in a 48-bit address space of that granule. The tables are
+ *       counted by arithmetic over table-index spans ({@link #tables}): a table at level L exists
+ *       for each distinct VA >> shift(L - 1) of a resident page, so the time follows the number of
+ *       ranges, not of pages, and a TiB process costs what a MiB one does. The tests build the
+ *       same tables with the engine and compare. TLB entries are the leaves. The top-level table
+ *       is counted as arm64's {@code pgd_alloc} allocates it ({@link #pgdBytes}).
  * </ul>
  */
 public final class ImpactAnalysis {
 
     public static final List<Granule> GRANULES = List.of(Granule.FOUR_K, Granule.SIXTEEN_K, Granule.SIXTY_FOUR_K);
 
-    /**
-     * Largest resident set one process may claim: its tables are built in memory (512 MiB of PTEs
-     * at 4K for this much), so a corrupt or hostile smaps cannot make the analysis run for hours.
-     */
-    public static final long MAX_RESIDENT_PER_PROCESS = 1L << 38;
-
     private ImpactAnalysis() {}
+
+    /** The geometries of {@link #GRANULES} with a 48-bit VA and PA: the defaults when no boot command line is given. */
+    public static final List<Geometry> DEFAULT_GEOMETRIES = GRANULES.stream().map(g -> Geometry.of(g, 48, 48)).toList();
 
     /** Resident sizes estimated from smaps Rss/Anonymous. */
     public static List<PageSizeImpact> analyse(List<Vma> vmas) {
+        return analyse(vmas, DEFAULT_GEOMETRIES);
+    }
+
+    /** The same for each of {@code geometries} (e.g. from boot command lines). */
+    public static List<PageSizeImpact> analyse(List<Vma> vmas, List<Geometry> geometries) {
         List<PageSizeImpact> out = new ArrayList<>();
-        for (Granule g : GRANULES) out.add(analyse(vmas, null, g));
+        for (Geometry g : geometries) out.add(analyse(vmas, null, g));
         return out;
     }
 
@@ -59,33 +57,42 @@ public final class ImpactAnalysis {
      * {@code vmas.get(i)} as {@link Pagemap#residentRuns} gives them.
      */
     public static List<PageSizeImpact> analyseExact(List<Vma> vmas, List<long[]> residentRuns) {
+        return analyseExact(vmas, residentRuns, DEFAULT_GEOMETRIES);
+    }
+
+    public static List<PageSizeImpact> analyseExact(List<Vma> vmas, List<long[]> residentRuns, List<Geometry> geometries) {
         if (residentRuns.size() != vmas.size()) {
             throw new IllegalArgumentException("one list of resident runs per mapping: " + residentRuns.size()
                     + " for " + vmas.size() + " mappings");
         }
         List<PageSizeImpact> out = new ArrayList<>();
-        for (Granule g : GRANULES) out.add(analyse(vmas, residentRuns, g));
+        for (Geometry g : geometries) out.add(analyse(vmas, residentRuns, g));
         return out;
     }
 
     /** Sums per-process results (each process has its own tables). */
     public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess) {
+        return total(perProcess, DEFAULT_GEOMETRIES);
+    }
+
+    public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess, List<Geometry> geometries) {
         List<PageSizeImpact> sum = new ArrayList<>();
-        for (Granule g : GRANULES) sum.add(new PageSizeImpact(g, 0, 0, 0, 0, 0, 0, 0));
+        for (Geometry g : geometries) sum.add(new PageSizeImpact(g.granule(), 0, 0, 0, 0, 0, 0, 0));
         for (List<PageSizeImpact> p : perProcess) {
             for (int i = 0; i < sum.size(); i++) sum.set(i, sum.get(i).plus(p.get(i)));
         }
         return sum;
     }
 
-    static PageSizeImpact analyse(List<Vma> vmas, List<long[]> exact, Granule granule) {
+    static PageSizeImpact analyse(List<Vma> vmas, List<long[]> exact, Geometry geometry) {
+        Granule granule = geometry.granule();
         long page = granule.pageSize();
         List<long[]> file = new ArrayList<>(), anon = new ArrayList<>();
         List<long[]> residentFileRanges = new ArrayList<>(), residentAnonRanges = new ArrayList<>();
         List<long[]> estimatedAnonRanges = new ArrayList<>();
         for (int i = 0; i < vmas.size(); i++) {
             Vma v = vmas.get(i);
-            if (Long.compareUnsigned(v.end(), 1L << 48) > 0) continue; // not a user address an arm64 48-bit VA holds
+            if (Long.compareUnsigned(v.end(), 1L << geometry.vaBits()) > 0) continue; // not a user address this VA size holds
             long s = v.start() & -page;
             long e = (v.end() + page - 1) & -page;
             (v.fileBacked() ? file : anon).add(new long[]{s, e});
@@ -107,33 +114,47 @@ public final class ImpactAnalysis {
         List<long[]> all = new ArrayList<>(residentFileRanges);
         all.addAll(residentAnonRanges);
         List<long[]> merged = merge(all);
-        if (length(merged) > MAX_RESIDENT_PER_PROCESS) {
-            throw new IllegalArgumentException(String.format("the mappings claim %d GiB resident; the analysis builds tables"
-                    + " for at most %d GiB per process (is the smaps file corrupt?)", length(merged) >> 30,
-                    MAX_RESIDENT_PER_PROCESS >> 30));
-        }
         long residentAnon = length(merge(exact != null ? residentAnonRanges : estimatedAnonRanges));
         long residentFile = exact != null ? length(merge(residentFileRanges)) : length(merged) - residentAnon;
-        long[] tables = tables(merged, granule);
+        long[] tables = tables(merged, geometry);
         return new PageSizeImpact(granule, length(merge(file)), length(merge(anon)), residentFile, residentAnon,
-                tables[0], tables[1], bestCaseEntries(merged, Geometry.of(granule, 48, 48)));
+                tables[0], tables[1], bestCaseEntries(merged, geometry));
     }
 
-    private static long[] tables(List<long[]> ranges, Granule granule) {
-        Geometry g = Geometry.of(granule, 48, 48);
-        // Output addresses equal the (user, below 2^47) VAs; the tables live at the top of the 48-bit PA space.
-        try (SparseMemory memory = SparseMemory.confinedOfPaBits(48)) {
-            FrameAllocator frames = FrameAllocator.over(memory, g.pageSize(), new MemoryRange(0xFF00_0000_0000L, 1L << 36));
-            AddressSpace space = AddressSpace.create(g, memory, frames, VaRange.LOWER);
+    /**
+     * Table bytes and leaves for {@code ranges} (sorted, disjoint, page-aligned) mapped with pages
+     * only, by arithmetic: the tables at level L below the root are the distinct values of
+     * {@code va >> shift(L - 1)} over the mapped pages. Each range contributes its span of indexes;
+     * a range whose first index equals the previous range's last shares that table. Exact, and
+     * linear in the number of ranges.
+     */
+    static long[] tables(List<long[]> ranges, Geometry g) {
+        long bytes = pgdBytes(g); // every process has one, mapped or not
+        for (int level = g.startLevel() + 1; level <= 3; level++) {
+            int shift = g.shift(level - 1);
+            long tables = 0, lastIndex = -1;
             for (long[] r : ranges) {
-                space.map(r[0], r[0], r[1] - r[0], Attributes.userData(),
-                        EnumSet.of(MapFlag.NO_BLOCK_MAPPINGS, MapFlag.NO_CONT_MAPPINGS));
+                long first = r[0] >>> shift, last = (r[1] - 1) >>> shift;
+                tables += last - first + 1;
+                if (first == lastIndex) tables--;
+                lastIndex = last;
             }
-            // Pages only: every mapped page is one leaf, so the leaves need no walk to count.
-            long leaves = 0;
-            for (long[] r : ranges) leaves += (r[1] - r[0]) >>> g.pageShift();
-            return new long[]{space.tableBytes(), leaves};
+            bytes += tables * g.tableBytes(level);
         }
+        long leaves = 0;
+        for (long[] r : ranges) leaves += (r[1] - r[0]) >>> g.pageShift();
+        return new long[]{bytes, leaves};
+    }
+
+    /**
+     * Bytes of one process's top-level table as arm64's {@code pgd_alloc} (arch/arm64/mm/pgd.c)
+     * allocates it: a whole page when {@code PGD_SIZE == PAGE_SIZE}, otherwise a {@code PGD_SIZE}
+     * object from the {@code pgd_cache} slab, where {@code PGD_SIZE = PTRS_PER_PGD * sizeof(pgd_t)}
+     * (16 bytes at 16K/48-bit, 512 bytes at 64K/48-bit).
+     */
+    public static long pgdBytes(Geometry g) {
+        long pgdSize = (long) g.ptrsPerPgd() * g.descriptorBytes();
+        return pgdSize == g.pageSize() ? g.pageSize() : pgdSize;
     }
 
     /**

@@ -1,5 +1,11 @@
 package dev.granule.impact;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,24 +15,55 @@ import java.util.List;
  * {@code Key: value [kB]} lines. Unknown keys are ignored; the fields used are Rss and Anonymous.
  * Mappings may overlap or come out of order: a live process that maps while its smaps is read
  * gives such files, and the analysis merges what overlaps.
+ *
+ * <p>The file is read as a stream with bounded memory: lines of at most {@link #MAX_LINE} bytes,
+ * at most {@link #MAX_BYTES} in all and {@link #MAX_MAPPINGS} mappings, so that {@code /dev/zero}
+ * or an endless FIFO is refused with a one-line error naming the file and the limit.
  */
 public final class SmapsParser {
+
+    /** A header holds a path of at most PATH_MAX (4096) bytes besides its ~100 bytes of fields. */
+    public static final int MAX_LINE = 8 << 10;
+    /** About 1.2 KiB of smaps per mapping: room for {@link #MAX_MAPPINGS} of them. */
+    public static final long MAX_BYTES = 2L << 30;
+    /** Sixteen times Linux's default vm.max_map_count (65530). */
+    public static final int MAX_MAPPINGS = 1 << 20;
 
     private SmapsParser() {}
 
     public static List<Vma> parse(String source, String text) {
+        try {
+            return parse(new BoundedLineReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)),
+                    source, MAX_LINE, MAX_BYTES));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+    }
+
+    /** Reads {@code file} (a /proc/PID/smaps or a saved copy) as a bounded stream. */
+    public static List<Vma> parse(Path file) throws IOException {
+        try (BoundedLineReader in = new BoundedLineReader(Files.newInputStream(file), file.toString(), MAX_LINE, MAX_BYTES)) {
+            return parse(in);
+        }
+    }
+
+    public static List<Vma> parse(BoundedLineReader in) throws IOException {
+        String source = in.toString();
         List<Vma> out = new ArrayList<>();
-        String[] lines = text.split("\n", -1);
         long start = 0, end = 0, inode = 0, rss = 0, anon = 0;
         String perms = null, path = null;
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i];
+        for (String line; (line = in.readLine()) != null; ) {
+            int i = (int) Math.min(Integer.MAX_VALUE - 1, in.lineNumber() - 1);
             if (line.isBlank()) continue;
             int colon = line.indexOf(':');
             int dash = line.indexOf('-');
             boolean header = dash > 0 && (colon < 0 || colon > dash) && isHex(line, 0, dash);
             if (header) {
                 if (perms != null) out.add(new Vma(start, end, perms, inode, path, rss, anon));
+                if (out.size() == MAX_MAPPINGS) {
+                    throw new InputLimitException(source + ":" + (i + 1) + ": more than the limit of " + MAX_MAPPINGS
+                            + " mappings for one process");
+                }
                 String[] f = line.trim().split("\\s+", 6);
                 if (f.length < 5) throw new SmapsFormatException(source, i + 1, line, "mapping header needs 5 fields");
                 String[] range = f[0].split("-", -1);

@@ -1,0 +1,96 @@
+package dev.granule.impact;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Lines of an outside file read as a stream with bounded memory and length: a line longer than
+ * {@code maxLine} bytes or a stream longer than {@code maxBytes} ends the read with an
+ * {@link InputLimitException} naming the file and the limit, so that {@code /dev/zero}, a FIFO
+ * that never ends or a multi-GB file cannot exhaust the heap. Bytes are ISO-8859-1 characters
+ * (every byte is one char: /proc files and traces are ASCII, and a stray byte is just a bad line).
+ */
+public final class BoundedLineReader implements AutoCloseable {
+
+    private final InputStream in;
+    private final String source;
+    private final int maxLine;
+    private final long maxBytes;
+    private final byte[] buffer = new byte[1 << 16];
+    private final char[] line;
+    private int position, limit;
+    private long consumed;
+    private long lineNumber;
+
+    public BoundedLineReader(InputStream in, String source, int maxLine, long maxBytes) {
+        if (maxLine < 1 || maxBytes < 1) throw new IllegalArgumentException("limits must be positive: " + maxLine + ", " + maxBytes);
+        this.in = in;
+        this.source = source;
+        this.maxLine = maxLine;
+        this.maxBytes = maxBytes;
+        this.line = new char[maxLine];
+    }
+
+    /** The next line without its terminator ({@code \n}, a {@code \r} before it dropped), or null at the end. */
+    public String readLine() throws IOException {
+        int n = 0;
+        boolean any = false;
+        while (true) {
+            if (position == limit && !fill()) {
+                if (!any) return null;
+                break;
+            }
+            any = true;
+            byte b = buffer[position++];
+            if (b == '\n') break;
+            if (n == maxLine) {
+                throw new InputLimitException(source + ": line " + (lineNumber + 1) + " is longer than the limit of "
+                        + Units.bytes(maxLine) + " (not a text file of this kind?)");
+            }
+            line[n++] = (char) (b & 0xFF);
+        }
+        lineNumber++;
+        if (n > 0 && line[n - 1] == '\r') n--;
+        return new String(line, 0, n);
+    }
+
+    /** The file's name, as messages give it. */
+    @Override
+    public String toString() { return source; }
+
+    /** Lines returned so far: the number of the last one. */
+    public long lineNumber() { return lineNumber; }
+
+    private boolean fill() throws IOException {
+        int r = in.read(buffer, 0, buffer.length);
+        if (r <= 0) return false;
+        consumed += r;
+        if (consumed > maxBytes) {
+            throw new InputLimitException(source + ": longer than the limit of " + Units.bytes(maxBytes)
+                    + " for this kind of file (an endless stream such as /dev/zero, or not the file meant?)");
+        }
+        position = 0;
+        limit = r;
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    /** Byte counts as "8 KiB", "2 GiB" in messages. */
+    static final class Units {
+        private Units() {}
+
+        static String bytes(long n) {
+            String[] unit = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+            int u = 0;
+            while (u < unit.length - 1 && n >= 1024 && n % 1024 == 0) {
+                n /= 1024;
+                u++;
+            }
+            return n + " " + unit[u];
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.granule.impact.trace;
+
+import io.airlift.compress.zstd.ZstdInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * A trace file or standard input ({@code -}), uncompressed, gzip (java.util.zip) or zstd
+ * (aircompressor, pure Java), told apart by their magic numbers; the format is detected from the
+ * content unless given. An uncompressed binary trace in a regular file is memory-mapped (FFM);
+ * everything else is streamed. {@link #bytesRead()} and {@link #size()} feed a progress bar.
+ */
+public final class TraceInput {
+
+    public static final int BATCH = 1 << 14;
+    private static final byte[] GZIP = {0x1f, (byte) 0x8b};
+    private static final byte[] ZSTD = {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd};
+
+    private final String name;
+    private volatile long bytesRead;
+    private final long size;
+
+    /** @param name a file's path, or {@code -} for standard input */
+    public TraceInput(String name) {
+        this.name = name;
+        long s = -1;
+        if (!name.equals("-")) {
+            try {
+                Path p = Path.of(name);
+                if (Files.isRegularFile(p)) s = Files.size(p);
+            } catch (IOException | java.nio.file.InvalidPathException e) {
+                // unknown size: the progress bar shows bytes without a total
+            }
+        }
+        this.size = s;
+    }
+
+    public String name() { return name; }
+
+    /** Bytes read so far as stored (before decompression). */
+    public long bytesRead() { return bytesRead; }
+
+    /** The file's size, or -1 for a stream. */
+    public long size() { return size; }
+
+    /**
+     * Reads every access into {@code sink}, {@code batchSize} at most at a time.
+     *
+     * @param format null to detect: binary by its magic, else the first trace line's shape
+     * @param strict whether the first malformed line or record ends the read
+     */
+    public TraceStats read(TraceFormat format, boolean strict, int batchSize, AccessSink sink) throws IOException, InterruptedException {
+        InputStream raw = name.equals("-") ? System.in : Files.newInputStream(Path.of(name));
+        try (InputStream counted = new Counting(raw)) {
+            BufferedInputStream stored = new BufferedInputStream(counted, 1 << 16);
+            byte[] head = peek(stored, 8);
+            InputStream plain;
+            boolean compressed = true;
+            if (startsWith(head, GZIP)) plain = new GZIPInputStream(stored, 1 << 16);
+            else if (startsWith(head, ZSTD)) plain = new ZstdInputStream(stored);
+            else {
+                plain = stored;
+                compressed = false;
+            }
+            BufferedInputStream in = plain == stored ? stored : new BufferedInputStream(plain, 1 << 16);
+            byte[] start = peek(in, BinaryTrace.MAGIC.length);
+            boolean binary = BinaryTrace.startsWithMagic(start, start.length);
+            if (format == TraceFormat.BINARY && !binary) {
+                throw new TraceFormatException(name + ": not a granule binary trace (no " + new String(BinaryTrace.MAGIC,
+                        java.nio.charset.StandardCharsets.US_ASCII) + " at offset 0)");
+            }
+            if (format == null) format = binary ? TraceFormat.BINARY : null;
+            TraceStats stats;
+            if (format == TraceFormat.BINARY) {
+                if (!compressed && size >= 0) {
+                    stats = mapped(strict, batchSize, sink);
+                } else {
+                    in.skipNBytes(BinaryTrace.MAGIC.length);
+                    stats = BinaryTrace.read(in, name, strict, batchSize, sink);
+                }
+            } else {
+                stats = new TextTraceReader(in, name, format, strict, batchSize).read(sink);
+            }
+            return new TraceStats(stats.format(), stats.records(), stats.accesses(), stats.malformed(),
+                    stats.firstMalformed(), stats.firstMalformedWhy(), bytesRead);
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new TraceFormatException(name + ": broken compressed stream after " + bytesRead + " bytes: " + e.getMessage());
+        } catch (io.airlift.compress.MalformedInputException e) {
+            throw new TraceFormatException(name + ": broken zstd stream after " + bytesRead + " bytes: " + e.getMessage());
+        }
+    }
+
+    private TraceStats mapped(boolean strict, int batchSize, AccessSink sink) throws IOException, InterruptedException {
+        try (FileChannel ch = FileChannel.open(Path.of(name), StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MemorySegment counting = file;
+            TraceStats s = BinaryTrace.read(counting, name, strict, batchSize, (a, n) -> {
+                bytesRead += 8L * n;
+                sink.accept(a, n);
+            });
+            bytesRead = file.byteSize();
+            return s;
+        }
+    }
+
+    private static byte[] peek(BufferedInputStream in, int n) throws IOException {
+        in.mark(n);
+        byte[] head = in.readNBytes(n);
+        in.reset();
+        return head;
+    }
+
+    private static boolean startsWith(byte[] head, byte[] magic) {
+        if (head.length < magic.length) return false;
+        for (int i = 0; i < magic.length; i++) if (head[i] != magic[i]) return false;
+        return true;
+    }
+
+    /** Counts the stored bytes for the progress bar. */
+    private final class Counting extends FilterInputStream {
+        Counting(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) bytesRead++;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int r = super.read(b, off, len);
+            if (r > 0) bytesRead += r;
+            return r;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (in != System.in) super.close();
+        }
+    }
+
+}
