@@ -27,6 +27,8 @@ import java.util.stream.Stream;
 
 /** {@code granule impact}: what 4K, 16K and 64K pages would cost this machine's processes. */
 @Command(name = "impact",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule impact", "  granule impact --pid 1234 --chart impact.png", "  granule impact --smaps saved-smaps.txt --trace trace.txt --tlb-entries 64"},
         description = {"Memory footprint, page-table memory and TLB entries at 4K, 16K and 64K pages, from",
                 "/proc/PID/smaps and /proc/PID/pagemap (default: every readable process) or saved smaps files;",
                 "optionally an address trace replayed through the TLB model, and a chart."},

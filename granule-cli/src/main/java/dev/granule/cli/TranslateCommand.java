@@ -32,6 +32,8 @@ import java.util.concurrent.Callable;
  * images, printing the output address and attributes or the exact architectural fault.
  */
 @Command(name = "translate",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule translate --tcr 0x500800010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1234 0x2000", "  granule translate --ttbcr 0 --ttbr0 0x40000000 --dacr 0 --image l1.bin@0x40000000 0x00100000"},
         description = {"Translate VAs as an arm64 MMU would, from TCR/TTBR/MAIR/SCTLR values and raw table images;",
                 "with --ttbcr instead of --tcr, as an Armv7-A/AArch32 MMU (short descriptors or LPAE).",
                 "Example: granule translate --tcr 0x500000010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1000"},
