@@ -38,6 +38,12 @@ final class ImpactCommand implements Callable<Integer> {
     /** The base page of this machine's kernel, which pagemap entries describe. */
     static final long HOST_PAGE = 4096;
 
+    /** A saved smaps file is read whole; the smaps of a process with 100,000 mappings is about 30 MiB. */
+    static final long MAX_SMAPS_BYTES = 256L << 20;
+
+    /** A trace line is an access kind and an address; anything much longer is not a trace. */
+    static final int MAX_TRACE_LINE = 4096;
+
     @Option(names = "--pid", paramLabel = "PID", description = "A process to analyse; repeatable.")
     List<Long> pids = new ArrayList<>();
 
@@ -84,7 +90,11 @@ final class ImpactCommand implements Callable<Integer> {
         }
         if (chart != null) ImpactChart.checkExtension(chart); // before a long run, not after it
         List<Input> inputs = new ArrayList<>();
-        for (Path f : files) inputs.add(new Input(f, null));
+        for (Path f : files) {
+            InputFile.requireReadable("--smaps " + f, f, MAX_SMAPS_BYTES);
+            inputs.add(new Input(f, null));
+        }
+        if (trace != null) InputFile.requireReadable("--trace " + trace, trace, Long.MAX_VALUE); // streamed
         for (long pid : pids) {
             Path p = Path.of("/proc", Long.toString(pid), "smaps");
             if (!Files.isReadable(p)) throw new UserException("--pid " + pid + ": no readable " + p + " (no such process?)");
@@ -113,7 +123,8 @@ final class ImpactCommand implements Callable<Integer> {
         List<PageSizeImpact> total = ImpactAnalysis.total(perProcess);
         List<TraceReplay.Result> replay = null;
         if (trace != null) {
-            try (BufferedReader reader = Files.newBufferedReader(trace, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+            try (BufferedReader reader = new BoundedLineReader(Files.newBufferedReader(trace, java.nio.charset.StandardCharsets.ISO_8859_1),
+                    "--trace " + trace, MAX_TRACE_LINE)) {
                 replay = TraceReplay.replay(reader, trace.toString(), tlbEntries, tlbWays);
             } catch (NoSuchFileException e) {
                 throw new UserException("--trace " + trace + ": no such file");

@@ -43,6 +43,9 @@ final class TranslateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "VA", description = "Virtual addresses (hex).")
     List<String> vas;
 
+    /** Table images are read whole into the memory model; a larger file is not a table image. */
+    static final long MAX_IMAGE_BYTES = 1L << 30;
+
     @Option(names = "--tcr", paramLabel = "HEX", description = "TCR_EL1 (AArch64 translation).")
     String tcr;
 
@@ -118,8 +121,10 @@ final class TranslateCommand implements Callable<Integer> {
             int at = spec.lastIndexOf('@');
             if (at <= 0) throw new UserException("--image " + spec + ": expected FILE@PA, e.g. tables.bin@0x40000000");
             byte[] bytes;
+            Path file = Path.of(spec.substring(0, at));
+            InputFile.requireReadable("--image " + file, file, MAX_IMAGE_BYTES);
             try {
-                bytes = Files.readAllBytes(Path.of(spec.substring(0, at)));
+                bytes = Files.readAllBytes(file);
             } catch (IOException e) {
                 throw new UserException("--image " + spec + ": cannot read " + spec.substring(0, at) + " (" + e.getMessage() + ")", e);
             }
