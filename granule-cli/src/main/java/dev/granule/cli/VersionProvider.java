@@ -8,7 +8,7 @@ import java.util.Properties;
 
 /**
  * {@code granule --version}: the version and the git commit the tool was built from. Both are written
- * into {@code version.properties} at build time (resource filtering plus git-commit-id), so a
+ * into resources at build time (version.properties filtered, commit.properties from git), so a
  * bundle copied elsewhere still says what it is.
  */
 final class VersionProvider implements IVersionProvider {
@@ -16,12 +16,17 @@ final class VersionProvider implements IVersionProvider {
     @Override
     public String[] getVersion() {
         Properties p = new Properties();
-        try (InputStream in = VersionProvider.class.getResourceAsStream("version.properties")) {
-            if (in != null) p.load(in);
-        } catch (IOException e) {
-            // An unreadable resource in our own jar: say so in the version line rather than fail --version.
-        }
+        load(p, "version.properties");
+        load(p, "commit.properties");
         return new String[] {line(p)};
+    }
+
+    private static void load(Properties into, String resource) {
+        try (InputStream in = VersionProvider.class.getResourceAsStream(resource)) {
+            if (in != null) into.load(in);
+        } catch (IOException e) {
+            // An unreadable resource in our own jar: the line says "unknown" rather than --version failing.
+        }
     }
 
     static String line(Properties p) {
