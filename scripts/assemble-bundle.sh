@@ -41,12 +41,16 @@ cat > "$stage/bin/granule" <<LAUNCHER
 #!/bin/sh
 # granule $version: runs the bundled runtime; needs no JDK. GRANULE_JAVA_OPTS adds JVM options.
 # The AOT cache (lib/granule.aot) starts it faster; a missing or stale cache is skipped silently.
+# SerialGC: a short-lived tool gains nothing from G1's threads and start-up.
 self=\$(readlink -f "\$0")
 here=\$(dirname "\$(dirname "\$self")")
-aot=
-if [ -f "\$here/lib/granule.aot" ]; then aot="-XX:AOTCache=\$here/lib/granule.aot -Xlog:aot=off -Xlog:cds=off"; fi
-exec "\$here/runtime/bin/java" \$aot -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \\
-    \${GRANULE_JAVA_OPTS:-} -cp "$classpath" dev.granule.cli.Main "\$@"
+java="\$here/runtime/bin/java"
+cp="$classpath"
+if [ -f "\$here/lib/granule.aot" ]; then
+    exec "\$java" -XX:AOTCache="\$here/lib/granule.aot" -Xlog:aot=off -Xlog:cds=off -XX:+UseSerialGC \\
+        --enable-native-access=ALL-UNNAMED \${GRANULE_JAVA_OPTS:-} -cp "\$cp" dev.granule.cli.Main "\$@"
+fi
+exec "\$java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED \${GRANULE_JAVA_OPTS:-} -cp "\$cp" dev.granule.cli.Main "\$@"
 LAUNCHER
 chmod +x "$stage/bin/granule"
 
@@ -54,7 +58,7 @@ chmod +x "$stage/bin/granule"
 # a training run of the common commands in one JVM (dev.granule.cli.AotTraining).
 here="$stage"
 "$stage/runtime/bin/java" -XX:AOTCacheOutput="$stage/lib/granule.aot" -Xlog:aot=error -Xlog:cds=error \
-    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \
+    -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED \
     -cp "$(eval echo "\"$classpath\"")" dev.granule.cli.AotTraining
 
 cp "$cli_target"/man/*.1 "$stage/share/man/man1/"
