@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of `granule boot` and `granule translate` with and without the AOT cache, for ./granule
 # and for the bundle (scripts/bundle.sh first), plus the plain `java -jar` start ./granule used before.
-# Needs hyperfine (Debian package). Prints hyperfine's table; RUNS=N sets the runs per command.
+# Needs hyperfine (Debian package). Prints min, median and CPU time per command; RUNS=N runs per command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/jdk.sh"
@@ -23,7 +23,7 @@ boot=(boot "arm64.pagesize=16k granule.va_bits=47")
 translate=(translate --tcr 0x500800010 --ttbr0 0x40000000 --image "$work/tables.bin@0x40000000" 0x1234 0x2000)
 q() { printf '%q ' "$@"; }
 plain="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -jar $root/granule-cli/target/granule.jar"
-hyperfine --warmup 2 --runs "$runs" --style basic --export-markdown "$work/startup.md" \
+hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/startup.json" \
     -n "boot: java -jar (before)" "$plain $(q "${boot[@]}")" \
     -n "boot: ./granule, no AOT" "GRANULE_JAVA_OPTS=-XX:AOTMode=off $root/granule $(q "${boot[@]}")" \
     -n "boot: ./granule, AOT" "$root/granule $(q "${boot[@]}")" \
@@ -34,4 +34,10 @@ hyperfine --warmup 2 --runs "$runs" --style basic --export-markdown "$work/start
     -n "translate: ./granule, AOT" "$root/granule $(q "${translate[@]}")" \
     -n "translate: bundle, no AOT" "GRANULE_JAVA_OPTS=-XX:AOTMode=off $bundle $(q "${translate[@]}")" \
     -n "translate: bundle, AOT" "$bundle $(q "${translate[@]}")" >&2
-cat "$work/startup.md"
+python3 - "$work/startup.json" <<'PY'
+import json, sys
+print("| command | min (s) | median (s) | mean user+sys CPU (s) |")
+print("|---|---:|---:|---:|")
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(f"| {r['command']} | {r['min']:.3f} | {r['median']:.3f} | {r['user'] + r['system']:.3f} |")
+PY
