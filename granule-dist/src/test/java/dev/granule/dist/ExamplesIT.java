@@ -54,6 +54,10 @@ class ExamplesIT {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(p.waitFor(10, TimeUnit.MINUTES)).as("examples build finished").isTrue();
         String out = Files.readString(log);
+        // The first run downloads the build plugins into the private repository; without the network
+        // that is a missing component, not a broken example.
+        assumeTrue(p.exitValue() == 0 || !out.contains("Could not transfer artifact"),
+                "cannot download the examples' build plugins: " + out.lines().filter(l -> l.contains("Could not transfer")).findFirst().orElse(""));
         assertThat(p.exitValue()).as(out).isZero();
         // 64K granule, 52-bit VA: 16 offset bits and 13 per level below the PGD leave 52 - 42 = 10
         // bits, 1024 entries. Resolved without granule.va_bits the VA size is the default 48.
