@@ -1,6 +1,10 @@
 # Sourced by ./granule and ./run-tests: finds a JDK 25 (or newer) without the user editing files.
 # Order: $JAVA_HOME if it is new enough, then /usr/lib/jvm/*, then the java on PATH.
 granule_java_major() {
+    # The JDK's release file names its version without starting a JVM (./granule runs this every time).
+    local v
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null | head -n1)
+    if [ -n "$v" ]; then echo "$v"; return; fi
     "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1
 }
 

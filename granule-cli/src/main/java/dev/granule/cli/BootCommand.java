@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
 
 /** {@code granule boot "<cmdline>"}: resolves a boot command line into a geometry and prints it. */
 @Command(name = "boot",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule boot \"arm64.pagesize=16k granule.va_bits=47\"", "  granule boot --cpu cortex-a76 --json \"arm64.pagesize=64k\""},
         description = {"Resolve a kernel-style boot command line into a translation geometry.",
                 "Recognised: arm64.pagesize=4k|16k|64k, arm64.nolva, granule.va_bits=N, granule.pa_bits=N,"
                         + " granule.format=d64|d128|lpae|short. Unknown parameters are ignored with a warning."},

@@ -15,7 +15,9 @@ import java.util.concurrent.Callable;
  * {@code granule dump capture}: downloads Debian's arm64 kernel, boots it under QEMU, dumps its
  * memory and records QEMU's own translations of its addresses (the real-kernel test's oracle).
  */
-@Command(name = "capture", mixinStandardHelpOptions = true,
+@Command(name = "capture",
+        footerHeading = "%nExample:%n",
+        footer = {"  granule dump capture --flavour arm64_16k"}, mixinStandardHelpOptions = true,
         description = {"Boot Debian's arm64 kernel under qemu-system-aarch64, dump its memory (ELF, with VMCOREINFO) and",
                 "record QEMU's gva2gpa answers for its addresses. Cached under ${XDG_CACHE_HOME:-~/.cache}/granule."})
 final class DumpCaptureCommand implements Callable<Integer> {

@@ -20,7 +20,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code granule dump info FILE}: segments, notes, VMCOREINFO and the detected geometry. */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(name = "info",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule dump info vmcore.elf", "  granule dump info --raw 0x40000000 --root 0x41234000 memory.bin"}, mixinStandardHelpOptions = true,
         description = "Show a dump's memory segments, notes, VMCOREINFO and the translation geometry detected from it.")
 final class DumpInfoCommand implements Callable<Integer> {
 

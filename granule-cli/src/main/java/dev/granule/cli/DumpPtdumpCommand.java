@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
  * adjacent in VA and PA with equal attributes, with the kernel's region markers, like Linux's
  * arm64 ptdump ({@code /sys/kernel/debug/kernel_page_tables}).
  */
-@Command(name = "ptdump", mixinStandardHelpOptions = true,
+@Command(name = "ptdump",
+        footerHeading = "%nExample:%n",
+        footer = {"  granule dump ptdump vmcore.elf"}, mixinStandardHelpOptions = true,
         description = "List the dumped kernel's mappings (ranges, sizes, levels, attributes) like Linux's arm64 ptdump.")
 final class DumpPtdumpCommand implements Callable<Integer> {
 

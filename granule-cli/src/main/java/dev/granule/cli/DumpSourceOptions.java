@@ -15,6 +15,9 @@ import java.util.List;
 /** The dump file and what the user knows about it beyond its bytes (shared by the dump subcommands). */
 final class DumpSourceOptions {
 
+    /** How much raw image the VMCOREINFO search reads at most: the RAM of a large server. */
+    static final long MAX_RAW_SCAN_BYTES = 256L << 30;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "An arm64 ELF core (kdump vmcore, QEMU dump-guest-memory) or, with --raw, a raw memory image.")
     Path file;
 
@@ -61,6 +64,14 @@ final class DumpSourceOptions {
     }
 
     KernelDump open() throws IOException {
+        // Dumps are memory-mapped, not read, so their size is no limit; their kind and readability are.
+        long size = InputFile.requireReadable("dump " + file, file, Long.MAX_VALUE);
+        // A raw image without a VMCOREINFO note is searched page by page for the kernel's copy of it:
+        // beyond some size (a sparse file of any length is cheap to make) that is a read without end.
+        if (rawBase != null && !noVmcoreInfo && size > MAX_RAW_SCAN_BYTES) {
+            throw new UserException("dump " + file + ": is " + Units.bytes(size) + ", more than the " + Units.bytes(MAX_RAW_SCAN_BYTES)
+                    + " of raw image granule searches for VMCOREINFO; give --no-vmcoreinfo with --root or --ttbr1");
+        }
         try {
             return KernelDump.open(file, options());
         } catch (NoSuchFileException e) {

@@ -14,7 +14,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code granule dump translate FILE VA...}: walks the dumped kernel's TTBR1 tables for each address. */
-@Command(name = "translate", mixinStandardHelpOptions = true,
+@Command(name = "translate",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule dump translate vmcore.elf 0xffff800080000000 0xffff000002750123", "  granule dump translate --json vmcore.elf 0xffff800080000000"}, mixinStandardHelpOptions = true,
         description = "Translate kernel virtual addresses through the dumped kernel's own page tables (TTBR1).")
 final class DumpTranslateCommand implements Callable<Integer> {
 

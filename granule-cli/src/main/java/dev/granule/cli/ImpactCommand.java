@@ -28,6 +28,8 @@ import java.util.stream.Stream;
 
 /** {@code granule impact}: what 4K, 16K and 64K pages would cost this machine's processes. */
 @Command(name = "impact",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule impact", "  granule impact --pid 1234 --chart impact.png", "  granule impact --smaps saved-smaps.txt --trace trace.txt --tlb-entries 64"},
         description = {"Memory footprint, page-table memory and TLB entries at 4K, 16K and 64K pages, from",
                 "/proc/PID/smaps and /proc/PID/pagemap (default: every readable process) or saved smaps files;",
                 "optionally an address trace replayed through the TLB model, and a chart."},
@@ -36,6 +38,9 @@ final class ImpactCommand implements Callable<Integer> {
 
     /** The base page of this machine's kernel, which pagemap entries describe. */
     static final long HOST_PAGE = 4096;
+
+    /** A saved smaps file is read whole; the smaps of a process with 100,000 mappings is about 30 MiB. */
+    static final long MAX_SMAPS_BYTES = 256L << 20;
 
     @Option(names = "--pid", paramLabel = "PID", description = "A process to analyse; repeatable.")
     List<Long> pids = new ArrayList<>();
@@ -78,7 +83,13 @@ final class ImpactCommand implements Callable<Integer> {
         machineOptions.structPage();
         if (chart != null) ImpactChart.checkExtension(chart); // before a long run, not after it
         List<Input> inputs = new ArrayList<>();
-        for (Path f : files) inputs.add(new Input(f, null));
+        for (Path f : files) {
+            InputFile.requireReadable("--smaps " + f, f, MAX_SMAPS_BYTES);
+            inputs.add(new Input(f, null));
+        }
+        if (traceOptions != null && !traceOptions.trace.equals("-")) {
+            InputFile.requireStreamable("--trace " + traceOptions.trace, Path.of(traceOptions.trace));
+        }
         for (long pid : pids) {
             Path p = Path.of("/proc", Long.toString(pid), "smaps");
             if (!Files.isReadable(p)) throw new UserException("--pid " + pid + ": no readable " + p + " (no such process?)");

@@ -5,8 +5,10 @@ import picocli.CommandLine.Command;
 
 /** Entry point of {@code ./granule}. Subcommands are registered here, one class each. */
 @Command(name = "granule",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule boot \"arm64.pagesize=16k granule.va_bits=47\"", "  granule translate --tcr 0x500800010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1234", "  granule dump info vmcore.elf", "  granule help boot"},
         mixinStandardHelpOptions = true,
-        version = "granule 0.1.0",
+        versionProvider = VersionProvider.class,
         description = "Models of the arm64 virtual-memory system, with the geometry chosen at start-up.",
         subcommands = {
                 BootCommand.class,

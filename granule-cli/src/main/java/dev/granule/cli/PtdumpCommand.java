@@ -16,6 +16,8 @@ import java.util.concurrent.Callable;
  * for the geometry the command line selects and lists them like Linux's arm64 ptdump.
  */
 @Command(name = "ptdump",
+        footerHeading = "%nExample:%n",
+        footer = {"  granule ptdump \"arm64.pagesize=4k\" --rodata on --dram 4G"},
         description = {"Build a kernel's TTBR1 tables (linear map of DRAM, kernel text/rodata/data) for the",
                 "geometry a boot command line selects, and list them like /sys/kernel/debug/kernel_page_tables."},
         mixinStandardHelpOptions = true)

@@ -33,6 +33,8 @@ import java.util.concurrent.Callable;
  * images, printing the output address and attributes or the exact architectural fault.
  */
 @Command(name = "translate",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule translate --tcr 0x500800010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1234 0x2000", "  granule translate --ttbcr 0 --ttbr0 0x40000000 --dacr 0 --image l1.bin@0x40000000 0x00100000"},
         description = {"Translate VAs as an arm64 MMU would, from TCR/TTBR/MAIR/SCTLR values and raw table images;",
                 "with --ttbcr instead of --tcr, as an Armv7-A/AArch32 MMU (short descriptors or LPAE).",
                 "Example: granule translate --tcr 0x500000010 --ttbr0 0x40000000 --image tables.bin@0x40000000 0x1000"},
@@ -41,6 +43,9 @@ final class TranslateCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "VA", description = "Virtual addresses (hex).")
     List<String> vas;
+
+    /** Table images are read whole into the memory model; a larger file is not a table image. */
+    static final long MAX_IMAGE_BYTES = 1L << 30;
 
     @Option(names = "--tcr", paramLabel = "HEX", description = "TCR_EL1 (AArch64 translation).")
     String tcr;
@@ -130,8 +135,10 @@ final class TranslateCommand implements Callable<Integer> {
             int at = spec.lastIndexOf('@');
             if (at <= 0) throw new UserException("--image " + spec + ": expected FILE@PA, e.g. tables.bin@0x40000000");
             byte[] bytes;
+            Path file = Path.of(spec.substring(0, at));
+            InputFile.requireReadable("--image " + file, file, MAX_IMAGE_BYTES);
             try {
-                bytes = Files.readAllBytes(Path.of(spec.substring(0, at)));
+                bytes = Files.readAllBytes(file);
             } catch (IOException e) {
                 throw new UserException("--image " + spec + ": cannot read " + spec.substring(0, at) + " (" + e.getMessage() + ")", e);
             }

@@ -132,6 +132,6 @@ class TranslateCommandTest {
     void badImagesAreUserErrors() {
         var r = run("translate", "--tcr", "0x10", "--image", "nosuchfile@0x0", "0x0");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("cannot read nosuchfile");
+        assertThat(r.err()).contains("--image nosuchfile: no such file");
     }
 }
