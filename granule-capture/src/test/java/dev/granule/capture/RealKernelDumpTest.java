@@ -162,7 +162,7 @@ class RealKernelDumpTest {
         MappedMemory.Segment ram;
         KernelTables fromNote;
         try (KernelDump dump = KernelDump.open(capture.vmcore())) {
-            ram = dump.memory().segments().getFirst();
+            ram = dump.mappedMemory().orElseThrow().segments().getFirst();
             fromNote = dump.tables();
         }
         // Map the whole file so that file offset F is PA (F - ram.fileOffset + ram.pa).
