@@ -188,15 +188,15 @@ public final class KdumpMemory implements PhysicalMemory {
         }
         int codec = flags & (KdumpHeaders.COMPRESSED_ZLIB | KdumpHeaders.COMPRESSED_LZO | KdumpHeaders.COMPRESSED_SNAPPY
                 | KdumpHeaders.COMPRESSED_ZSTD);
+        if (Integer.bitCount(codec) > 1 || (flags & ~codec) != 0) {
+            throw new DumpFormatException(descAt + 12, String.format("%s: flags %#x name no single known codec", what, flags));
+        }
         if (codec == 0) {
             if (size != blockSize) {
                 throw new DumpFormatException(descAt + 8, what + ": an uncompressed page of " + size + " bytes, not block_size " + blockSize);
             }
             bytes.copy(offset, out, 0, blockSize, what + " data");
             return;
-        }
-        if (Integer.bitCount(codec) != 1 || (flags & ~codec) != 0) {
-            throw new DumpFormatException(descAt + 12, String.format("%s: flags %#x name no single known codec", what, flags));
         }
         if (compressed == null) compressed = new byte[blockSize];
         bytes.copy(offset, compressed, 0, size, what + " data");
