@@ -280,6 +280,32 @@ public final class KernelDump implements AutoCloseable {
         return walker;
     }
 
+    /**
+     * What the dump says about kernel address {@code va}: mapped (and whether the target page is in
+     * the dump), unmapped, or not known because a table page is not in the dump or not RAM.
+     */
+    public Translation resolve(long va) {
+        TableWalker w = kernelWalker();
+        if (!w.covers(va)) return new Translation.NotKernelAddress(va);
+        Translation[] out = {null};
+        w.walk(va, va, new dev.granule.table.LeafVisitor() {
+            @Override
+            public boolean leaf(long leafVa, int level, dev.granule.format.Descriptor d) {
+                long pa = w.format().translate(d, level, va);
+                Mapping m = w.toMapping(leafVa, level, d);
+                out[0] = new Translation.Mapped(va, pa, m, memory.pageState(pa) == dev.granule.memory.PageState.PRESENT);
+                return false;
+            }
+
+            @Override
+            public void unreadableTable(long at, int level, long table) {
+                out[0] = memory.pageState(table) == dev.granule.memory.PageState.EXCLUDED
+                        ? new Translation.NotInDump(va, level + 1, table) : new Translation.TableOutsideRam(va, level + 1, table);
+            }
+        });
+        return out[0] != null ? out[0] : new Translation.Unmapped(va);
+    }
+
     /** The leaf that maps kernel address {@code va}, if the kernel's tables map it. */
     public Optional<Mapping> translate(long va) {
         return kernelWalker().lookup(va);
