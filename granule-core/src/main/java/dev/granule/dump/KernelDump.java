@@ -306,6 +306,43 @@ public final class KernelDump implements AutoCloseable {
         return out[0] != null ? out[0] : new Translation.Unmapped(va);
     }
 
+    /**
+     * Reads {@code length} bytes of kernel virtual memory at {@code va}; each page crossed is
+     * translated on its own, as the CPU would.
+     *
+     * @throws UnreadableAddressException at the first page that is unmapped or not in the dump, naming it
+     */
+    public void readVirtual(long va, byte[] dst, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, dst.length);
+        long page = geometry().pageSize();
+        while (length > 0) {
+            Translation t = resolve(va);
+            int n = (int) Math.min(length, page - (va & (page - 1)));
+            if (!(t instanceof Translation.Mapped m) || !m.targetInDump()) {
+                throw new UnreadableAddressException(t, String.format("cannot read %#x: %s", va, describe(t)));
+            }
+            // Bytes of a leaf are contiguous in PA; the page is one read.
+            memory.read(m.pa(), dst, offset, n);
+            va += n;
+            offset += n;
+            length -= n;
+        }
+    }
+
+    /** Why {@code t} cannot be read, in words. */
+    public String describe(Translation t) {
+        TranslationText text = new TranslationText(geometry());
+        return switch (t) {
+            case Translation.Mapped m -> m.targetInDump() ? String.format("mapped to PA %#x", m.pa())
+                    : String.format("mapped to PA %#x, but the page %#x is not in the dump", m.pa(), m.pa() & -geometry().pageSize());
+            case Translation.Unmapped u -> "the kernel's tables do not map it";
+            default -> {
+                String line = text.append(new StringBuilder(), t, null).toString();
+                yield line.substring(line.indexOf("  ") + 2);
+            }
+        };
+    }
+
     /** The leaf that maps kernel address {@code va}, if the kernel's tables map it. */
     public Optional<Mapping> translate(long va) {
         return kernelWalker().lookup(va);
