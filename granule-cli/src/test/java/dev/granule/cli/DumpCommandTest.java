@@ -132,4 +132,72 @@ class DumpCommandTest {
         assertThat(t.get(1).get("kernelAddress").asBoolean()).isFalse();
         assertThat(t.get(1).get("mapped").asBoolean()).isFalse();
     }
+
+    @Test
+    void translateReadsAddressesFromFilesAndStandardInputLikeArguments() throws IOException {
+        long text = layout.kimageVaddr() + 0x4321;
+        long linear = layout.linearVa(0x4000_0000L + (100L << 20)) + 0x10;
+        String a = String.format("%#x", text);
+        String b = String.format("%#x", linear);
+        var args = run("dump", "translate", core.toString(), a, b, "0x1000");
+        assertThat(args.exit()).as(args.err()).isZero();
+        Path list = dir.resolve("addresses.txt");
+        Files.writeString(list, "# kernel text, then the linear map\n" + a + "\n\n   " + b + "  trailing words are ignored\n0x1000\n");
+        var file = run("dump", "translate", core.toString(), "-f", list.toString());
+        assertThat(file.exit()).as(file.err()).isZero();
+        assertThat(file.out()).isEqualTo(args.out());
+        var stdin = withStdin(a + "\n" + b + "\n0x1000\n", () -> run("dump", "translate", core.toString(), "-"));
+        assertThat(stdin.out()).isEqualTo(args.out());
+        Files.writeString(list, a + "\nnot-an-address\n");
+        var bad = run("dump", "translate", core.toString(), "-f", list.toString());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("line 2").contains("not-an-address").doesNotContain("Exception");
+        assertThat(bad.out()).as("the answers before the bad line are out").contains(String.format("0x%016x  ->", text));
+    }
+
+    private static BootCommandTest.Run withStdin(String input, java.util.function.Supplier<BootCommandTest.Run> r) {
+        java.io.InputStream saved = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(input.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try {
+            return r.get();
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
+    @Test
+    void readGivesTheSameBytesThroughTheKernelsMappingAndPhysicallyAndStopsAtAnUnmappedPage() {
+        // The root table, through the linear map and by PA: the same descriptors.
+        long va = layout.linearVa(root);
+        var virt = run("dump", "read", core.toString(), "--u64", String.format("%#x", va), "64");
+        var phys = run("dump", "read", core.toString(), "--u64", "--phys", String.format("%#x", root), "64");
+        assertThat(virt.exit()).as(virt.err()).isZero();
+        assertThat(phys.exit()).as(phys.err()).isZero();
+        assertThat(virt.out().lines().map(l -> l.substring(l.indexOf(": ") + 2)).toList())
+                .isEqualTo(phys.out().lines().map(l -> l.substring(l.indexOf(": ") + 2)).toList()).hasSize(8);
+        // The last 16 bytes of the linear map (512M of DRAM), then the unmapped VA after it.
+        long end = layout.linearVa(0x4000_0000L + (512L << 20));
+        var stop = run("dump", "read", core.toString(), String.format("%#x", end - 16), "32");
+        assertThat(stop.exit()).isEqualTo(2);
+        assertThat(stop.out()).startsWith(String.format("0x%016x: 00 00", end - 16)).hasLineCount(1);
+        assertThat(stop.err()).contains("read stopped after 16 bytes").contains(String.format("cannot read %#x", end))
+                .contains("do not map it");
+    }
+
+    @Test
+    void aSystemMapNamesAddressesAtTheKernelsRuntimeAddresses() throws IOException {
+        // Linked at 0xffff800008010000; VMCOREINFO's SYMBOL(_stext) says where it ran (KIMAGE_VADDR here).
+        Path map = dir.resolve("System.map");
+        Files.writeString(map, "ffff800008000000 T _text\nffff800008010000 T _stext\nffff800008010100 T granule_test_fn\n"
+                + "ffff800008020000 D _etext\n");
+        long fn = layout.kimageVaddr() + 0x100;
+        var sym = run("dump", "symbol", core.toString(), "--system-map", map.toString(), "granule_test_fn",
+                String.format("%#x", fn + 8));
+        assertThat(sym.exit()).as(sym.err()).isZero();
+        assertThat(sym.out()).contains(String.format("0x%016x  T granule_test_fn%n", fn))
+                .contains(String.format("0x%016x  T granule_test_fn+0x8%n", fn + 8));
+        var t = run("dump", "translate", core.toString(), "--system-map", map.toString(), "granule_test_fn+0x4");
+        assertThat(t.exit()).as(t.err()).isZero();
+        assertThat(t.out()).contains(String.format("0x%016x <granule_test_fn+0x4>  -> 0x%013x", fn + 4, layout.imagePa() + 0x104));
+    }
 }

@@ -131,8 +131,8 @@ public final class KernelDump implements AutoCloseable {
                 memory = k.memory();
             } else {
                 if (!ElfCore.looksLikeElf(image)) {
-                    throw new DumpFormatException(0, path + " is not a dump granule knows (neither an ELF core, a kdump-compressed "
-                            + "\"KDUMP   \" file nor a flattened \"makedumpfile\" stream); for a raw memory image give its physical base (--raw BASE)");
+                    throw new DumpFormatException(0, path + " is not an ELF core, a kdump-compressed \"KDUMP   \" file or a flattened "
+                            + "\"makedumpfile\" stream; for a raw memory image give its physical base (--raw BASE)");
                 }
                 format = Format.ELF;
                 ElfCore core = ElfCore.parse(image);
