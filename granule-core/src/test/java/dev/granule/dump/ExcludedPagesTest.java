@@ -88,6 +88,15 @@ class ExcludedPagesTest {
                 assertThat(t).isInstanceOf(Translation.Mapped.class);
                 assertThat(((Translation.Mapped) t).pa()).isEqualTo(layout.imagePa() + 0x40);
                 assertThat(dump.resolve(0x0000_1234_0000_0000L)).isEqualTo(new Translation.NotKernelAddress(0x0000_1234_0000_0000L));
+                // ptdump sees everything but the 2 MiB that table maps, and says which table hid it.
+                java.util.List<dev.granule.table.Ptdump.Unseen> unseen = new java.util.ArrayList<>();
+                var ranges = dev.granule.table.Ptdump.ranges(dump.kernelWalker(), dump.kernelWalker().firstVa(),
+                        dump.kernelWalker().lastVa(), unseen);
+                long span = va & -(2L << 20);
+                assertThat(unseen).containsExactly(new dev.granule.table.Ptdump.Unseen(span, span + (2L << 20) - 1, 3, table));
+                long seen = ranges.stream().mapToLong(dev.granule.table.Ptdump.Range::size).sum();
+                long all = built.space().walker().mappings().stream().mapToLong(Mapping::size).sum();
+                assertThat(seen).isEqualTo(all - (2L << 20));
             }
         }
     }
