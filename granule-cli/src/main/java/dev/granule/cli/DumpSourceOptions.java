@@ -15,7 +15,7 @@ import java.util.List;
 /** The dump file and what the user knows about it beyond its bytes (shared by the dump subcommands). */
 final class DumpSourceOptions {
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "An arm64 ELF core (kdump vmcore, QEMU dump-guest-memory) or, with --raw, a raw memory image.")
+    @Parameters(index = "0", paramLabel = "FILE", description = "An arm64 dump: ELF core (kdump vmcore, QEMU dump-guest-memory), makedumpfile's kdump-compressed or flattened file, or, with --raw, a raw memory image.")
     Path file;
 
     @Option(names = "--raw", paramLabel = "PA", converter = AddressConverter.class,
