@@ -45,7 +45,8 @@ class KdumpFuzzTest {
             message(e);
             return;
         }
-        if (f.size() > (long) data.length * 1024 + (1L << 40)) throw new AssertionError("logical size out of any proportion: " + f.size());
+        // A record far out makes a sparse logical file (makedumpfile -R would write one); holes read as zeros.
+        if (f.size() < 0) throw new AssertionError("negative logical size: " + f.size());
         KdumpFile k;
         try {
             k = KdumpFile.parse(f);
