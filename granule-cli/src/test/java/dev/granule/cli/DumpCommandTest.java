@@ -200,4 +200,32 @@ class DumpCommandTest {
         assertThat(t.exit()).as(t.err()).isZero();
         assertThat(t.out()).contains(String.format("0x%016x <granule_test_fn+0x4>  -> 0x%013x", fn + 4, layout.imagePa() + 0x104));
     }
+
+    /**
+     * A PMD entry of the linear map pointed outside RAM (as a dump that lacks the table's memory
+     * shows it): ptdump marks the 32 MiB that entry covers as not seen, translate says which table.
+     */
+    @Test
+    void ptdumpMarksWhatItCannotSeeAndTranslateSaysWhy() throws IOException {
+        Geometry g = Geometry.of(Granule.SIXTEEN_K, 47, 48);
+        KernelLayout l = KernelLayout.virt(g, 512L << 20);
+        KernelLayout.Built built = l.build(true);
+        long va = l.linearVa(0x4000_0000L + (64L << 20)) + 0x40;
+        // 16K/47: level 1 (PGD) bits [46:36], level 2 (PMD) bits [35:25], 8-byte entries, OA bits [47:14].
+        long pgd = built.space().root();
+        long pmdTable = built.memory().readLong(pgd + ((va >>> 36) & 2047) * 8) & 0x0000_FFFF_FFFF_C000L;
+        long entry = pmdTable + ((va >>> 25) & 2047) * 8;
+        long outside = 0x7_0000_0000L; // above the 512M of DRAM at 1 GiB
+        built.memory().writeLong(entry, (built.memory().readLong(entry) & ~0x0000_FFFF_FFFF_C000L) | outside);
+        Path broken = dir.resolve("vmcore-table-outside-ram");
+        ElfCoreWriter.write(broken, built.memory(), List.of(ElfCoreWriter.Note.vmcoreInfo(l.vmcoreInfo(pgd))));
+        built.memory().close();
+        long span = va & -(32L << 20);
+        var p = run("dump", "ptdump", broken.toString(), "--progress", "never");
+        assertThat(p.exit()).as(p.err()).isZero();
+        assertThat(p.out()).contains(String.format("0x%016x-0x%016x       32M not seen: the level 3 (PTE) table at PA %#x is not RAM",
+                span, span + (32L << 20), outside)).contains("# 1 spans not seen");
+        var t = run("dump", "translate", broken.toString(), String.format("%#x", va));
+        assertThat(t.out()).contains(String.format("0x%016x  table outside RAM: the level 3 table at PA %#x", va, outside));
+    }
 }
