@@ -161,6 +161,7 @@ final class DumpTranslateCommand implements Callable<Integer> {
                 j.writeStringField("attributes", x.attributes().summary());
                 j.writeStringField("descriptor", String.format("0x%016x", x.descriptor().lo()));
                 j.writeBooleanField("pageInDump", m.targetInDump());
+                j.writeStringField("page", m.target().name().toLowerCase(java.util.Locale.ROOT));
             }
             case Translation.NotInDump n -> {
                 j.writeStringField("notInDump", "table");

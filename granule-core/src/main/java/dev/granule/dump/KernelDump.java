@@ -293,7 +293,7 @@ public final class KernelDump implements AutoCloseable {
             public boolean leaf(long leafVa, int level, dev.granule.format.Descriptor d) {
                 long pa = w.format().translate(d, level, va);
                 Mapping m = w.toMapping(leafVa, level, d);
-                out[0] = new Translation.Mapped(va, pa, m, memory.pageState(pa) == dev.granule.memory.PageState.PRESENT);
+                out[0] = new Translation.Mapped(va, pa, m, memory.pageState(pa));
                 return false;
             }
 
@@ -333,8 +333,11 @@ public final class KernelDump implements AutoCloseable {
     public String describe(Translation t) {
         TranslationText text = new TranslationText(geometry());
         return switch (t) {
-            case Translation.Mapped m -> m.targetInDump() ? String.format("mapped to PA %#x", m.pa())
-                    : String.format("mapped to PA %#x, but the page %#x is not in the dump", m.pa(), m.pa() & -geometry().pageSize());
+            case Translation.Mapped m -> switch (m.target()) {
+                case PRESENT -> String.format("mapped to PA %#x", m.pa());
+                case EXCLUDED -> String.format("mapped to PA %#x, but the page %#x is not in the dump", m.pa(), m.pa() & -geometry().pageSize());
+                case NOT_RAM -> String.format("mapped to PA %#x, which is not RAM in the dump (device memory?)", m.pa());
+            };
             case Translation.Unmapped u -> "the kernel's tables do not map it";
             default -> {
                 String line = text.append(new StringBuilder(), t, null).toString();

@@ -12,8 +12,13 @@ public sealed interface Translation {
 
     long va();
 
-    /** The kernel's tables map {@code va} to {@code pa}; {@code targetInDump} says whether the dump holds that page. */
-    record Mapped(long va, long pa, Mapping mapping, boolean targetInDump) implements Translation {}
+    /**
+     * The kernel's tables map {@code va} to {@code pa}; {@code target} says whether the dump holds
+     * that page, left it out, or has no RAM there (device memory: the UART, the GIC).
+     */
+    record Mapped(long va, long pa, Mapping mapping, dev.granule.memory.PageState target) implements Translation {
+        public boolean targetInDump() { return target == dev.granule.memory.PageState.PRESENT; }
+    }
 
     /** The walk ended at an invalid descriptor: the kernel does not map {@code va}. */
     record Unmapped(long va) implements Translation {}

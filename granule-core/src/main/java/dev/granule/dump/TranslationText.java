@@ -68,7 +68,11 @@ public final class TranslationText {
                 hex(b, x.va(), 16).append('-');
                 hex(b, x.va() + x.size(), 16).append(")  ").append(summaries.computeIfAbsent(x.attributes(), Attributes::summary));
                 if (x.contiguous()) b.append(" CON");
-                if (!m.targetInDump()) b.append("  (page not in the dump)");
+                switch (m.target()) {
+                    case EXCLUDED -> b.append("  (page not in the dump)");
+                    case NOT_RAM -> b.append("  (not RAM in the dump)");
+                    case PRESENT -> { }
+                }
             }
             case Translation.Unmapped u -> b.append("unmapped");
             case Translation.NotInDump n -> {

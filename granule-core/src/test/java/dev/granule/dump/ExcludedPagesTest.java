@@ -118,6 +118,9 @@ class ExcludedPagesTest {
                 Translation.Mapped m = (Translation.Mapped) t;
                 assertThat(m.pa()).isEqualTo(pa);
                 assertThat(m.targetInDump()).isFalse();
+                assertThat(m.target()).isEqualTo(dev.granule.memory.PageState.EXCLUDED);
+                assertThat(new TranslationText(g).append(new StringBuilder(), t, null).toString()).endsWith("  (page not in the dump)")
+                        .startsWith(String.format("0x%016x  -> 0x%013x  4K PTE page at level 3", va, pa));
                 assertThat(dump.memory().pageState(pa)).isEqualTo(dev.granule.memory.PageState.EXCLUDED);
             }
         }
