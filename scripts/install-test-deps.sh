@@ -7,6 +7,7 @@
 #   - the AArch64 and A32 assemblers and linkers (binutils-aarch64-linux-gnu, binutils-arm-linux-gnueabihf)
 #     that build the oracles' probes (QemuAtOracleTest, QemuArmOracleTest on qemu-system-arm);
 #   - binutils (readelf), a second reader the test compares granule's ELF parsing with;
+#   - makedumpfile (the host's build), whose -R rewrites QEMU's flattened kdump files to the KDUMP form;
 #   - the arm64 package lists (dpkg --add-architecture arm64), so that apt can download the arm64
 #     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked.
 # Needs root and apt; otherwise it says what is missing and leaves it (the test then skips).
@@ -66,6 +67,8 @@ packages=()
 need_backports=0
 [ "$(qemu_major)" -ge 10 ] 2>/dev/null || need_backports=1
 command -v readelf >/dev/null 2>&1 || packages+=(binutils)
+# makedumpfile -R rewrites QEMU's flattened kdump output to the KDUMP form (the host's own build).
+command -v makedumpfile >/dev/null 2>&1 || [ -x /usr/sbin/makedumpfile ] || packages+=(makedumpfile)
 command -v aarch64-linux-gnu-as >/dev/null 2>&1 || packages+=(binutils-aarch64-linux-gnu)
 command -v arm-linux-gnueabihf-as >/dev/null 2>&1 || packages+=(binutils-arm-linux-gnueabihf)
 # The real-trace test (LackeyReplayTest) runs a program under Valgrind's lackey tool.

@@ -5,6 +5,7 @@
 module dev.granule.cli {
     requires dev.granule.core;
     requires dev.granule.compat;
+    requires dev.granule.capture;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;

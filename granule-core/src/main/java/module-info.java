@@ -15,7 +15,6 @@ module dev.granule.core {
     exports dev.granule.table;
     exports dev.granule.mmu;
     exports dev.granule.dump;
-    exports dev.granule.dump.capture;
     exports dev.granule.impact;
     exports dev.granule.impact.trace;
 }

@@ -1,8 +1,8 @@
 package dev.granule.cli;
 
-import dev.granule.dump.capture.CaptureUnavailableException;
-import dev.granule.dump.capture.DebianKernel;
-import dev.granule.dump.capture.KernelCapture;
+import dev.granule.capture.CaptureUnavailableException;
+import dev.granule.capture.DebianKernel;
+import dev.granule.capture.KernelCapture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

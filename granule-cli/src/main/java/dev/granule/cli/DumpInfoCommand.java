@@ -3,6 +3,9 @@ package dev.granule.cli;
 import dev.granule.dump.ElfCore;
 import dev.granule.dump.ElfNote;
 import dev.granule.dump.GeometrySearch;
+import dev.granule.dump.KdumpFile;
+import dev.granule.dump.KdumpHeaders;
+import dev.granule.dump.KdumpMemory;
 import dev.granule.dump.KernelDump;
 import dev.granule.dump.PrStatus;
 import dev.granule.dump.ProgramHeader;
@@ -51,9 +54,10 @@ final class DumpInfoCommand implements Callable<Integer> {
         try (KernelDump dump = source.open()) {
             long size = Files.size(dump.path());
             out.printf("file        %s (%s, %s)%n", dump.path(), Units.approx(size),
-                    dump.elf().isPresent() ? "ELF64 core, EM_AARCH64" : "raw image at PA " + Units.hex(source.rawBase));
-            if (dump.elf().isPresent()) printElf(out, dump.elf().get(), dump.memory());
-            else printSegments(out, dump.memory().segments());
+                    dump.format() == KernelDump.Format.RAW ? "raw image at PA " + Units.hex(source.rawBase) : dump.format().description());
+            if (dump.elf().isPresent()) printElf(out, dump.elf().get(), dump.mappedMemory().orElseThrow());
+            else if (dump.kdump().isPresent()) printKdump(out, dump);
+            else printSegments(out, dump.mappedMemory().orElseThrow().segments());
             out.printf("vmcoreinfo  %s%n", dump.vmcoreInfoSource());
             dump.vmcoreInfo().ifPresent(info -> {
                 for (Map.Entry<String, String> e : info.entries().entrySet()) {
@@ -83,9 +87,40 @@ final class DumpInfoCommand implements Callable<Integer> {
         long loads = core.programHeaders().stream().filter(p -> p.type() == ProgramHeader.PT_LOAD).count();
         out.printf("headers     %d program headers (%d PT_LOAD), %d notes%n", core.programHeaderCount(), loads, core.notes().size());
         printSegments(out, memory.segments());
+        printNotes(out, core.notes());
+    }
+
+    private static void printKdump(PrintWriter out, KernelDump dump) {
+        KdumpFile k = dump.kdump().orElseThrow();
+        KdumpHeaders.DiskDumpHeader h = k.header();
+        KdumpHeaders.KdumpSubHeader sub = k.subHeader();
+        dump.flattened().ifPresent(f -> out.printf("flattened   %d records, %s logical file (read in place)%n", f.records(),
+                Units.approx(f.size())));
+        out.printf("header      disk_dump_header version %d, block_size %d, codecs %s, %d CPUs%s%s%n", h.headerVersion(),
+                h.blockSize(), h.codecs(), h.nrCpus(), h.release().isEmpty() ? "" : ", release " + h.release(),
+                h.incomplete() ? ", INCOMPLETE" : "");
+        out.printf("sub-header  dump_level %d, phys_base %s, max_mapnr %d (%s of PA)%n", sub.dumpLevel(), Units.hex(sub.physBase()),
+                k.pages(), Units.approx(k.pages() * h.blockSize()));
+        out.printf("bitmaps     at %#x, %d bytes each; page_desc array at %#x%n", k.bitmapOffset(), k.bitmapBytes(), k.pageDescOffset());
+        KdumpMemory m = (KdumpMemory) dump.memory();
+        long ram = 0;
+        for (var r : m.ranges()) ram += r.size();
+        out.printf("memory      %d pages in the dump (%s) in %d ranges%n", m.dumpedPages(), Units.approx(ram), m.ranges().size());
+        int shown = 0;
+        for (var r : m.ranges()) {
+            if (shown++ == 16) {
+                out.printf("  ... %d more%n", m.ranges().size() - 16);
+                break;
+            }
+            out.printf("  PA 0x%016x-0x%016x %8s%n", r.base(), r.end(), Units.approx(r.size()));
+        }
+        printNotes(out, k.notes());
+    }
+
+    private static void printNotes(PrintWriter out, List<ElfNote> notes) {
         out.printf("notes%n");
         int cpu = 0;
-        for (ElfNote n : core.notes()) {
+        for (ElfNote n : notes) {
             String extra = "";
             if (n.type() == ElfNote.NT_PRSTATUS && ElfNote.CORE.equals(n.name())) {
                 PrStatus s = PrStatus.parse(n);

@@ -9,7 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import dev.granule.memory.PageState;
+
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.OptionalLong;
@@ -74,6 +78,7 @@ final class DumpPtdumpCommand implements Callable<Integer> {
             long reads = 0;
             long lines = 0;
             long mapped = 0;
+            long unseen = 0;
             boolean truncated = false;
             Ptdump.Range open = null;
             try (Progress bar = Progress.of("ptdump", SLICES, progress)) {
@@ -81,7 +86,21 @@ final class DumpPtdumpCommand implements Callable<Integer> {
                 while (true) {
                     long sliceLast = Long.compareUnsigned(last - sliceFirst, slice - 1) <= 0 ? last : sliceFirst + slice - 1;
                     walker.setReadLimit(readLimit - reads);
-                    for (Ptdump.Range r : Ptdump.ranges(walker, sliceFirst, sliceLast)) {
+                    List<Ptdump.Unseen> unseenHere = new ArrayList<>();
+                    List<Ptdump.Range> ranges = Ptdump.ranges(walker, sliceFirst, sliceLast, unseenHere);
+                    int u = 0;
+                    for (Ptdump.Range r : ranges) {
+                        // Spans the walk could not see come out in VA order among the ranges.
+                        while (u < unseenHere.size() && Long.compareUnsigned(unseenHere.get(u).va(), r.va()) < 0) {
+                            if (open != null) {
+                                printMarkers(out, markers, open.va());
+                                print(out, g, open);
+                                lines++;
+                                open = null;
+                            }
+                            printUnseen(out, dump, markers, unseenHere.get(u++));
+                            unseen++;
+                        }
                         if (open != null && joins(open, r)) {
                             open = new Ptdump.Range(open.va(), r.lastVa(), open.pa(), open.level(), open.contiguous(),
                                     open.attributes(), open.leaves() + r.leaves());
@@ -94,6 +113,16 @@ final class DumpPtdumpCommand implements Callable<Integer> {
                             open = r;
                         }
                         mapped += r.size();
+                    }
+                    if (u < unseenHere.size() && open != null) {
+                        printMarkers(out, markers, open.va());
+                        print(out, g, open);
+                        lines++;
+                        open = null;
+                    }
+                    while (u < unseenHere.size()) {
+                        printUnseen(out, dump, markers, unseenHere.get(u++));
+                        unseen++;
                     }
                     reads += walker.descriptorsRead();
                     bar.step(1);
@@ -113,6 +142,9 @@ final class DumpPtdumpCommand implements Callable<Integer> {
             }
             printMarkers(out, markers, last);
             out.printf("# %d ranges, %s mapped, %d descriptors read%n", lines, Units.approx(mapped), reads);
+            if (unseen > 0) {
+                out.printf("# %d spans not seen: their tables are not in the dump or not RAM (marked \"not seen\" above)%n", unseen);
+            }
             if (truncated) {
                 out.printf("# stopped at the read limit of %d descriptors: the tables fan out more than a kernel's; raise --read-limit to go on%n",
                         readLimit);
@@ -120,6 +152,15 @@ final class DumpPtdumpCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private static void printUnseen(PrintWriter out, KernelDump dump, NavigableMap<Long, String> markers, Ptdump.Unseen u) {
+        printMarkers(out, markers, u.va());
+        Geometry g = dump.geometry();
+        boolean excluded = dump.memory().pageState(u.tablePa()) == PageState.EXCLUDED;
+        out.printf("0x%016x-0x%016x %9s not seen: the level %d (%s) table at PA %#x %s%n", u.va(), u.lastVa() + 1,
+                Units.approx(u.size()), u.tableLevel(), g.linuxLevelName(u.tableLevel()), u.tablePa(),
+                excluded ? "is not in the dump" : "is not RAM");
     }
 
     private static boolean joins(Ptdump.Range a, Ptdump.Range b) {

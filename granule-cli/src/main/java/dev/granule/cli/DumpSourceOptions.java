@@ -18,7 +18,7 @@ final class DumpSourceOptions {
     /** How much raw image the VMCOREINFO search reads at most: the RAM of a large server. */
     static final long MAX_RAW_SCAN_BYTES = 256L << 30;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "An arm64 ELF core (kdump vmcore, QEMU dump-guest-memory) or, with --raw, a raw memory image.")
+    @Parameters(index = "0", paramLabel = "FILE", description = "An arm64 dump: ELF core (kdump vmcore, QEMU dump-guest-memory), makedumpfile's kdump-compressed or flattened file, or, with --raw, a raw memory image.")
     Path file;
 
     @Option(names = "--raw", paramLabel = "PA", converter = AddressConverter.class,

@@ -1,33 +1,60 @@
 package dev.granule.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.granule.dump.KernelDump;
+import dev.granule.dump.Translation;
+import dev.granule.dump.TranslationText;
 import dev.granule.geometry.Geometry;
 import dev.granule.table.Mapping;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code granule dump translate FILE VA...}: walks the dumped kernel's TTBR1 tables for each address. */
-@Command(name = "translate",
+/**
+ * {@code granule dump translate FILE VA... [-f ADDRESSES|-]}: walks the dumped kernel's TTBR1 tables
+ * for each address, from the arguments, then from the address files (one address per line, the
+ * first word of the line; {@code #} comments), streaming: each answer is written as its address
+ * is read, so millions of addresses cost no memory.
+ */
+@Command(name = "translate", mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
-        footer = {"  granule dump translate vmcore.elf 0xffff800080000000 0xffff000002750123", "  granule dump translate --json vmcore.elf 0xffff800080000000"}, mixinStandardHelpOptions = true,
-        description = "Translate kernel virtual addresses through the dumped kernel's own page tables (TTBR1).")
+        footer = {"  granule dump translate vmcore.elf 0xffff800080000000 0xffff000002750123",
+                "  granule dump translate --json vmcore.elf 0xffff800080000000", "  granule dump translate vmcore.elf -f addresses.txt"},
+        description = {"Translate kernel virtual addresses through the dumped kernel's own page tables (TTBR1).",
+                "Addresses come from the arguments and from -f FILE (one per line; '-' reads standard input)."})
 final class DumpTranslateCommand implements Callable<Integer> {
 
     @Mixin
     DumpSourceOptions source = new DumpSourceOptions();
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "VA", description = "Kernel virtual addresses, e.g. 0xffff800080000000.")
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "VA",
+            description = "Kernel virtual addresses, e.g. 0xffff800080000000, or symbol names with --system-map / kallsyms; '-' reads standard input.")
     List<String> addresses = new ArrayList<>();
 
-    @picocli.CommandLine.Option(names = "--json", description = "Print JSON (addresses as 0x strings) instead of text.")
+    @Option(names = {"-f", "--addresses"}, paramLabel = "FILE",
+            description = "Read addresses from FILE, one per line (the first word; '#' starts a comment); '-' is standard input. Repeatable.")
+    List<String> files = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print JSON (addresses as 0x strings) instead of text.")
     boolean json;
+
+    @Mixin
+    SymbolOptions symbols = new SymbolOptions();
 
     @Mixin
     CommonOptions common;
@@ -35,69 +62,139 @@ final class DumpTranslateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Receives each address as it is read. */
+    private interface Sink {
+        void accept(long va) throws IOException;
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (addresses.isEmpty() && files.isEmpty()) {
+            throw new UserException("give addresses as arguments, or -f FILE (- for standard input)");
+        }
         PrintWriter out = spec.commandLine().getOut();
-        List<Long> vas = addresses.stream().map(AddressConverter::parse).toList();
         try (KernelDump dump = source.open()) {
+            SymbolOptions.Resolver names = symbols.resolver(dump);
             Geometry g = dump.geometry();
             if (json) {
-                out.println(new com.fasterxml.jackson.databind.ObjectMapper()
-                        .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(toJson(dump, vas)));
+                JsonGenerator j = new JsonFactory().createGenerator(new NonClosing(out));
+                j.useDefaultPrettyPrinter();
+                j.writeStartObject();
+                j.writeStringField("geometry", g.label());
+                j.writeStringField("root", Units.hex(dump.tables().rootPa()));
+                j.writeArrayFieldStart("translations");
+                feed(names, va -> writeJson(j, dump, names, va));
+                j.writeEndArray();
+                j.writeEndObject();
+                j.flush();
+                out.println();
             } else {
                 out.printf("# %s, root %s%n", g.label(), Units.hex(dump.tables().rootPa()));
-                for (long va : vas) printText(out, dump, va);
+                TranslationText text = new TranslationText(g);
+                StringBuilder line = new StringBuilder(200);
+                feed(names, va -> {
+                    line.setLength(0);
+                    text.append(line, dump.resolve(va), names.symbolize(va)).append('\n');
+                    out.append(line);
+                });
             }
         }
         out.flush();
         return 0;
     }
 
-    private static void printText(PrintWriter out, KernelDump dump, long va) {
-        Geometry g = dump.geometry();
-        if (!dump.kernelWalker().covers(va)) {
-            out.printf("0x%016x  not a kernel (TTBR1) address for a %d-bit VA%n", va, g.vaBits());
-            return;
+    /** Sends the argument addresses, then each file's, to {@code sink} as they are read. */
+    private void feed(SymbolOptions.Resolver names, Sink sink) throws IOException {
+        for (String a : addresses) {
+            if (a.equals("-")) lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "standard input", names, sink);
+            else sink.accept(names.address(a));
         }
-        Optional<Mapping> m = dump.translate(va);
-        if (m.isEmpty()) {
-            out.printf("0x%016x  unmapped%n", va);
-            return;
+        for (String f : files) {
+            if (f.equals("-")) {
+                lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16), "standard input", names, sink);
+                continue;
+            }
+            InputFile.requireStreamable("-f " + f, Path.of(f)); // a file or a pipe; not a directory or a device
+            try (BufferedReader r = Files.newBufferedReader(Path.of(f), StandardCharsets.UTF_8)) {
+                lines(r, f, names, sink);
+            } catch (NoSuchFileException e) {
+                throw new UserException("cannot read addresses from " + f + ": no such file", e);
+            }
         }
-        Mapping x = m.get();
-        out.printf("0x%016x  -> 0x%013x  %s %s%s at level %d (%s)  %s%n", va, x.translate(va),
-                Units.bytes(x.size()), g.linuxLevelName(x.level()), x.isBlock() ? " block" : " page", x.level(),
-                String.format("0x%016x-0x%016x", x.va(), x.va() + x.size()),
-                x.attributes().summary() + (x.contiguous() ? " CON" : ""));
     }
 
-    static java.util.Map<String, Object> toJson(KernelDump dump, List<Long> vas) {
-        Geometry g = dump.geometry();
-        java.util.Map<String, Object> root = new java.util.LinkedHashMap<>();
-        root.put("geometry", g.label());
-        root.put("root", Units.hex(dump.tables().rootPa()));
-        List<java.util.Map<String, Object>> results = new ArrayList<>();
-        for (long va : vas) {
-            java.util.Map<String, Object> r = new java.util.LinkedHashMap<>();
-            r.put("va", String.format("0x%016x", va));
-            Optional<Mapping> m = dump.kernelWalker().covers(va) ? dump.translate(va) : Optional.empty();
-            r.put("kernelAddress", dump.kernelWalker().covers(va));
-            r.put("mapped", m.isPresent());
-            m.ifPresent(x -> {
-                r.put("pa", Units.hex(x.translate(va)));
-                r.put("leafVa", Units.hex(x.va()));
-                r.put("leafPa", Units.hex(x.pa()));
-                r.put("size", x.size());
-                r.put("level", x.level());
-                r.put("linuxLevel", g.linuxLevelName(x.level()));
-                r.put("contiguous", x.contiguous());
-                r.put("attributes", x.attributes().summary());
-                r.put("descriptor", String.format("0x%016x", x.descriptor().lo()));
-            });
-            results.add(r);
+    private static void lines(BufferedReader r, String from, SymbolOptions.Resolver names, Sink sink) throws IOException {
+        String line;
+        long n = 0;
+        while ((line = r.readLine()) != null) {
+            n++;
+            int start = 0;
+            while (start < line.length() && Character.isWhitespace(line.charAt(start))) start++;
+            if (start == line.length() || line.charAt(start) == '#') continue;
+            int end = start;
+            while (end < line.length() && !Character.isWhitespace(line.charAt(end))) end++;
+            long va;
+            try {
+                va = names.address(line.substring(start, end));
+            } catch (UserException e) {
+                throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
+            }
+            sink.accept(va);
         }
-        root.put("translations", results);
-        return root;
     }
+
+    private static void writeJson(JsonGenerator j, KernelDump dump, SymbolOptions.Resolver names, long va) throws IOException {
+        Geometry g = dump.geometry();
+        Translation t = dump.resolve(va);
+        j.writeStartObject();
+        j.writeStringField("va", String.format("0x%016x", va));
+        String sym = names.symbolize(va);
+        if (sym != null) j.writeStringField("symbol", sym);
+        j.writeBooleanField("kernelAddress", !(t instanceof Translation.NotKernelAddress));
+        j.writeBooleanField("mapped", t instanceof Translation.Mapped);
+        switch (t) {
+            case Translation.Mapped m -> {
+                Mapping x = m.mapping();
+                j.writeStringField("pa", Units.hex(m.pa()));
+                j.writeStringField("leafVa", Units.hex(x.va()));
+                j.writeStringField("leafPa", Units.hex(x.pa()));
+                j.writeNumberField("size", x.size());
+                j.writeNumberField("level", x.level());
+                j.writeStringField("linuxLevel", g.linuxLevelName(x.level()));
+                j.writeBooleanField("contiguous", x.contiguous());
+                j.writeStringField("attributes", x.attributes().summary());
+                j.writeStringField("descriptor", String.format("0x%016x", x.descriptor().lo()));
+                j.writeBooleanField("pageInDump", m.targetInDump());
+                j.writeStringField("page", m.target().name().toLowerCase(java.util.Locale.ROOT));
+            }
+            case Translation.NotInDump n -> {
+                j.writeStringField("notInDump", "table");
+                j.writeNumberField("tableLevel", n.tableLevel());
+                j.writeStringField("tablePa", Units.hex(n.tablePa()));
+            }
+            case Translation.TableOutsideRam o -> {
+                j.writeStringField("tableOutsideRam", Units.hex(o.tablePa()));
+                j.writeNumberField("tableLevel", o.tableLevel());
+            }
+            default -> { }
+        }
+        j.writeEndObject();
+    }
+
+    /** Lets the JSON generator write into the command's writer without closing it. */
+    private static final class NonClosing extends Writer {
+        private final Writer w;
+
+        NonClosing(Writer w) { this.w = w; }
+
+        @Override
+        public void write(char[] c, int off, int len) throws IOException { w.write(c, off, len); }
+
+        @Override
+        public void flush() throws IOException { w.flush(); }
+
+        @Override
+        public void close() throws IOException { w.flush(); }
+    }
+
 }

@@ -132,4 +132,100 @@ class DumpCommandTest {
         assertThat(t.get(1).get("kernelAddress").asBoolean()).isFalse();
         assertThat(t.get(1).get("mapped").asBoolean()).isFalse();
     }
+
+    @Test
+    void translateReadsAddressesFromFilesAndStandardInputLikeArguments() throws IOException {
+        long text = layout.kimageVaddr() + 0x4321;
+        long linear = layout.linearVa(0x4000_0000L + (100L << 20)) + 0x10;
+        String a = String.format("%#x", text);
+        String b = String.format("%#x", linear);
+        var args = run("dump", "translate", core.toString(), a, b, "0x1000");
+        assertThat(args.exit()).as(args.err()).isZero();
+        Path list = dir.resolve("addresses.txt");
+        Files.writeString(list, "# kernel text, then the linear map\n" + a + "\n\n   " + b + "  trailing words are ignored\n0x1000\n");
+        var file = run("dump", "translate", core.toString(), "-f", list.toString());
+        assertThat(file.exit()).as(file.err()).isZero();
+        assertThat(file.out()).isEqualTo(args.out());
+        var stdin = withStdin(a + "\n" + b + "\n0x1000\n", () -> run("dump", "translate", core.toString(), "-"));
+        assertThat(stdin.out()).isEqualTo(args.out());
+        Files.writeString(list, a + "\nnot-an-address\n");
+        var bad = run("dump", "translate", core.toString(), "-f", list.toString());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("line 2").contains("not-an-address").doesNotContain("Exception");
+        assertThat(bad.out()).as("the answers before the bad line are out").contains(String.format("0x%016x  ->", text));
+    }
+
+    private static BootCommandTest.Run withStdin(String input, java.util.function.Supplier<BootCommandTest.Run> r) {
+        java.io.InputStream saved = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(input.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try {
+            return r.get();
+        } finally {
+            System.setIn(saved);
+        }
+    }
+
+    @Test
+    void readGivesTheSameBytesThroughTheKernelsMappingAndPhysicallyAndStopsAtAnUnmappedPage() {
+        // The root table, through the linear map and by PA: the same descriptors.
+        long va = layout.linearVa(root);
+        var virt = run("dump", "read", core.toString(), "--u64", String.format("%#x", va), "64");
+        var phys = run("dump", "read", core.toString(), "--u64", "--phys", String.format("%#x", root), "64");
+        assertThat(virt.exit()).as(virt.err()).isZero();
+        assertThat(phys.exit()).as(phys.err()).isZero();
+        assertThat(virt.out().lines().map(l -> l.substring(l.indexOf(": ") + 2)).toList())
+                .isEqualTo(phys.out().lines().map(l -> l.substring(l.indexOf(": ") + 2)).toList()).hasSize(8);
+        // The last 16 bytes of the linear map (512M of DRAM), then the unmapped VA after it.
+        long end = layout.linearVa(0x4000_0000L + (512L << 20));
+        var stop = run("dump", "read", core.toString(), String.format("%#x", end - 16), "32");
+        assertThat(stop.exit()).isEqualTo(2);
+        assertThat(stop.out()).startsWith(String.format("0x%016x: 00 00", end - 16)).hasLineCount(1);
+        assertThat(stop.err()).contains("read stopped after 16 bytes").contains(String.format("cannot read %#x", end))
+                .contains("do not map it");
+    }
+
+    @Test
+    void aSystemMapNamesAddressesAtTheKernelsRuntimeAddresses() throws IOException {
+        // Linked at 0xffff800008010000; VMCOREINFO's SYMBOL(_stext) says where it ran (KIMAGE_VADDR here).
+        Path map = dir.resolve("System.map");
+        Files.writeString(map, "ffff800008000000 T _text\nffff800008010000 T _stext\nffff800008010100 T granule_test_fn\n"
+                + "ffff800008020000 D _etext\n");
+        long fn = layout.kimageVaddr() + 0x100;
+        var sym = run("dump", "symbol", core.toString(), "--system-map", map.toString(), "granule_test_fn",
+                String.format("%#x", fn + 8));
+        assertThat(sym.exit()).as(sym.err()).isZero();
+        assertThat(sym.out()).contains(String.format("0x%016x  T granule_test_fn%n", fn))
+                .contains(String.format("0x%016x  T granule_test_fn+0x8%n", fn + 8));
+        var t = run("dump", "translate", core.toString(), "--system-map", map.toString(), "granule_test_fn+0x4");
+        assertThat(t.exit()).as(t.err()).isZero();
+        assertThat(t.out()).contains(String.format("0x%016x <granule_test_fn+0x4>  -> 0x%013x", fn + 4, layout.imagePa() + 0x104));
+    }
+
+    /**
+     * A PMD entry of the linear map pointed outside RAM (as a dump that lacks the table's memory
+     * shows it): ptdump marks the 32 MiB that entry covers as not seen, translate says which table.
+     */
+    @Test
+    void ptdumpMarksWhatItCannotSeeAndTranslateSaysWhy() throws IOException {
+        Geometry g = Geometry.of(Granule.SIXTEEN_K, 47, 48);
+        KernelLayout l = KernelLayout.virt(g, 512L << 20);
+        KernelLayout.Built built = l.build(true);
+        long va = l.linearVa(0x4000_0000L + (64L << 20)) + 0x40;
+        // 16K/47: level 1 (PGD) bits [46:36], level 2 (PMD) bits [35:25], 8-byte entries, OA bits [47:14].
+        long pgd = built.space().root();
+        long pmdTable = built.memory().readLong(pgd + ((va >>> 36) & 2047) * 8) & 0x0000_FFFF_FFFF_C000L;
+        long entry = pmdTable + ((va >>> 25) & 2047) * 8;
+        long outside = 0x7_0000_0000L; // above the 512M of DRAM at 1 GiB
+        built.memory().writeLong(entry, (built.memory().readLong(entry) & ~0x0000_FFFF_FFFF_C000L) | outside);
+        Path broken = dir.resolve("vmcore-table-outside-ram");
+        ElfCoreWriter.write(broken, built.memory(), List.of(ElfCoreWriter.Note.vmcoreInfo(l.vmcoreInfo(pgd))));
+        built.memory().close();
+        long span = va & -(32L << 20);
+        var p = run("dump", "ptdump", broken.toString(), "--progress", "never");
+        assertThat(p.exit()).as(p.err()).isZero();
+        assertThat(p.out()).contains(String.format("0x%016x-0x%016x       32M not seen: the level 3 (PTE) table at PA %#x is not RAM",
+                span, span + (32L << 20), outside)).contains("# 1 spans not seen");
+        var t = run("dump", "translate", broken.toString(), String.format("%#x", va));
+        assertThat(t.out()).contains(String.format("0x%016x  table outside RAM: the level 3 table at PA %#x", va, outside));
+    }
 }

@@ -210,9 +210,16 @@ public final class ElfCore {
             throw new DumpFormatException(p.at() + 8, String.format(
                     "%s: notes [%#x, +%#x) run past the end of the %d-byte file", which, p.offset(), p.filesz(), size));
         }
-        long align = p.align() == 8 ? 8 : 4;
-        long at = p.offset();
-        long end = p.offset() + p.filesz();
+        readNotes(image, p.offset(), p.filesz(), p.align() == 8 ? 8 : 4, 0, which, out);
+    }
+
+    /**
+     * Splits {@code [offset, offset + length)} of {@code image} into notes (see above); {@code shift}
+     * is added to every reported offset, for notes read from a copy (a kdump file's note area).
+     */
+    static void readNotes(MemorySegment image, long offset, long length, long align, long shift, String which, List<ElfNote> out) {
+        long at = offset;
+        long end = offset + length;
         while (end - at >= 12) {
             long namesz = Integer.toUnsignedLong(image.get(U32, at));
             long descsz = Integer.toUnsignedLong(image.get(U32, at + 4));
@@ -220,25 +227,25 @@ public final class ElfCore {
             if (namesz == 0 && descsz == 0 && type == 0) return;
             long nameAt = at + 12;
             // Offsets are aligned relative to the segment start, as readelf and the gABI do.
-            long descAt = alignUp(nameAt + namesz, p.offset(), align);
-            long next = alignUp(descAt + descsz, p.offset(), align);
+            long descAt = alignUp(nameAt + namesz, offset, align);
+            long next = alignUp(descAt + descsz, offset, align);
             if (namesz > end - nameAt) {
-                throw new DumpFormatException(at, String.format("%s: note name of %d bytes runs past the segment end %#x",
-                        which, namesz, end));
+                throw new DumpFormatException(at + shift, String.format("%s: note name of %d bytes runs past the segment end %#x",
+                        which, namesz, end + shift));
             }
             if (descAt > end || descsz > end - descAt) {
-                throw new DumpFormatException(at + 4, String.format(
-                        "%s: note descriptor of %d bytes at %#x runs past the segment end %#x", which, descsz, descAt, end));
+                throw new DumpFormatException(at + 4 + shift, String.format(
+                        "%s: note descriptor of %d bytes at %#x runs past the segment end %#x", which, descsz, descAt + shift, end + shift));
             }
             if (out.size() >= MAX_NOTES) {
-                throw new DumpFormatException(at, "more than " + MAX_NOTES + " notes; granule reads at most that many");
+                throw new DumpFormatException(at + shift, "more than " + MAX_NOTES + " notes; granule reads at most that many");
             }
-            out.add(new ElfNote(name(image, nameAt, namesz), type, at, image.asSlice(descAt, descsz).asReadOnly()));
+            out.add(new ElfNote(name(image, nameAt, namesz), type, at + shift, image.asSlice(descAt, descsz).asReadOnly()));
             // The last note's descriptor padding may be cut off by the segment end; that is tolerated.
             at = Math.min(next, end);
         }
         if (at != end) {
-            throw new DumpFormatException(at, String.format("%s: %d trailing bytes are too short for a note header",
+            throw new DumpFormatException(at + shift, String.format("%s: %d trailing bytes are too short for a note header",
                     which, end - at));
         }
     }

@@ -4,6 +4,7 @@ import dev.granule.geometry.Geometry;
 import dev.granule.geometry.GeometryException;
 import dev.granule.geometry.Granule;
 import dev.granule.memory.MappedMemory;
+import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.Mapping;
 import dev.granule.table.TableWalker;
 
@@ -28,10 +29,31 @@ import java.util.Optional;
  */
 public final class KernelDump implements AutoCloseable {
 
+    /** The file formats a dump is read from. */
+    public enum Format {
+        /** An ELF64 core (kdump's /proc/vmcore, makedumpfile -E, QEMU's elf). */
+        ELF("ELF64 core, EM_AARCH64"),
+        /** makedumpfile's kdump-compressed file ("KDUMP   "). */
+        KDUMP("kdump-compressed (KDUMP)"),
+        /** A kdump-compressed file in makedumpfile's flattened form (makedumpfile -F, QEMU's kdump-*). */
+        FLATTENED_KDUMP("kdump-compressed, flattened (makedumpfile -F / QEMU kdump-*)"),
+        /** A raw physical memory image at a given base. */
+        RAW("raw image");
+
+        private final String description;
+
+        Format(String description) { this.description = description; }
+
+        public String description() { return description; }
+    }
+
     private final Path path;
     private final Arena arena;
+    private final Format format;
     private final Optional<ElfCore> elf;
-    private final MappedMemory memory;
+    private final Optional<KdumpFile> kdump;
+    private final Optional<FlattenedFile> flattened;
+    private final PhysicalMemory memory;
     private final Optional<VmcoreInfo> vmcoreInfo;
     private final String vmcoreInfoSource;
     private final KernelTables tables;
@@ -39,11 +61,15 @@ public final class KernelDump implements AutoCloseable {
     private final List<String> warnings;
     private TableWalker walker;
 
-    private KernelDump(Path path, Arena arena, Optional<ElfCore> elf, MappedMemory memory, Optional<VmcoreInfo> vmcoreInfo,
+    private KernelDump(Path path, Arena arena, Format format, Optional<ElfCore> elf, Optional<KdumpFile> kdump,
+                       Optional<FlattenedFile> flattened, PhysicalMemory memory, Optional<VmcoreInfo> vmcoreInfo,
                        String vmcoreInfoSource, KernelTables tables, Optional<GeometrySearch.Result> search, List<String> warnings) {
         this.path = path;
         this.arena = arena;
+        this.format = format;
         this.elf = elf;
+        this.kdump = kdump;
+        this.flattened = flattened;
         this.memory = memory;
         this.vmcoreInfo = vmcoreInfo;
         this.vmcoreInfoSource = vmcoreInfoSource;
@@ -57,8 +83,9 @@ public final class KernelDump implements AutoCloseable {
     }
 
     /**
-     * Opens {@code path} as an ELF core (or, with {@link DumpOptions#rawBase()}, a raw physical
-     * image) and determines how to translate its kernel addresses.
+     * Opens {@code path} as whichever dump it is (ELF core, kdump-compressed, flattened kdump; with
+     * {@link DumpOptions#rawBase()}, a raw physical image) and determines how to translate its
+     * kernel addresses.
      *
      * @throws DumpFormatException   the file is not a readable arm64 core
      * @throws VmcoreInfoException   the geometry cannot be determined; the message says which option to give
@@ -74,15 +101,40 @@ public final class KernelDump implements AutoCloseable {
                 image = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             }
             List<String> warnings = new ArrayList<>();
-            Optional<ElfCore> elf;
-            MappedMemory memory;
+            Optional<ElfCore> elf = Optional.empty();
+            Optional<KdumpFile> kdump = Optional.empty();
+            Optional<FlattenedFile> flattened = Optional.empty();
+            Format format;
+            PhysicalMemory memory;
             if (options.rawBase() >= 0) {
-                elf = Optional.empty();
+                format = Format.RAW;
                 memory = MappedMemory.over(image, List.of(new MappedMemory.Segment(options.rawBase(), 0, image.byteSize(), image.byteSize())));
+            } else if (KdumpFile.looksLikeKdump(image) || FlattenedFile.looksFlattened(image)) {
+                DumpBytes bytes;
+                if (FlattenedFile.looksFlattened(image)) {
+                    FlattenedFile flat = FlattenedFile.index(image);
+                    warnings.addAll(flat.warnings());
+                    flattened = Optional.of(flat);
+                    bytes = flat;
+                    format = Format.FLATTENED_KDUMP;
+                    if (!KdumpFile.looksLikeKdump(flat.slice(0, Math.min(8, flat.size())))) {
+                        throw new DumpFormatException(FlattenedFile.HEADER_SIZE, path + " is a flattened stream that does not hold a "
+                                + "kdump-compressed file (no \"KDUMP   \" at its offset 0); rewrite it with makedumpfile -R");
+                    }
+                } else {
+                    bytes = new DumpBytes.Mapped(image);
+                    format = Format.KDUMP;
+                }
+                KdumpFile k = KdumpFile.parse(bytes);
+                warnings.addAll(k.warnings());
+                kdump = Optional.of(k);
+                memory = k.memory();
             } else {
                 if (!ElfCore.looksLikeElf(image)) {
-                    throw new DumpFormatException(0, path + " is not an ELF core (no ELF magic); for a raw memory image give its physical base (--raw BASE)");
+                    throw new DumpFormatException(0, path + " is not an ELF core, a kdump-compressed \"KDUMP   \" file or a flattened "
+                            + "\"makedumpfile\" stream; for a raw memory image give its physical base (--raw BASE)");
                 }
+                format = Format.ELF;
                 ElfCore core = ElfCore.parse(image);
                 warnings.addAll(core.warnings());
                 elf = Optional.of(core);
@@ -92,15 +144,20 @@ public final class KernelDump implements AutoCloseable {
             Optional<VmcoreInfo> info = Optional.empty();
             String source = "none";
             if (options.useVmcoreInfo()) {
-                if (elf.isPresent()) {
+                if (kdump.isPresent() && kdump.get().vmcoreInfo().isPresent()) {
+                    info = Optional.of(VmcoreInfo.parse(kdump.get().vmcoreInfo().get()));
+                    source = String.format("kdump_sub_header: %d bytes at offset %#x", kdump.get().subHeader().sizeVmcoreinfo(),
+                            kdump.get().subHeader().offsetVmcoreinfo());
+                }
+                if (info.isEmpty() && elf.isPresent()) {
                     Optional<ElfNote> note = elf.get().note(ElfNote.VMCOREINFO, 0);
                     if (note.isPresent()) {
                         info = Optional.of(VmcoreInfo.parse(note.get().descBytes(VmcoreInfo.MAX_BYTES)));
                         source = String.format("ELF note at file offset %#x", note.get().at());
                     }
                 }
-                if (info.isEmpty()) {
-                    Optional<VmcoreInfoScanner.Found> found = VmcoreInfoScanner.scan(memory);
+                if (info.isEmpty() && memory instanceof MappedMemory mapped) {
+                    Optional<VmcoreInfoScanner.Found> found = VmcoreInfoScanner.scan(mapped);
                     if (found.isPresent()) {
                         info = Optional.of(found.get().info());
                         source = String.format("found in RAM at PA %#x (%s)", found.get().pa(),
@@ -140,7 +197,7 @@ public final class KernelDump implements AutoCloseable {
                             + " (the smallest VA); give --va-bits or --expect VA[=PA] to decide");
                 }
             }
-            return new KernelDump(path, arena, elf, memory, info, source, tables, search, warnings);
+            return new KernelDump(path, arena, format, elf, kdump, flattened, memory, info, source, tables, search, warnings);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
@@ -185,9 +242,23 @@ public final class KernelDump implements AutoCloseable {
 
     public Path path() { return path; }
 
+    public Format format() { return format; }
+
     public Optional<ElfCore> elf() { return elf; }
 
-    public MappedMemory memory() { return memory; }
+    /** The kdump-compressed file's headers, for {@link Format#KDUMP} and {@link Format#FLATTENED_KDUMP}. */
+    public Optional<KdumpFile> kdump() { return kdump; }
+
+    /** The flattened stream's index, for {@link Format#FLATTENED_KDUMP}. */
+    public Optional<FlattenedFile> flattened() { return flattened; }
+
+    /** The dumped physical memory (for kdump files, pages may be {@link dev.granule.memory.PageState#EXCLUDED}). */
+    public PhysicalMemory memory() { return memory; }
+
+    /** The file-mapped memory of an ELF core or raw image, with its segments. */
+    public Optional<MappedMemory> mappedMemory() {
+        return memory instanceof MappedMemory m ? Optional.of(m) : Optional.empty();
+    }
 
     public Optional<VmcoreInfo> vmcoreInfo() { return vmcoreInfo; }
 
@@ -209,6 +280,72 @@ public final class KernelDump implements AutoCloseable {
         return walker;
     }
 
+    /**
+     * What the dump says about kernel address {@code va}: mapped (and whether the target page is in
+     * the dump), unmapped, or not known because a table page is not in the dump or not RAM.
+     */
+    public Translation resolve(long va) {
+        TableWalker w = kernelWalker();
+        if (!w.covers(va)) return new Translation.NotKernelAddress(va);
+        Translation[] out = {null};
+        w.walk(va, va, new dev.granule.table.LeafVisitor() {
+            @Override
+            public boolean leaf(long leafVa, int level, dev.granule.format.Descriptor d) {
+                long pa = w.format().translate(d, level, va);
+                Mapping m = w.toMapping(leafVa, level, d);
+                out[0] = new Translation.Mapped(va, pa, m, memory.pageState(pa));
+                return false;
+            }
+
+            @Override
+            public void unreadableTable(long at, int level, long table) {
+                out[0] = memory.pageState(table) == dev.granule.memory.PageState.EXCLUDED
+                        ? new Translation.NotInDump(va, level + 1, table) : new Translation.TableOutsideRam(va, level + 1, table);
+            }
+        });
+        return out[0] != null ? out[0] : new Translation.Unmapped(va);
+    }
+
+    /**
+     * Reads {@code length} bytes of kernel virtual memory at {@code va}; each page crossed is
+     * translated on its own, as the CPU would.
+     *
+     * @throws UnreadableAddressException at the first page that is unmapped or not in the dump, naming it
+     */
+    public void readVirtual(long va, byte[] dst, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, dst.length);
+        long page = geometry().pageSize();
+        while (length > 0) {
+            Translation t = resolve(va);
+            int n = (int) Math.min(length, page - (va & (page - 1)));
+            if (!(t instanceof Translation.Mapped m) || !m.targetInDump()) {
+                throw new UnreadableAddressException(t, String.format("cannot read %#x: %s", va, describe(t)));
+            }
+            // Bytes of a leaf are contiguous in PA; the page is one read.
+            memory.read(m.pa(), dst, offset, n);
+            va += n;
+            offset += n;
+            length -= n;
+        }
+    }
+
+    /** Why {@code t} cannot be read, in words. */
+    public String describe(Translation t) {
+        TranslationText text = new TranslationText(geometry());
+        return switch (t) {
+            case Translation.Mapped m -> switch (m.target()) {
+                case PRESENT -> String.format("mapped to PA %#x", m.pa());
+                case EXCLUDED -> String.format("mapped to PA %#x, but the page %#x is not in the dump", m.pa(), m.pa() & -geometry().pageSize());
+                case NOT_RAM -> String.format("mapped to PA %#x, which is not RAM in the dump (device memory?)", m.pa());
+            };
+            case Translation.Unmapped u -> "the kernel's tables do not map it";
+            default -> {
+                String line = text.append(new StringBuilder(), t, null).toString();
+                yield line.substring(line.indexOf("  ") + 2);
+            }
+        };
+    }
+
     /** The leaf that maps kernel address {@code va}, if the kernel's tables map it. */
     public Optional<Mapping> translate(long va) {
         return kernelWalker().lookup(va);
@@ -216,6 +353,7 @@ public final class KernelDump implements AutoCloseable {
 
     @Override
     public void close() {
+        memory.close();
         if (arena.scope().isAlive()) arena.close();
     }
 }

@@ -32,7 +32,15 @@ public interface PhysicalMemory extends AutoCloseable {
     /** Whether every byte of {@code [pa, pa + length)} is RAM. */
     boolean contains(long pa, long length);
 
-    /** The RAM ranges, sorted and disjoint. */
+    /**
+     * Whether the byte at {@code pa} is readable, RAM that a dump left out, or not RAM. Memory that
+     * holds every byte of its RAM (a model, an ELF core, a raw image) has no excluded pages.
+     */
+    default PageState pageState(long pa) {
+        return contains(pa, 1) ? PageState.PRESENT : PageState.NOT_RAM;
+    }
+
+    /** The RAM ranges whose bytes can be read, sorted and disjoint. */
     List<MemoryRange> ranges();
 
     boolean isReadOnly();

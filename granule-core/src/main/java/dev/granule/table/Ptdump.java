@@ -22,30 +22,60 @@ public final class Ptdump {
         public long size() { return lastVa - va + 1; }
     }
 
+    /**
+     * VA {@code [va, lastVa]} whose mappings cannot be listed: the table at {@code tableLevel} that
+     * would describe them, at {@code tablePa}, is not readable (outside RAM, or not in a dump).
+     */
+    public record Unseen(long va, long lastVa, int tableLevel, long tablePa) {
+        public long size() { return lastVa - va + 1; }
+    }
+
     private Ptdump() {}
 
     /** Merged ranges of every leaf in {@code [first, last]}. */
     public static List<Range> ranges(TableWalker walker, long first, long last) {
+        return ranges(walker, first, last, new ArrayList<>());
+    }
+
+    /** Merged ranges of every leaf in {@code [first, last]}; the spans of unreadable tables go to {@code unseen}. */
+    public static List<Range> ranges(TableWalker walker, long first, long last, List<Unseen> unseen) {
         Geometry g = walker.geometry();
         List<Range> out = new ArrayList<>();
         Range[] open = {null};
-        walker.walk(first, last, (va, level, d) -> {
-            long pa = walker.format().translate(d, level, va);
-            long span = g.entrySpan(level);
-            boolean contiguous = walker.format().contiguous(d, level);
-            Attributes attributes = walker.format().attributes(d, level);
-            Range r = open[0];
-            if (r != null && r.level == level && r.contiguous == contiguous && r.lastVa + 1 == va
-                    && r.pa + r.size() == pa && r.attributes.equals(attributes)) {
-                open[0] = new Range(r.va, va + span - 1, r.pa, level, contiguous, r.attributes, r.leaves + 1);
-            } else {
-                if (r != null) out.add(r);
-                open[0] = new Range(va, va + span - 1, pa, level, contiguous, attributes, 1);
+        walker.walk(first, last, new LeafVisitor() {
+            @Override
+            public void unreadableTable(long va, int level, long tableAddress) {
+                long from = va;
+                long to = level < g.startLevel() ? last : va + g.entrySpan(level) - 1;
+                if (Long.compareUnsigned(from, first) < 0) from = first;
+                if (Long.compareUnsigned(to, last) > 0) to = last;
+                unseen.add(new Unseen(from, to, level + 1, tableAddress));
             }
-            return true;
+
+            @Override
+            public boolean leaf(long va, int level, dev.granule.format.Descriptor d) {
+                return leafRange(walker, g, out, open, va, level, d);
+            }
         });
         if (open[0] != null) out.add(open[0]);
         return out;
+    }
+
+    private static boolean leafRange(TableWalker walker, Geometry g, List<Range> out, Range[] open, long va, int level,
+                                     dev.granule.format.Descriptor d) {
+        long pa = walker.format().translate(d, level, va);
+        long span = g.entrySpan(level);
+        boolean contiguous = walker.format().contiguous(d, level);
+        Attributes attributes = walker.format().attributes(d, level);
+        Range r = open[0];
+        if (r != null && r.level == level && r.contiguous == contiguous && r.lastVa + 1 == va
+                && r.pa + r.size() == pa && r.attributes.equals(attributes)) {
+            open[0] = new Range(r.va, va + span - 1, r.pa, level, contiguous, r.attributes, r.leaves + 1);
+        } else {
+            if (r != null) out.add(r);
+            open[0] = new Range(va, va + span - 1, pa, level, contiguous, attributes, 1);
+        }
+        return true;
     }
 
     /** The text listing; {@code markers} name the regions starting at their addresses (may be empty). */

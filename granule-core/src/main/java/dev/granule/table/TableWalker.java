@@ -257,7 +257,8 @@ public final class TableWalker {
 
     public List<Mapping> mappings() { return mappings(firstVa(), lastVa()); }
 
-    Mapping toMapping(long va, int level, Descriptor d) {
+    /** The leaf a {@link LeafVisitor} was given, as a value (the walk reuses {@code d}). */
+    public Mapping toMapping(long va, int level, Descriptor d) {
         return new Mapping(va, format.translate(d, level, va), geometry.entrySpan(level), level,
                 format.attributes(d, level), format.contiguous(d, level), new Descriptor(d.lo(), d.hi()));
     }

@@ -58,7 +58,7 @@ class SyntheticKernelDumpTest {
             assertThat(dump.geometry()).isEqualTo(g);
             assertThat(dump.tables().rootPa()).isEqualTo(w.built().space().root());
             assertThat(dump.memory().ranges()).containsExactlyElementsOf(memory.ranges());
-            MappedMemory read = dump.memory();
+            MappedMemory read = dump.mappedMemory().orElseThrow();
             for (Map.Entry<Long, byte[]> chunk : memory.snapshot().chunks().entrySet()) {
                 byte[] back = new byte[chunk.getValue().length];
                 read.read(chunk.getKey(), back, 0, back.length);

@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 import dev.granule.dump.VmcoreInfo;
 import dev.granule.memory.MappedMemory;

@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 /**
  * One virtual address asked of QEMU's {@code gva2gpa}, and its answer.

@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 import dev.granule.dump.ElfCore;
 import dev.granule.dump.VmcoreInfo;
@@ -32,7 +32,10 @@ import java.util.regex.Pattern;
  * prints kernel symbols and vmalloc areas, then idles. The guest is stopped before the dump and
  * stays stopped while it is queried, so the dump and the answers describe the same memory.
  *
- * <p>Output in the capture directory: {@code vmcore.elf}, {@code gva2gpa.tsv} ({@link Probe}
+ * <p>Output in the capture directory: {@code vmcore.elf}, the same stopped guest dumped again by
+ * QEMU in its {@code kdump-zlib} format ({@code vmcore.kdump-flat}: makedumpfile's flattened form)
+ * and, where Debian's {@code makedumpfile} is installed, that file rewritten by {@code makedumpfile -R}
+ * to the seekable {@code KDUMP} form ({@code vmcore.kdump}), {@code gva2gpa.tsv} ({@link Probe}
  * lines), {@code console.log}, {@code config} (the kernel's /boot/config) and
  * {@code capture.properties} (package, QEMU version, timings); the last is written last and marks
  * a complete capture.
@@ -45,6 +48,12 @@ public final class KernelCapture {
     /** A finished capture on disk. */
     public record Capture(Path dir, Properties properties) {
         public Path vmcore() { return dir.resolve("vmcore.elf"); }
+
+        /** QEMU's {@code dump-guest-memory} in format {@code kdump-zlib}: makedumpfile's flattened form. */
+        public Path kdumpFlattened() { return dir.resolve("vmcore.kdump-flat"); }
+
+        /** The flattened dump rewritten by {@code makedumpfile -R} (absent where makedumpfile is not installed). */
+        public Path kdump() { return dir.resolve("vmcore.kdump"); }
 
         public Path oracle() { return dir.resolve("gva2gpa.tsv"); }
 
@@ -70,7 +79,7 @@ public final class KernelCapture {
     }
 
     /** Bumped when the capture's contents change, so old caches are redone. */
-    static final String FORMAT = "3";
+    static final String FORMAT = "4";
 
     private KernelCapture() {}
 
@@ -87,6 +96,7 @@ public final class KernelCapture {
                 var c = Capture.load(d);
                 if (c.isPresent() && flavour.name().equals(c.get().properties().getProperty("flavour"))) {
                     log.accept("using cached capture " + d);
+                    rewriteFlattened(c.get(), log);
                     return c.get();
                 }
             }
@@ -98,7 +108,9 @@ public final class KernelCapture {
         }
         DebianKernel kernel = DebianKernel.fetch(flavour, cache, log);
         Path busybox = DebianKernel.busybox(cache, log);
-        Path dir = Files.createDirectories(capturesDir.resolve(kernel.deb().getFileName().toString().replaceFirst("\\.deb$", "")));
+        // The format in the name: captures of older formats stay as they are for whoever still reads them.
+        Path dir = Files.createDirectories(capturesDir.resolve(kernel.deb().getFileName().toString().replaceFirst("\\.deb$", "")
+                + "-f" + FORMAT));
         return capture(kernel, busybox, dir, log);
     }
 
@@ -133,6 +145,13 @@ public final class KernelCapture {
                 long t1 = System.nanoTime();
                 qmp.execute("dump-guest-memory", "{\"paging\":false,\"protocol\":" + QmpClient.quote("file:" + vmcore) + "}");
                 double dumpSeconds = (System.nanoTime() - t1) / 1e9;
+                // The same stopped guest again, as QEMU's kdump writer lays it out (zlib pages, flattened).
+                Path flat = dir.resolve("vmcore.kdump-flat");
+                Files.deleteIfExists(flat);
+                long t3 = System.nanoTime();
+                qmp.execute("dump-guest-memory", "{\"paging\":false,\"format\":\"kdump-zlib\",\"protocol\":"
+                        + QmpClient.quote("file:" + flat) + "}");
+                double kdumpSeconds = (System.nanoTime() - t3) / 1e9;
                 Map<Long, String> probes;
                 List<dev.granule.memory.MappedMemory.Segment> ram;
                 VmcoreInfo info;
@@ -169,6 +188,7 @@ public final class KernelCapture {
                 props.setProperty("guest", outcome);
                 props.setProperty("bootSeconds", String.format("%.1f", bootSeconds));
                 props.setProperty("dumpSeconds", String.format("%.1f", dumpSeconds));
+                props.setProperty("kdumpSeconds", String.format("%.1f", kdumpSeconds));
                 props.setProperty("querySeconds", String.format("%.1f", querySeconds));
                 props.setProperty("probes", Integer.toString(probes.size()));
                 props.setProperty("dumpBytes", Long.toString(Files.size(vmcore)));
@@ -189,7 +209,38 @@ public final class KernelCapture {
             props.store(w, "granule kernel capture");
         }
         log.accept("captured " + dir);
-        return new Capture(dir, props);
+        Capture c = new Capture(dir, props);
+        rewriteFlattened(c, log);
+        return c;
+    }
+
+    /**
+     * Writes {@link Capture#kdump()} from the flattened file with the host's {@code makedumpfile -R}
+     * (Debian's amd64 build: -R only rewrites records, it reads no guest memory), once; without
+     * makedumpfile the capture simply has no KDUMP-form file.
+     */
+    static void rewriteFlattened(Capture c, Consumer<String> log) throws IOException, InterruptedException {
+        if (Files.isRegularFile(c.kdump()) || !Files.isRegularFile(c.kdumpFlattened())) return;
+        String tool = Tools.onPath("makedumpfile") ? "makedumpfile"
+                : Files.isExecutable(Path.of("/usr/sbin/makedumpfile")) ? "/usr/sbin/makedumpfile" : null;
+        if (tool == null) {
+            log.accept("makedumpfile is not installed: no KDUMP-form copy of " + c.kdumpFlattened());
+            return;
+        }
+        Path partial = c.dir().resolve("vmcore.kdump.partial");
+        Files.deleteIfExists(partial);
+        Path out = c.dir().resolve("makedumpfile-R.log");
+        Process p = new ProcessBuilder(tool, "-R", partial.toString()).redirectInput(c.kdumpFlattened().toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("makedumpfile -R did not finish in 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException("makedumpfile -R failed (exit " + p.exitValue() + "): " + Files.readString(out));
+        }
+        Files.move(partial, c.kdump(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        log.accept("rewrote " + c.kdumpFlattened().getFileName() + " to " + c.kdump() + " with makedumpfile -R");
     }
 
     private static String qemuVersion(QmpClient qmp) throws IOException {

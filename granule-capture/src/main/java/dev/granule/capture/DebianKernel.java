@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 import java.io.IOException;
 import java.nio.file.Files;

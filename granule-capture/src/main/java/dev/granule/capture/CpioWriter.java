@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

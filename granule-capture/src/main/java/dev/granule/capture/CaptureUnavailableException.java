@@ -1,4 +1,4 @@
-package dev.granule.dump.capture;
+package dev.granule.capture;
 
 /**
  * A capture step could not run on this machine (no QEMU, no apt, no network to the package

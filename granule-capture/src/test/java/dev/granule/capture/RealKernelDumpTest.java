@@ -1,9 +1,13 @@
-package dev.granule.dump;
+package dev.granule.capture;
 
-import dev.granule.dump.capture.CaptureUnavailableException;
-import dev.granule.dump.capture.DebianKernel;
-import dev.granule.dump.capture.KernelCapture;
-import dev.granule.dump.capture.Probe;
+import dev.granule.dump.DumpOptions;
+import dev.granule.dump.ElfCore;
+import dev.granule.dump.GeometrySearch;
+import dev.granule.dump.KernelDump;
+import dev.granule.dump.KernelTables;
+import dev.granule.capture.DebianKernel;
+import dev.granule.capture.KernelCapture;
+import dev.granule.capture.Probe;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.MappedMemory;
 import dev.granule.table.Mapping;
@@ -158,7 +162,7 @@ class RealKernelDumpTest {
         MappedMemory.Segment ram;
         KernelTables fromNote;
         try (KernelDump dump = KernelDump.open(capture.vmcore())) {
-            ram = dump.memory().segments().getFirst();
+            ram = dump.mappedMemory().orElseThrow().segments().getFirst();
             fromNote = dump.tables();
         }
         // Map the whole file so that file offset F is PA (F - ram.fileOffset + ram.pa).

@@ -1,0 +1,157 @@
+package dev.granule.dump;
+
+import io.airlift.compress.lzo.LzoCompressor;
+import io.airlift.compress.snappy.SnappyCompressor;
+import io.airlift.compress.zstd.ZstdCompressor;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.zip.Deflater;
+
+/**
+ * Hand-assembled kdump-compressed files for tests, laid out field by field as makedumpfile's
+ * diskdump_mod.h gives them (disk_dump_header: signature 0, header_version 8, utsname 12 (6 x 65),
+ * timestamp 408, status 424, block_size 428, sub_hdr_size 432, bitmap_blocks 436, max_mapnr 440,
+ * nr_cpus 460; kdump_sub_header in block 1: phys_base 0, dump_level 8, split 12,
+ * offset/size_vmcoreinfo 32/40, offset/size_note 48/56, max_mapnr_64 96; bitmaps after the
+ * sub-header, 1st then 2nd, bit (pfn % 8) of byte pfn / 8; page_desc {offset, size, flags,
+ * page_flags} = 24 bytes per dumped page in pfn order), independent of granule's reader.
+ */
+final class KdumpBytes {
+
+    static final int ZLIB = 1, LZO = 2, SNAPPY = 4, ZSTD = 0x20;
+
+    final int blockSize;
+    final long maxMapnr;
+    /** pfn -> page contents, for the pages in the dump (the 2nd bitmap). */
+    final TreeMap<Long, byte[]> pages = new TreeMap<>();
+    /** pfn -> codec flag (0: stored as is). */
+    final TreeMap<Long, Integer> codec = new TreeMap<>();
+    /** RAM pages left out of the dump (in the 1st bitmap only). */
+    final List<Long> excluded = new ArrayList<>();
+    String vmcoreInfo = "";
+    int headerVersion = 6;
+
+    KdumpBytes(int blockSize, long maxMapnr) {
+        this.blockSize = blockSize;
+        this.maxMapnr = maxMapnr;
+    }
+
+    KdumpBytes page(long pfn, byte[] contents, int codecFlag) {
+        pages.put(pfn, contents);
+        codec.put(pfn, codecFlag);
+        return this;
+    }
+
+    /** A page whose every 8-byte word is its own physical address plus {@code salt}. */
+    byte[] pattern(long pfn, long salt) {
+        ByteBuffer b = ByteBuffer.allocate(blockSize).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < blockSize; i += 8) b.putLong(i, pfn * blockSize + i + salt);
+        return b.array();
+    }
+
+    static byte[] compress(int codecFlag, byte[] page) {
+        return switch (codecFlag) {
+            case 0 -> page;
+            case ZLIB -> {
+                Deflater d = new Deflater();
+                d.setInput(page);
+                d.finish();
+                byte[] out = new byte[page.length * 2 + 64];
+                int n = d.deflate(out);
+                d.end();
+                yield Arrays.copyOf(out, n);
+            }
+            case LZO -> run(new LzoCompressor(), page);
+            case SNAPPY -> run(new SnappyCompressor(), page);
+            case ZSTD -> run(new ZstdCompressor(), page);
+            default -> throw new IllegalArgumentException("codec " + codecFlag);
+        };
+    }
+
+    private static byte[] run(io.airlift.compress.Compressor c, byte[] page) {
+        byte[] out = new byte[c.maxCompressedLength(page.length)];
+        int n = c.compress(page, 0, page.length, out, 0, out.length);
+        return Arrays.copyOf(out, n);
+    }
+
+    /** The KDUMP file. */
+    byte[] build() {
+        int bs = blockSize;
+        long bitmapHalf = Math.max(bs, ((maxMapnr + 7) / 8 + bs - 1) / bs * bs);
+        int bitmapBlocks = (int) (2 * bitmapHalf / bs);
+        long bitmapAt = 2L * bs; // header block, one sub-header block
+        long descAt = bitmapAt + 2 * bitmapHalf;
+        byte[] info = vmcoreInfo.getBytes(StandardCharsets.US_ASCII);
+        long infoAt = bs + 104;
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        long dataAt = descAt + 24L * pages.size();
+        ByteBuffer desc = ByteBuffer.allocate(24 * pages.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (var e : pages.entrySet()) {
+            int flag = codec.get(e.getKey());
+            byte[] stored = compress(flag, e.getValue());
+            desc.putLong(dataAt + data.size()).putInt(stored.length).putInt(flag).putLong(0);
+            data.writeBytes(stored);
+        }
+        ByteBuffer f = ByteBuffer.allocate((int) (dataAt + data.size())).order(ByteOrder.LITTLE_ENDIAN);
+        f.put(0, "KDUMP   ".getBytes(StandardCharsets.US_ASCII)).putInt(8, headerVersion);
+        f.put(12 + 2 * 65, "6.1.0-test".getBytes(StandardCharsets.US_ASCII));
+        f.put(12 + 4 * 65, "aarch64".getBytes(StandardCharsets.US_ASCII));
+        int status = 0;
+        for (int c : codec.values()) status |= c;
+        f.putInt(424, status).putInt(428, bs).putInt(432, 1).putInt(436, bitmapBlocks).putInt(440, (int) Math.min(maxMapnr, 0xFFFF_FFFFL))
+                .putInt(460, 1);
+        f.putLong(bs, 0x4000_0000L).putInt(bs + 8, 31).putLong(bs + 32, info.length == 0 ? 0 : infoAt).putLong(bs + 40, info.length)
+                .putLong(bs + 96, maxMapnr);
+        f.put((int) infoAt, info);
+        for (long pfn : pages.keySet()) setBit(f, bitmapAt, pfn, bitmapHalf);
+        for (long pfn : excluded) setBit(f, bitmapAt, pfn, 0);
+        f.put((int) descAt, desc.array());
+        f.put((int) dataAt, data.toByteArray());
+        return f.array();
+    }
+
+    /** Sets pfn's bit in the 1st bitmap and, with {@code second} = the bitmap size, in the 2nd too. */
+    private static void setBit(ByteBuffer f, long bitmapAt, long pfn, long second) {
+        int at = (int) (bitmapAt + pfn / 8);
+        f.put(at, (byte) (f.get(at) | 1 << (pfn % 8)));
+        if (second > 0) f.put((int) (at + second), (byte) (f.get((int) (at + second)) | 1 << (pfn % 8)));
+    }
+
+    /**
+     * The same file as makedumpfile's flattened stream: the 4096-byte makedumpfile_header, then
+     * big-endian {offset, buf_size} records of {@code chunk} bytes in shuffled order, one stale
+     * record that a later one overwrites, and the end marker.
+     */
+    static byte[] flatten(byte[] file, int chunk, long seed) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer head = ByteBuffer.allocate(4096).order(ByteOrder.BIG_ENDIAN);
+        head.put(0, "makedumpfile".getBytes(StandardCharsets.US_ASCII)).putLong(16, 1).putLong(24, 1);
+        out.writeBytes(head.array());
+        List<Integer> starts = new ArrayList<>();
+        for (int at = 0; at < file.length; at += chunk) starts.add(at);
+        Collections.shuffle(starts, new Random(seed));
+        // A stale copy of the first chunk, garbage, written first: the real one later must win.
+        byte[] stale = new byte[Math.min(chunk + 7, file.length)];
+        Arrays.fill(stale, (byte) 0x5A);
+        record(out, 0, stale);
+        for (int at : starts) record(out, at, Arrays.copyOfRange(file, at, Math.min(file.length, at + chunk)));
+        // ...and the 7 bytes the stale record put after the first chunk are rewritten too.
+        if (file.length > chunk) record(out, chunk, Arrays.copyOfRange(file, chunk, Math.min(file.length, chunk + 7)));
+        out.writeBytes(ByteBuffer.allocate(16).putLong(-1).putLong(-1).array());
+        return out.toByteArray();
+    }
+
+    private static void record(ByteArrayOutputStream out, long offset, byte[] data) {
+        out.writeBytes(ByteBuffer.allocate(16).putLong(offset).putLong(data.length).array());
+        out.writeBytes(data);
+    }
+}
