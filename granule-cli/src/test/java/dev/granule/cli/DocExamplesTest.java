@@ -40,6 +40,9 @@ class DocExamplesTest {
     /** Why an example that names this file or token is not run. */
     static final Map<String, String> NOT_RUN = Map.of(
             "vmcore.elf", "needs a real kernel dump (RealKernelDumpTest checks the dump commands on real ones)",
+            "vmcore.kdump", "needs a real kdump file (RealKdumpTest and RealDumpTranslateCommandTest check them)",
+            "snappy-java-1.1.10.8.jar", "needs the JAR from Maven Central (granule-compat's RealArtifactsTest checks it)",
+            "ls.lackey", "needs a Valgrind lackey trace (LackeyReplayTest makes and checks one)",
             "$$", "names the shell's own process",
             "trace.txt", "replays a trace of a live process",
             "impact.png", "reads this machine's live processes (ImpactCommandTest checks the command on fixtures)");
