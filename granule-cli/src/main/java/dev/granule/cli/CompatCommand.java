@@ -25,6 +25,8 @@ import java.util.concurrent.Callable;
 
 /** {@code granule compat}: will these binaries, libraries, JARs, APKs and packages load at 16K or 64K pages? */
 @Command(name = "compat",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule compat --page-size 16k app.apk", "  granule compat --json ~/.m2/repository", "  granule compat --sarif /srv/rootfs > compat.sarif"},
         description = {"Page-size compatibility of ELF files, directories, JAR/AAR/APK/AAB/zip, .deb and tar(.gz/.xz/.zst):",
                 "for every ELF inside, whether the loaders map it at each page size its architecture has.",
                 "Exit status: 0 everything loads, 1 something will not, 2 an input could not be read."},

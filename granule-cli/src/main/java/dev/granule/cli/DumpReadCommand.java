@@ -24,7 +24,9 @@ import java.util.concurrent.Callable;
  * a C string or raw bytes. A page that is unmapped or not in the dump ends the read with a message
  * naming it, after what could be read was printed.
  */
-@Command(name = "read", mixinStandardHelpOptions = true,
+@Command(name = "read",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule dump read vmcore.kdump init_uts_ns 64", "  granule dump read vmcore.kdump --phys 0x41858000 --u64 32", "  granule dump read vmcore.elf 0xffff800081a00000 --string"}, mixinStandardHelpOptions = true,
         description = {"Read dumped memory at a kernel virtual address (or --phys a physical one): hex and ASCII,",
                 "--u64, --u32, --string or --binary bytes to standard output. Stops at the first page it cannot read, naming it."})
 final class DumpReadCommand implements Callable<Integer> {

@@ -15,7 +15,9 @@ import java.util.concurrent.Callable;
  * {@code granule dump symbol FILE NAME|ADDRESS...}: a symbol's address, or the symbol an address
  * lies in, from the kallsyms tables in the dump or a System.map.
  */
-@Command(name = "symbol", mixinStandardHelpOptions = true,
+@Command(name = "symbol",
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule dump symbol vmcore.kdump schedule", "  granule dump symbol vmcore.kdump 0xffff800080123456 --system-map System.map"}, mixinStandardHelpOptions = true,
         description = {"Look up kernel symbols: NAME gives its address, ADDRESS the symbol it lies in.",
                 "From the kallsyms tables in the dump (Linux 6.0+, no debug info needed) or --system-map FILE."})
 final class DumpSymbolCommand implements Callable<Integer> {

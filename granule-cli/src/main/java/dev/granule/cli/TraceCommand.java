@@ -19,6 +19,8 @@ import java.util.zip.GZIPOutputStream;
 
 /** {@code granule trace}: address traces for {@code granule impact --trace}. */
 @Command(name = "trace", description = "Address traces for 'granule impact --trace'.", mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  granule trace convert ls.lackey ls.trace.zst", "  granule trace convert - out.trace < perf-script.txt"},
         subcommands = TraceCommand.Convert.class)
 final class TraceCommand implements Runnable {
 
@@ -32,6 +34,8 @@ final class TraceCommand implements Runnable {
 
     /** {@code granule trace convert IN OUT}: any trace format to the compact binary one. */
     @Command(name = "convert", mixinStandardHelpOptions = true,
+            footerHeading = "%nExamples:%n",
+            footer = {"  granule trace convert ls.lackey ls.trace.zst", "  valgrind --tool=lackey --trace-mem=yes ls 2>&1 | granule trace convert - ls.trace"},
             description = {"Converts a trace (lackey, perf script, '[r|w|x] ADDRESS' lines or binary; gzip/zstd or not;",
                     "'-' for standard input) to granule's binary format: 8 bytes an access. OUT ending in .zst is",
                     "zstd-compressed, in .gz gzip-compressed."})
@@ -58,7 +62,7 @@ final class TraceCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!in.equals("-") && !Files.exists(Path.of(in))) throw new UserException(in + ": no such file");
+            if (!in.equals("-")) InputFile.requireStreamable(in, Path.of(in)); // a file or a pipe, streamed
             if (!in.equals("-") && Files.exists(out) && Files.isSameFile(Path.of(in), out)) {
                 throw new UserException(out + ": the output would overwrite the input");
             }
