@@ -68,6 +68,9 @@ class ExamplesIT {
         // the leaf's output address is the block's and the walk adds the offset 0x123. 0x2004000 was unmapped
         // before the collapse (which does not map anything new).
         assertThat(out).contains("tables lookup=0x80000000 walk=0x80000123 unmapped=true");
+        // PAGE_KERNEL's PIIndex is UXN:PXN:DBM:AP[1] = 0b1110; Linux's PIE_E1 gives index 0xE PIE_RW
+        // (0b1100: read and write, no execute) and PIE_E0 lists no 0xE (no access). Index 0 is in neither.
+        assertThat(out).contains("permissions kernel=EL1 RW- EL0 --- index0=EL1 --- EL0 ---");
     }
 
     /** The lines of every {@code java} block in README.md and the pages under docs/. */
