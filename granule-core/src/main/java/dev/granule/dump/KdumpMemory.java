@@ -4,7 +4,7 @@ import dev.granule.memory.MemoryAccessException;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.PageNotInDumpException;
 import dev.granule.memory.PageState;
-import dev.granule.memory.PhysicalMemory;
+import dev.granule.memory.ReadOnlyMemory;
 import io.airlift.compress.Decompressor;
 import io.airlift.compress.lzo.LzoDecompressor;
 import io.airlift.compress.snappy.SnappyDecompressor;
@@ -31,7 +31,7 @@ import java.util.zip.Inflater;
  * leaves out is {@link PageState#EXCLUDED}; reading it throws {@link PageNotInDumpException}.
  * Read-only and not thread-safe (the cache and codecs are reused).
  */
-public final class KdumpMemory implements PhysicalMemory {
+public final class KdumpMemory implements ReadOnlyMemory {
 
     static final int PAGE_DESC_SIZE = 24;
     /** Pages kept decompressed; a walk touches at most one table page per level, a read a few data pages. */
@@ -296,24 +296,11 @@ public final class KdumpMemory implements PhysicalMemory {
     @Override
     public List<MemoryRange> ranges() { return ranges; }
 
-    @Override
-    public boolean isReadOnly() { return true; }
 
-    @Override
-    public void writeLong(long pa, long value) { throw readOnly(pa); }
 
-    @Override
-    public void writeInt(long pa, int value) { throw readOnly(pa); }
 
-    @Override
-    public void write(long pa, byte[] src, int offset, int length) { throw readOnly(pa); }
 
-    @Override
-    public void fill(long pa, long length, byte value) { throw readOnly(pa); }
 
-    private static MemoryAccessException readOnly(long pa) {
-        return new MemoryAccessException(pa, "write to a read-only memory dump");
-    }
 
     /** Nothing of its own to release: the file belongs to whoever mapped it. */
     @Override

@@ -22,7 +22,7 @@ import java.util.List;
  * before building one); adjacent segments form one RAM range, so an access may cross them.
  * Every write throws {@link MemoryAccessException}: a dump is evidence, not scratch space.
  */
-public final class MappedMemory implements PhysicalMemory {
+public final class MappedMemory implements ReadOnlyMemory {
 
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -226,21 +226,10 @@ public final class MappedMemory implements PhysicalMemory {
         return java.util.Optional.of(image.asSlice(fileOffset[i] + off, length));
     }
 
-    @Override
-    public void writeLong(long pa, long value) { throw readOnly(pa); }
 
-    @Override
-    public void writeInt(long pa, int value) { throw readOnly(pa); }
 
-    @Override
-    public void write(long pa, byte[] src, int offset, int length) { throw readOnly(pa); }
 
-    @Override
-    public void fill(long pa, long length, byte value) { throw readOnly(pa); }
 
-    private static MemoryAccessException readOnly(long pa) {
-        return new MemoryAccessException(pa, "write to a read-only memory dump");
-    }
 
     @Override
     public boolean contains(long pa, long length) {
@@ -264,8 +253,6 @@ public final class MappedMemory implements PhysicalMemory {
     @Override
     public List<MemoryRange> ranges() { return ranges; }
 
-    @Override
-    public boolean isReadOnly() { return true; }
 
     /** Total bytes of RAM described (file-backed and zero-filled). */
     public long ramBytes() {
