@@ -78,7 +78,7 @@ public final class AddressSpace {
         }
         for (int level = geometry.startLevel(); level <= 3; level++) {
             int entries = level == geometry.startLevel() ? range.rootEntries(geometry) : geometry.entries(level);
-            segments[slot(level)] = new LevelSegments(geometry, level, entries);
+            segments[slot(level)] = new LevelSegments(geometry, level, entries, slots[slot(level)], scratch[slot(level)]);
         }
         this.runSlot = new Slot(memory, format.descriptorShift(), journal);
         this.leafWriter = GeometryCopies.leafWriter(format, memory);
@@ -207,10 +207,8 @@ public final class AddressSpace {
         int run = runs && leafLevel && format.contiguousAllowed(leafTemplate[slot(level)], level)
                 ? geometry.contiguousEntries(level) : 1;
         long runSpan = span * run;
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
         long offset = pa - va; // the same for every segment: output minus input address
-        LevelSegments s = segments[slot(level)].over(va, last);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
         while (s.next()) {
             long at = s.va();
             long out = at + offset;
@@ -227,14 +225,14 @@ public final class AddressSpace {
                     writeLeaves(table, level, at, out, 1, false, fresh);
                 }
             } else {
-                slot.at(table, s.index()).read(d);
+                Descriptor d = s.read();
                 DescriptorKind kind = format.kind(d, level);
                 if (kind.isLeaf()) {
                     throw new IllegalStateException(String.format(
                             "leaf at 0x%x level %d inside a range checked to be unmapped", at, level));
                 }
                 boolean existing = kind == DescriptorKind.TABLE;
-                long next = existing ? format.tableAddress(d) : newTable(slot, fresh);
+                long next = existing ? format.tableAddress(d) : newTable(s.slot(), fresh);
                 mapLevel(next, level + 1, at, s.last(), out, !existing, blocks, runs);
             }
         }
@@ -286,36 +284,34 @@ public final class AddressSpace {
     }
 
     private void unmapLevel(long table, int level, long va, long last) {
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        LevelSegments s = segments[slot(level)].over(va, last);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
         while (s.next()) {
             boolean whole = s.whole();
-            slot.at(table, s.index()).read(d);
+            Descriptor d = s.read();
             switch (format.kind(d, level)) {
                 case INVALID -> { }
                 case RESERVED -> {
-                    if (whole) slot.clear();
+                    if (whole) s.slot().clear();
                 }
                 case BLOCK, PAGE -> {
                     if (format.contiguous(d, level)) breakRun(table, level, s.va());
                     if (whole) {
-                        slot.clear();
+                        s.slot().clear();
                     } else {
-                        unmapLevel(split(slot, level, s.va()), level + 1, s.va(), s.last());
+                        unmapLevel(split(s.slot(), level, s.va()), level + 1, s.va(), s.last());
                     }
                 }
                 case TABLE -> {
                     long next = format.tableAddress(d);
                     if (whole) {
                         // The whole subtree goes: one undo record instead of one per entry below.
-                        slot.clear();
+                        s.slot().clear();
                         freeSubtree(next, level + 1);
                         break;
                     }
                     unmapLevel(next, level + 1, s.va(), s.last());
                     if (isEmpty(next, level + 1)) {
-                        slot.at(table, s.index()).clear();
+                        s.slot().clear();
                         journal.freeOnCommit(next);
                     }
                 }
@@ -345,11 +341,10 @@ public final class AddressSpace {
         int run = geometry.contiguousEntries(level);
         long runSpan = span * run;
         Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        LevelSegments s = segments[slot(level)].over(va, last);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
         while (s.next()) {
             long at = s.va();
-            slot.at(table, s.index()).read(d);
+            Descriptor d = s.read();
             switch (format.kind(d, level)) {
                 case BLOCK, PAGE -> {
                     boolean contiguous = format.contiguous(d, level);
@@ -368,11 +363,11 @@ public final class AddressSpace {
                     } else {
                         if (contiguous) breakRun(table, level, at);
                         if (s.whole()) {
-                            slot.at(table, s.index()).read(d);
+                            s.read();
                             format.encodeLeaf(work, format.translate(d, level, at), level, attributes, false);
-                            slot.write(work);
+                            s.slot().write(work);
                         } else {
-                            protectLevel(split(slot, level, at), level + 1, at, s.last(), attributes);
+                            protectLevel(split(s.slot(), level, at), level + 1, at, s.last(), attributes);
                         }
                     }
                 }
@@ -397,18 +392,16 @@ public final class AddressSpace {
     }
 
     private void collapseLevel(long table, int level, long va, long last) {
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        LevelSegments s = segments[slot(level)].over(va, last);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
         while (s.next()) {
             long at = s.va();
-            slot.at(table, s.index()).read(d);
+            Descriptor d = s.read();
             if (format.kind(d, level) == DescriptorKind.TABLE) {
                 long next = format.tableAddress(d);
                 collapseLevel(next, level + 1, at, s.last());
                 if (s.whole() && geometry.blockAllowed(level) && uniformTable(next, level + 1, at)
                         && blockLike(next, level, at)) {
-                    slot.at(table, s.index()).write(work);
+                    s.slot().write(work);
                     freeSubtree(next, level + 1);
                 }
             }

@@ -1,16 +1,18 @@
 package dev.granule.table;
 
+import dev.granule.format.Descriptor;
 import dev.granule.geometry.Geometry;
 
 /**
  * The segments one table level cuts a VA range {@code [first, last]} into: one per entry the
- * range touches, clipped to the range, in address order. {@code map}, {@code unmap},
- * {@code protect} and {@code collapse} all walk a level this way:
+ * range touches, clipped to the range, in address order, with that entry. {@code map},
+ * {@code unmap}, {@code protect} and {@code collapse} all walk a level this way:
  *
  * <pre>{@code
- * LevelSegments s = segments.over(va, last);
+ * LevelSegments s = segments.over(table, va, last);
  * while (s.next()) {
- *     ... entry s.index() of the table, addresses s.va() to s.last(), s.whole() if the range covers it all
+ *     Descriptor d = s.read(); // entry s.index() of the table, written through s.slot()
+ *     ... addresses s.va() to s.last(), s.whole() if the range covers the entry's whole span
  * }
  * }</pre>
  *
@@ -25,19 +27,29 @@ final class LevelSegments {
     private final long span;
     /** Entries of a table at this level: the start-level table may hold more than the geometry's (TTBR1 of a short-descriptor regime). */
     private final int entries;
+    /** The level's slot and scratch descriptor, shared with the edits' other helpers at this level. */
+    private final Slot slot;
+    private final Descriptor entry;
+    private long table;
     private long rangeLast;
     private long va;
     private long segmentLast;
     private boolean started;
 
-    LevelSegments(Geometry geometry, int level, int entries) {
+    LevelSegments(Geometry geometry, int level, int entries, Slot slot, Descriptor entry) {
         this.shift = geometry.shift(level);
         this.span = geometry.entrySpan(level);
         this.entries = entries;
+        this.slot = slot;
+        this.entry = entry;
     }
 
-    /** Starts over {@code [first, last]} (inclusive, unsigned); the first {@link #next()} gives the first segment. */
-    LevelSegments over(long first, long last) {
+    /**
+     * Starts over {@code [first, last]} (inclusive, unsigned) in the table at {@code table}; the
+     * first {@link #next()} gives the first segment.
+     */
+    LevelSegments over(long table, long first, long last) {
+        this.table = table;
         this.va = first;
         this.rangeLast = last;
         this.started = false;
@@ -75,6 +87,12 @@ final class LevelSegments {
     int indexOf(long address) {
         return (int) ((address >>> shift) & (entries - 1));
     }
+
+    /** The slot of the current segment's entry, positioned on it. */
+    Slot slot() { return slot.at(table, index()); }
+
+    /** Reads the current segment's entry (into the level's scratch descriptor, returned). */
+    Descriptor read() { return slot().read(entry); }
 
     /** Entries of the table from the current segment's to the last. */
     int entriesLeft() { return entries - index(); }
