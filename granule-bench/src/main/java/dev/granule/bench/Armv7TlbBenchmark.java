@@ -7,32 +7,17 @@ import dev.granule.mmu.Armv7Mmu;
 import dev.granule.mmu.Armv7Registers;
 import dev.granule.mmu.Tlb;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * The AArch32 MMU's TLB-hit path, to set beside {@link TlbBenchmark}'s AArch64 one in the same run:
  * 64 small pages (4 KiB, client domain, short descriptors) or 64 LPAE pages, a 1024-entry 4-way TLB,
  * every probe a hit after the first round. The short-descriptor hit also reads the DACR.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class Armv7TlbBenchmark {
+public class Armv7TlbBenchmark extends NanosecondBenchmark {
 
     static final int PAGES = 64, PROBES = 1024;
     static final long L1 = 0x4000_0000L, L2 = 0x4001_0000L, L3 = 0x4002_0000L;

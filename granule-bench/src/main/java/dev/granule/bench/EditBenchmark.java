@@ -11,31 +11,18 @@ import dev.granule.table.MapFlag;
 import dev.granule.table.Mapping;
 import dev.granule.table.VaRange;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.EnumSet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Edits of existing tables, whose writes go through the undo journal (a map into fresh tables
  * does not): {@code protect} over pages, and a block split and merged back. 4K/48 geometry.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class EditBenchmark {
+public class EditBenchmark extends NanosecondBenchmark {
 
     static final Geometry G = Geometry.FOUR_K_48;
     static final int PAGES = 8192;

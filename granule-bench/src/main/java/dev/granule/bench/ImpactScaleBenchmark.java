@@ -13,14 +13,9 @@ import dev.granule.table.FrameAllocator;
 import dev.granule.table.MapFlag;
 import dev.granule.table.VaRange;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.ArrayList;
@@ -36,13 +31,10 @@ import java.util.concurrent.TimeUnit;
  * building the tables with the engine page by page, for a 64 GiB-resident process (4K pages only;
  * it refused more than 256 GiB). Forks run in -Xmx256m.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx256m", "--enable-native-access=ALL-UNNAMED"})
-public class ImpactScaleBenchmark {
+public class ImpactScaleBenchmark extends SmallHeapBenchmark {
 
     List<Vma> fourTebibytes, sixtyFourGibibytes;
     List<String> smaps;

@@ -9,16 +9,11 @@ import dev.granule.impact.trace.TraceInput;
 import dev.granule.impact.trace.TraceStats;
 import io.airlift.compress.zstd.ZstdInputStream;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
@@ -36,13 +31,10 @@ import java.util.concurrent.TimeUnit;
  * limits: {@code zstd -d} of that file to /dev/null, and aircompressor's decompression alone.
  * Every fork runs with -Xmx256m: a replay that needed more memory would fail here.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx256m", "--enable-native-access=ALL-UNNAMED"})
-public class TraceReplayBenchmark {
+public class TraceReplayBenchmark extends SmallHeapBenchmark {
 
     static final int ACCESSES = 100_000_000;
     static final List<Geometry> PAGE_SIZES = List.of(Geometry.FOUR_K_48, Geometry.SIXTEEN_K_48, Geometry.SIXTY_FOUR_K_48);

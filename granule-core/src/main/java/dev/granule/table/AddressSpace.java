@@ -49,8 +49,9 @@ public final class AddressSpace {
     private final long root;
     private final Journal journal = new Journal();
     private final TableWalker walker;
-    private final int rootMask;
     private final Slot[] slots = new Slot[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
+    /** One cursor per level over the entries an edit's range covers (null above the start level). */
+    private final LevelSegments[] segments = new LevelSegments[slots.length];
     private final Slot runSlot;
     /** The leaf loop compiled for this geometry ({@link Vmsa64LeafWriter}), or null: other formats write through slots. */
     private final LeafWriter leafWriter;
@@ -70,11 +71,14 @@ public final class AddressSpace {
         this.range = range;
         this.root = root;
         this.walker = new TableWalker(format, memory, root, range);
-        this.rootMask = range.rootEntries(geometry) - 1;
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(memory, format.descriptorShift(), journal);
             scratch[i] = new Descriptor();
             leafTemplate[i] = new Descriptor();
+        }
+        for (int level = geometry.startLevel(); level <= 3; level++) {
+            int entries = level == geometry.startLevel() ? range.rootEntries(geometry) : geometry.entries(level);
+            segments[slot(level)] = new LevelSegments(geometry, level, entries, slots[slot(level)], scratch[slot(level)]);
         }
         this.runSlot = new Slot(memory, format.descriptorShift(), journal);
         this.leafWriter = GeometryCopies.leafWriter(format, memory);
@@ -189,16 +193,9 @@ public final class AddressSpace {
 
     private static int slot(int level) { return level - Geometry.MIN_LEVEL; }
 
-    /** Entries of the table at {@code level} from {@code va}'s to the table's last. */
-    private int entriesLeft(long va, int level) {
-        int entries = level == geometry.startLevel() ? rootMask + 1 : geometry.entries(level);
-        return entries - index(va, level);
-    }
-
     /** Index of {@code va} in the table at {@code level}; the start-level table may be larger than the geometry's. */
     private int index(long va, int level) {
-        return level == geometry.startLevel() ? (int) ((va >>> geometry.shift(level)) & rootMask)
-                : geometry.index(va, level);
+        return segments[slot(level)].indexOf(va);
     }
 
     /** {@code fresh}: the table was allocated by this edit, so its writes need no undo record. */
@@ -210,37 +207,34 @@ public final class AddressSpace {
         int run = runs && leafLevel && format.contiguousAllowed(leafTemplate[slot(level)], level)
                 ? geometry.contiguousEntries(level) : 1;
         long runSpan = span * run;
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        while (true) {
-            long entryLast = va | (span - 1);
-            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
-            if (leafLevel && (va & (span - 1)) == 0 && segmentLast == entryLast && (pa & (span - 1)) == 0) {
-                if (run > 1 && ((va | pa) & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
-                    writeLeaves(table, level, va, pa, run, true, fresh);
-                    segmentLast = va + runSpan - 1;
+        long offset = pa - va; // the same for every segment: output minus input address
+        LevelSegments s = segments[slot(level)].over(table, va, last);
+        while (s.next()) {
+            long at = s.va();
+            long out = at + offset;
+            if (leafLevel && s.whole() && (out & (span - 1)) == 0) {
+                if (run > 1 && ((at | out) & (runSpan - 1)) == 0 && Long.compareUnsigned(last - at, runSpan - 1) >= 0) {
+                    writeLeaves(table, level, at, out, run, true, fresh);
+                    s.take(run);
                 } else if (run == 1) {
                     // Every whole entry from here to the end of the range or of the table: one batch.
-                    int count = (int) Math.min(Long.divideUnsigned(last - va + 1, span), entriesLeft(va, level));
-                    writeLeaves(table, level, va, pa, count, false, fresh);
-                    segmentLast = va + (count - 1) * span + (span - 1);
+                    int count = (int) Math.min(Long.divideUnsigned(last - at + 1, span), s.entriesLeft());
+                    writeLeaves(table, level, at, out, count, false, fresh);
+                    s.take(count);
                 } else {
-                    writeLeaves(table, level, va, pa, 1, false, fresh);
+                    writeLeaves(table, level, at, out, 1, false, fresh);
                 }
             } else {
-                slot.at(table, index(va, level)).read(d);
+                Descriptor d = s.read();
                 DescriptorKind kind = format.kind(d, level);
                 if (kind.isLeaf()) {
                     throw new IllegalStateException(String.format(
-                            "leaf at 0x%x level %d inside a range checked to be unmapped", va, level));
+                            "leaf at 0x%x level %d inside a range checked to be unmapped", at, level));
                 }
                 boolean existing = kind == DescriptorKind.TABLE;
-                long next = existing ? format.tableAddress(d) : newTable(slot, fresh);
-                mapLevel(next, level + 1, va, segmentLast, pa, !existing, blocks, runs);
+                long next = existing ? format.tableAddress(d) : newTable(s.slot(), fresh);
+                mapLevel(next, level + 1, at, s.last(), out, !existing, blocks, runs);
             }
-            if (segmentLast == last) return;
-            pa += segmentLast - va + 1;
-            va = segmentLast + 1;
         }
     }
 
@@ -290,44 +284,38 @@ public final class AddressSpace {
     }
 
     private void unmapLevel(long table, int level, long va, long last) {
-        long span = geometry.entrySpan(level);
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        while (true) {
-            long entryLast = va | (span - 1);
-            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
-            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, index(va, level)).read(d);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
+        while (s.next()) {
+            boolean whole = s.whole();
+            Descriptor d = s.read();
             switch (format.kind(d, level)) {
                 case INVALID -> { }
                 case RESERVED -> {
-                    if (whole) slot.clear();
+                    if (whole) s.slot().clear();
                 }
                 case BLOCK, PAGE -> {
-                    if (format.contiguous(d, level)) breakRun(table, level, va);
+                    if (format.contiguous(d, level)) breakRun(table, level, s.va());
                     if (whole) {
-                        slot.clear();
+                        s.slot().clear();
                     } else {
-                        unmapLevel(split(slot, level, va), level + 1, va, segmentLast);
+                        unmapLevel(split(s.slot(), level, s.va()), level + 1, s.va(), s.last());
                     }
                 }
                 case TABLE -> {
                     long next = format.tableAddress(d);
                     if (whole) {
                         // The whole subtree goes: one undo record instead of one per entry below.
-                        slot.clear();
+                        s.slot().clear();
                         freeSubtree(next, level + 1);
                         break;
                     }
-                    unmapLevel(next, level + 1, va, segmentLast);
+                    unmapLevel(next, level + 1, s.va(), s.last());
                     if (isEmpty(next, level + 1)) {
-                        slot.at(table, index(va, level)).clear();
+                        s.slot().clear();
                         journal.freeOnCommit(next);
                     }
                 }
             }
-            if (segmentLast == last) return;
-            va = segmentLast + 1;
         }
     }
 
@@ -353,44 +341,40 @@ public final class AddressSpace {
         int run = geometry.contiguousEntries(level);
         long runSpan = span * run;
         Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        while (true) {
-            long entryLast = va | (span - 1);
-            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
-            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, index(va, level)).read(d);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
+        while (s.next()) {
+            long at = s.va();
+            Descriptor d = s.read();
             switch (format.kind(d, level)) {
                 case BLOCK, PAGE -> {
                     boolean contiguous = format.contiguous(d, level);
-                    if (contiguous && (va & (runSpan - 1)) == 0 && Long.compareUnsigned(last - va, runSpan - 1) >= 0) {
+                    if (contiguous && (at & (runSpan - 1)) == 0 && Long.compareUnsigned(last - at, runSpan - 1) >= 0) {
                         // The edit covers the whole run: rewrite it, contiguous still if the new
                         // attributes allow a run (a short-descriptor supersection has no domain).
-                        format.encodeLeaf(work, format.translate(d, level, va), level, attributes, false);
+                        format.encodeLeaf(work, format.translate(d, level, at), level, attributes, false);
                         boolean keep = format.contiguousAllowed(work, level);
-                        int first = index(va, level);
+                        int first = s.index();
                         for (int i = 0; i < run; i++) {
                             slot.at(table, first + i).read(d);
-                            format.encodeLeaf(work, format.translate(d, level, va + i * span), level, attributes, keep);
+                            format.encodeLeaf(work, format.translate(d, level, at + i * span), level, attributes, keep);
                             slot.write(work);
                         }
-                        segmentLast = va + runSpan - 1;
+                        s.take(run);
                     } else {
-                        if (contiguous) breakRun(table, level, va);
-                        if (whole) {
-                            slot.at(table, index(va, level)).read(d);
-                            format.encodeLeaf(work, format.translate(d, level, va), level, attributes, false);
-                            slot.write(work);
+                        if (contiguous) breakRun(table, level, at);
+                        if (s.whole()) {
+                            s.read();
+                            format.encodeLeaf(work, format.translate(d, level, at), level, attributes, false);
+                            s.slot().write(work);
                         } else {
-                            protectLevel(split(slot, level, va), level + 1, va, segmentLast, attributes);
+                            protectLevel(split(s.slot(), level, at), level + 1, at, s.last(), attributes);
                         }
                     }
                 }
-                case TABLE -> protectLevel(format.tableAddress(d), level + 1, va, segmentLast, attributes);
+                case TABLE -> protectLevel(format.tableAddress(d), level + 1, at, s.last(), attributes);
                 case INVALID, RESERVED -> throw new IllegalStateException(String.format(
-                        "hole at 0x%x inside a range checked to be mapped", va));
+                        "hole at 0x%x inside a range checked to be mapped", at));
             }
-            if (segmentLast == last) return;
-            va = segmentLast + 1;
         }
     }
 
@@ -408,28 +392,21 @@ public final class AddressSpace {
     }
 
     private void collapseLevel(long table, int level, long va, long last) {
-        long span = geometry.entrySpan(level);
-        Slot slot = slots[slot(level)];
-        Descriptor d = scratch[slot(level)];
-        long first = va;
-        while (true) {
-            long entryLast = va | (span - 1);
-            long segmentLast = Long.compareUnsigned(last, entryLast) < 0 ? last : entryLast;
-            boolean whole = (va & (span - 1)) == 0 && segmentLast == entryLast;
-            slot.at(table, index(va, level)).read(d);
+        LevelSegments s = segments[slot(level)].over(table, va, last);
+        while (s.next()) {
+            long at = s.va();
+            Descriptor d = s.read();
             if (format.kind(d, level) == DescriptorKind.TABLE) {
                 long next = format.tableAddress(d);
-                collapseLevel(next, level + 1, va, segmentLast);
-                if (whole && geometry.blockAllowed(level) && uniformTable(next, level + 1, va)
-                        && blockLike(next, level, va)) {
-                    slot.at(table, index(va, level)).write(work);
+                collapseLevel(next, level + 1, at, s.last());
+                if (s.whole() && geometry.blockAllowed(level) && uniformTable(next, level + 1, at)
+                        && blockLike(next, level, at)) {
+                    s.slot().write(work);
                     freeSubtree(next, level + 1);
                 }
             }
-            if (segmentLast == last) break;
-            va = segmentLast + 1;
         }
-        markRuns(table, level, first, last);
+        markRuns(table, level, va, last);
     }
 
     /**
