@@ -60,9 +60,16 @@ public final class Mmu {
      * stage-1 table address and the stage-1 output address are IPAs that stage 2 translates.
      */
     public Mmu(TranslationRegime regime, Stage2Regime stage2, PhysicalMemory memory, Tlb tlb) {
-        this.stage2 = stage2 != null && stage2.enabled() ? stage2 : null;
-        // With EL2 the EL1&0 entries are tagged with VTTBR_EL2.VMID even when stage 2 is off.
-        this.context = stage2 == null ? 0 : stage2.vmid();
+        boolean el10 = regime.kind() == TranslationRegime.Kind.EL1_0;
+        // Stage 2 translates the EL1&0 regime only.
+        this.stage2 = el10 && stage2 != null && stage2.enabled() ? stage2 : null;
+        // With EL2 the EL1&0 entries are tagged with VTTBR_EL2.VMID even when stage 2 is off; the
+        // EL2 and EL2&0 regimes have their own tags, which no VMID equals.
+        this.context = switch (regime.kind()) {
+            case EL1_0 -> stage2 == null ? 0 : stage2.vmid();
+            case EL2 -> Tlb.EL2;
+            case EL2_0 -> Tlb.EL2_0;
+        };
         this.stage2Walker = this.stage2 == null ? null : new Stage2Walker(this.stage2, memory);
         this.regime = regime;
         this.memory = memory;
@@ -119,7 +126,9 @@ public final class Mmu {
     }
 
     private Translation translate(long va, Access access, int el, boolean stage1Only) {
-        if (el != 0 && el != 1) throw new IllegalArgumentException("EL1&0 translation is for EL0 or EL1, not EL" + el);
+        if (!regime.kind().serves(el)) {
+            throw new IllegalArgumentException("the " + regime.kind() + " regime does not translate for EL" + el);
+        }
         if (!regime.mmuEnabled()) {
             // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
             if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
@@ -221,6 +230,16 @@ public final class Mmu {
         int ap = (int) (lo >>> 6 & 3);
         boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
         boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+        boolean singleRange = regime.kind().singleRange();
+        if (singleRange) {
+            // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
+            // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
+            // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
+            // only AP[2] and XN when the regime has one range).
+            ap &= 2;
+            apTable &= 2;
+            pxn = uxn;
+        }
         int perms = permissions(ap, apTable, uxn, pxn);
         if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
                 && (lo & AP2) != 0 && permitted(permissions(ap & 1, apTable, uxn, pxn), access, el)) {
@@ -248,7 +267,7 @@ public final class Mmu {
         int attrIndex = (int) (lo >>> 2 & 7);
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
-        boolean global = (lo >>> 11 & 1) == 0;
+        boolean global = singleRange || (lo >>> 11 & 1) == 0; // no ASIDs at EL2: nG is RES0
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
         if (stage2 == null) {

@@ -17,6 +17,9 @@ public final class Tlb {
 
     static final int R0 = 1, W0 = 2, X0 = 4, R1 = 8, W1 = 16, X1 = 32;
 
+    /** The context tags of the EL2 and EL2&amp;0 regimes' entries: above every 16-bit VMID. */
+    public static final int EL2 = 0x1_0000, EL2_0 = 0x2_0000;
+
     private final int ways;
     private final int sets;
     // The tag is the VA of the entry's span with log2 of the span in the low 6 bits (a span is at
@@ -26,7 +29,7 @@ public final class Tlb {
     private final long[] tag;
     private final long[] pa;
     private final int[] asid;       // -1 for global
-    private final int[] context;    // the VMID of an EL1&0 entry (0 without EL2)
+    private final int[] context;    // the VMID of an EL1&0 entry (0 without EL2), or EL2 / EL2_0
     // A combined entry's stage-2 leaf: its IPA with log2 of its span in the low 6 bits, as tag
     // (TLBI IPAS2E1 finds entries by it); EMPTY for a stage-1 entry.
     private final long[] ipa;
@@ -170,7 +173,7 @@ public final class Tlb {
     /** TLBI VAE1 without EL2 (VMID 0): entries for {@code va} that are global or tagged {@code asid}. */
     public void invalidateVa(long va, int asidValue) { invalidate(va, 0, asidValue, false, false); }
 
-    /** TLBI VAE1 under {@code vmid}. */
+    /** TLBI VAE1 under {@code vmid}; with {@link #EL2} or {@link #EL2_0} TLBI VAE2. */
     public void invalidateVa(long va, int asidValue, int vmid) { invalidate(va, vmid, asidValue, false, false); }
 
     /** TLBI VALE1: as VAE1, last-level (page) entries only. */
@@ -178,6 +181,11 @@ public final class Tlb {
 
     /** TLBI VAAE1: entries for {@code va} whatever their ASID. */
     public void invalidateVaAllAsids(long va) { invalidate(va, 0, 0, true, false); }
+
+    /** TLBI ALLE2: every entry of the EL2 and EL2&amp;0 regimes. */
+    public void invalidateEl2() {
+        for (int i = 0; i < tag.length; i++) if (context[i] == EL2 || context[i] == EL2_0) tag[i] = EMPTY;
+    }
 
     private void invalidate(long va, int vmid, int asidValue, boolean allAsids, boolean lastLevelOnly) {
         for (int i = 0; i < tag.length; i++) {
