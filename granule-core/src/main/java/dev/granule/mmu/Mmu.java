@@ -9,8 +9,9 @@ import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.Slot;
 
 /**
- * Stage-1 EL1&amp;0 translation as the Arm ARM's AArch64.S1Translate does it, from register values
- * (a {@link TranslationRegime}), over tables in {@link PhysicalMemory}, through a {@link Tlb}.
+ * Stage-1 translation as the Arm ARM's AArch64.S1Translate does it, from register values (a
+ * {@link TranslationRegime}: EL1&amp;0, with stage 2 under it when HCR_EL2.VM is set, EL2 or
+ * EL2&amp;0), over tables in {@link PhysicalMemory}, through a {@link Tlb}.
  *
  * <p>Architectural outcomes are results, never exceptions: a walk that reads garbage ends in a
  * fault at a level. Checks run in the manual's priority order: translation (VA range, EPDn,
@@ -271,7 +272,7 @@ public final class Mmu {
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
         if (stage2 == null) {
-            tlb.insert(va, runBase, entryShift, context, global ? -1 : regime.asid(), perms, info, -1L);
+            tlb.insert(va, runBase, entryShift, context, global ? -1 : regime.asid(), perms, info, -1L); // -1: no stage 2
         } else {
             s1Perms = perms;       // secondStage caches the combined entry
             s1EntryShift = entryShift;
