@@ -29,8 +29,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code granule translate}: stage-1 EL1&amp;0 translation from raw register values over table
- * images, printing the output address and attributes or the exact architectural fault.
+ * {@code granule translate}: EL1&amp;0 (one or two stages), EL2 and EL2&amp;0 translation from raw
+ * register values over table images, printing the output address and attributes or the exact
+ * architectural fault.
  */
 @Command(name = "translate",
         footerHeading = "%nExamples:%n",
@@ -94,6 +95,16 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--vttbr", paramLabel = "HEX", description = "VTTBR_EL2 for stage 2 (default 0).")
     String vttbr = "0";
 
+    @Option(names = "--tcr-el2", paramLabel = "HEX",
+            description = "TCR_EL2 for --el 2 (and EL0 with HCR_EL2.E2H and TGE): its own layout, or the TCR_EL1 layout with HCR_EL2.E2H [34] = 1.")
+    String tcrEl2;
+
+    @Option(names = "--ttbr0-el2", paramLabel = "HEX", description = "TTBR0_EL2 (default 0).")
+    String ttbr0El2;
+
+    @Option(names = "--ttbr1-el2", paramLabel = "HEX", description = "TTBR1_EL2, the upper range with HCR_EL2.E2H = 1 (default 0).")
+    String ttbr1El2;
+
     @Option(names = "--image", required = true, paramLabel = "FILE@PA",
             description = "Raw little-endian memory contents loaded at a physical address; repeatable.")
     List<String> images;
@@ -101,7 +112,8 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--access", paramLabel = "r|w|x", description = "Access kind (default r).")
     String access = "r";
 
-    @Option(names = "--el", paramLabel = "0|1", description = "Exception level of the access (default 1).")
+    @Option(names = "--el", paramLabel = "0|1|2",
+            description = "Exception level of the access (default 1). 2 translates in the EL2 regime (--tcr-el2; --mair and --sctlr are MAIR_EL2 and SCTLR_EL2), or EL2&0 with HCR_EL2.E2H = 1; so does 0 with E2H and TGE [27] = 1.")
     int el = 1;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -124,8 +136,16 @@ final class TranslateCommand implements Callable<Integer> {
             case "x", "exec", "execute" -> Access.EXECUTE;
             default -> throw new UserException("--access " + access + ": expected r, w or x");
         };
-        if (el != 0 && el != 1) throw new UserException("--el " + el + ": EL1&0 translation is for EL0 or EL1");
-        if ((tcr == null) == (ttbcr == null)) {
+        if (el < 0 || el > 2) throw new UserException("--el " + el + ": expected 0, 1 or 2");
+        long hcrValue = hex("--hcr", hcr);
+        boolean e2h = (hcrValue >>> 34 & 1) != 0, tge = (hcrValue >>> 27 & 1) != 0;
+        // EL2, and EL0 of a VHE host (E2H and TGE), translate in an EL2 regime.
+        boolean el2Regime = el == 2 || (el == 0 && e2h && tge);
+        if (el2Regime) {
+            if (tcrEl2 == null) throw new UserException("--el " + el + (el == 0 ? " with HCR_EL2.E2H and TGE" : "")
+                    + " translates in the EL2" + (e2h ? "&0" : "") + " regime: give --tcr-el2");
+            if (ttbcr != null) throw new UserException("--ttbcr is AArch32 EL1&0 translation, not EL2");
+        } else if ((tcr == null) == (ttbcr == null)) {
             throw new UserException("give --tcr (AArch64) or --ttbcr (Armv7/AArch32), exactly one of them");
         }
         List<long[]> loads = new ArrayList<>();
@@ -153,11 +173,20 @@ final class TranslateCommand implements Callable<Integer> {
         try (SparseMemory memory = SparseMemory.of(merge(ram))) {
             for (int i = 0; i < loads.size(); i++) memory.write(loads.get(i)[0], contents.get(i), 0, contents.get(i).length);
             java.util.function.LongFunction<Translation> translate;
-            if (tcr != null) {
+            if (el2Regime) {
+                long tcr2 = hex("--tcr-el2", tcrEl2);
+                TranslationRegime regime = e2h
+                        ? TranslationRegime.el20(new Registers(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--ttbr1-el2", ttbr1El2),
+                                hex("--mair", mair), hex("--sctlr", sctlr), pan), cpuOptions.features())
+                        : TranslationRegime.el2(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--mair", mair), hex("--sctlr", sctlr),
+                                cpuOptions.features());
+                Mmu mmu = new Mmu(regime, memory, new Tlb(64, 4));
+                translate = va -> mmu.translate(va, kind, el);
+            } else if (tcr != null) {
                 Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
                         hex("--mair", mair), hex("--sctlr", sctlr), pan);
                 // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
-                Stage2Regime stage2 = new Stage2Regime(hex("--hcr", hcr), hex("--vtcr", vtcr), hex("--vttbr", vttbr),
+                Stage2Regime stage2 = new Stage2Regime(hcrValue, hex("--vtcr", vtcr), hex("--vttbr", vttbr),
                         cpuOptions.features());
                 Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), stage2, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);

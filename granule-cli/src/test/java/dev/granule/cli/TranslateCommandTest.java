@@ -105,6 +105,36 @@ class TranslateCommandTest {
     }
 
     @Test
+    void el2AndVheRegimesWithTheirOwnRegisters() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);   // VA 0x1000 -> PA 0x8000_0000, kernel read-only (AP = 0b10)
+        // TCR_EL2 (E2H = 0, its own layout): T0SZ 16, PS 0b101 at [18:16], TBI at [20], RES1 [23] and [31].
+        String tcrEl2 = "0x" + Long.toHexString(16 | 0b101L << 16 | 1L << 20 | 1L << 23 | 1L << 31);
+        var el2 = run("translate", "--el", "2", "--tcr-el2", tcrEl2, "--ttbr0-el2", Long.toHexString(root[0]),
+                "--image", img + "@0x40000000", "0x1234", "0x5a00000000001234");
+        assertThat(el2.exit()).as(el2.err()).isZero();
+        // TBI (bit 20 of TCR_EL2) ignores the tag byte; nG means nothing without ASIDs.
+        assertThat(el2.out()).contains("0x0000000000001234 -> 0x0000080000234  level 3 4K")
+                .contains("0x5a00000000001234 -> 0x0000080000234  level 3 4K").contains("global");
+        var w = run("translate", "--el", "2", "--tcr-el2", tcrEl2, "--ttbr0-el2", Long.toHexString(root[0]),
+                "--image", img + "@0x40000000", "--access", "w", "0x1234");
+        assertThat(w.out()).contains("PERMISSION fault, level 3");
+        // HCR_EL2.E2H [34] = 1: TCR_EL2 in the TCR_EL1 layout (T0SZ 16, EPD1, IPS 48 bits at [34:32]).
+        String tcrVhe = "0x" + Long.toHexString(16 | 1L << 23 | 0b101L << 32);
+        var vhe = run("translate", "--el", "2", "--hcr", "0x400000000", "--tcr-el2", tcrVhe, "--ttbr0-el2",
+                Long.toHexString(root[0]), "--image", img + "@0x40000000", "--json", "0x1234");
+        assertThat(vhe.exit()).as(vhe.err()).isZero();
+        assertThat(vhe.out()).contains("\"pa\" : \"0x80000234\"").contains("\"level\" : 3");
+        // EL0 with E2H and TGE [27]: the host's user space, in EL2&0; AP = 0b10 gives EL0 no access.
+        var user = run("translate", "--el", "0", "--hcr", "0x408000000", "--tcr-el2", tcrVhe, "--ttbr0-el2",
+                Long.toHexString(root[0]), "--image", img + "@0x40000000", "0x1234");
+        assertThat(user.out()).contains("PERMISSION fault, level 3");
+        var missing = run("translate", "--el", "2", "--image", img + "@0x40000000", "0x1234");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--tcr-el2");
+    }
+
+    @Test
     void armv7ShortDescriptorsWithDomains() throws Exception {
         // A 16 KiB first-level table at 0x40000000: VA 0x00100000 is a section to PA 0x80000000 in
         // domain 2 (AP[1:0]=0b11 [11:10], domain [8:5], 0b10); VA 0x00200000 is unmapped.

@@ -9,8 +9,9 @@ import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.Slot;
 
 /**
- * Stage-1 EL1&amp;0 translation as the Arm ARM's AArch64.S1Translate does it, from register values
- * (a {@link TranslationRegime}), over tables in {@link PhysicalMemory}, through a {@link Tlb}.
+ * Stage-1 translation as the Arm ARM's AArch64.S1Translate does it, from register values (a
+ * {@link TranslationRegime}: EL1&amp;0, with stage 2 under it when HCR_EL2.VM is set, EL2 or
+ * EL2&amp;0), over tables in {@link PhysicalMemory}, through a {@link Tlb}.
  *
  * <p>Architectural outcomes are results, never exceptions: a walk that reads garbage ends in a
  * fault at a level. Checks run in the manual's priority order: translation (VA range, EPDn,
@@ -41,10 +42,15 @@ public final class Mmu {
     private final int upperVaBits;
     private final int lowerTagShift;
     private final int upperTagShift;
-    // Stage 2 (HCR_EL2.VM = 1), or null. Two-stage translations are not cached in the TLB yet, so
-    // the hit path is skipped when it is on.
+    // Stage 2 (HCR_EL2.VM = 1), or null. Two-stage translations are cached as combined entries.
     private final Stage2Regime stage2;
     private final Stage2Walker stage2Walker;
+    // The TLB context of this regime's entries: the VMID for EL1&0 (0 without EL2).
+    private final int context;
+    // What the stage-1 leaf left for the combined TLB entry that secondStage inserts (fields, so the
+    // walk allocates nothing for it): its permissions and log2 of the span it covers.
+    private int s1Perms;
+    private int s1EntryShift;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -55,14 +61,22 @@ public final class Mmu {
      * stage-1 table address and the stage-1 output address are IPAs that stage 2 translates.
      */
     public Mmu(TranslationRegime regime, Stage2Regime stage2, PhysicalMemory memory, Tlb tlb) {
-        this.stage2 = stage2 != null && stage2.enabled() ? stage2 : null;
+        boolean el10 = regime.kind() == TranslationRegime.Kind.EL1_0;
+        // Stage 2 translates the EL1&0 regime only.
+        this.stage2 = el10 && stage2 != null && stage2.enabled() ? stage2 : null;
+        // With EL2 the EL1&0 entries are tagged with VTTBR_EL2.VMID even when stage 2 is off; the
+        // EL2 and EL2&0 regimes have their own tags, which no VMID equals.
+        this.context = switch (regime.kind()) {
+            case EL1_0 -> stage2 == null ? 0 : stage2.vmid();
+            case EL2 -> Tlb.EL2;
+            case EL2_0 -> Tlb.EL2_0;
+        };
         this.stage2Walker = this.stage2 == null ? null : new Stage2Walker(this.stage2, memory);
         this.regime = regime;
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, 3);
-        // The hit path serves one-stage translations only (two-stage ones are not cached yet).
-        this.enabled = regime.mmuEnabled() && this.stage2 == null;
+        this.enabled = regime.mmuEnabled();
         this.asid = regime.asid();
         this.pan = regime.pan();
         this.lowerVaBits = regime.lower().geometry().vaBits();
@@ -84,7 +98,7 @@ public final class Mmu {
      */
     public long outputAddress(long va, Access access, int el) {
         if (enabled && inRange(va)) {
-            int hit = tlb.lookup(va, asid);
+            int hit = tlb.lookup(va, context, asid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
@@ -113,14 +127,16 @@ public final class Mmu {
     }
 
     private Translation translate(long va, Access access, int el, boolean stage1Only) {
-        if (el != 0 && el != 1) throw new IllegalArgumentException("EL1&0 translation is for EL0 or EL1, not EL" + el);
+        if (!regime.kind().serves(el)) {
+            throw new IllegalArgumentException("the " + regime.kind() + " regime does not translate for EL" + el);
+        }
         if (!regime.mmuEnabled()) {
             // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
             if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
             var flat = new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
                     access == Access.EXECUTE ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
                     Shareability.OUTER_SHAREABLE, true, regime.asid());
-            return stage2 == null || stage1Only ? flat : secondStage(flat, access, el);
+            return stage2 == null || stage1Only ? flat : secondStage(flat, access, el, false);
         }
         boolean upperHalf = (va >>> 55 & 1) != 0;
         TranslationRegime.Half half = upperHalf ? regime.upper() : regime.lower();
@@ -130,7 +146,8 @@ public final class Mmu {
             return new Translation.Fault(va, FaultType.TRANSLATION, 0, "VA outside the " + g.vaBits() + "-bit "
                     + (upperHalf ? "TTBR1" : "TTBR0") + " range");
         }
-        int hit = stage2 == null ? tlb.lookup(va, asid) : -1;
+        // The TLB holds final translations: with stage 2 on, AT S1E1* (stage 1 alone) walks.
+        int hit = stage2 != null && stage1Only ? -1 : tlb.lookup(va, context, asid);
         if (hit >= 0 && permitted(tlb.perms(hit), access, el)) {
             int info = tlb.info(hit);
             int attr = info >>> 8 & 0xFF;
@@ -186,7 +203,7 @@ public final class Mmu {
                 case BLOCK, PAGE -> {
                     Translation t = leaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
                     return stage2 == null || stage1Only || !(t instanceof Translation.Translated s1) ? t
-                            : secondStage(s1, access, el);
+                            : secondStage(s1, access, el, true);
                 }
             }
         }
@@ -214,6 +231,16 @@ public final class Mmu {
         int ap = (int) (lo >>> 6 & 3);
         boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
         boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+        boolean singleRange = regime.kind().singleRange();
+        if (singleRange) {
+            // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
+            // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
+            // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
+            // only AP[2] and XN when the regime has one range).
+            ap &= 2;
+            apTable &= 2;
+            pxn = uxn;
+        }
         int perms = permissions(ap, apTable, uxn, pxn);
         if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
                 && (lo & AP2) != 0 && permitted(permissions(ap & 1, apTable, uxn, pxn), access, el)) {
@@ -241,10 +268,15 @@ public final class Mmu {
         int attrIndex = (int) (lo >>> 2 & 7);
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
-        boolean global = (lo >>> 11 & 1) == 0;
+        boolean global = singleRange || (lo >>> 11 & 1) == 0; // no ASIDs at EL2: nG is RES0
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
-        if (stage2 == null) tlb.insert(va, runBase, entryShift, global ? -1 : regime.asid(), perms, info);
+        if (stage2 == null) {
+            tlb.insert(va, runBase, entryShift, context, global ? -1 : regime.asid(), perms, info, -1L); // -1: no stage 2
+        } else {
+            s1Perms = perms;       // secondStage caches the combined entry
+            s1EntryShift = entryShift;
+        }
         return new Translation.Translated(va, oa | (va & (span - 1)), level, span, contiguous, attr,
                 MemoryType.decode(attr), sh, global, regime.asid());
     }
@@ -253,13 +285,29 @@ public final class Mmu {
      * Stage 2 of a stage-1 result: its output (an IPA) translated, the attributes combined, the
      * leaf size the smaller of the two.
      */
-    private Translation secondStage(Translation.Translated s1, Access access, int el) {
+    private Translation secondStage(Translation.Translated s1, Access access, int el, boolean cache) {
         Stage2Walker.Mapped m = stage2Walker.walk(s1.va(), s1.pa(), access, el, false);
         if (m == null) return stage2Walker.fault();
         int attr = TwoStageAttributes.combine(s1.mairAttr(), m.memAttr(), stage2.forcedWriteBack());
-        return new Translation.Translated(s1.va(), m.pa(), s1.level(), Math.min(s1.leafSize(), m.span()),
+        var t = new Translation.Translated(s1.va(), m.pa(), s1.level(), Math.min(s1.leafSize(), m.span()),
                 s1.contiguous(), attr, MemoryType.decode(attr),
                 TwoStageAttributes.shareability(s1.shareability(), m.sh()), s1.global(), s1.asid());
+        if (cache) insertCombined(t, s1.pa(), m);
+        return t;
+    }
+
+    /**
+     * Caches a two-stage translation as one combined entry: it covers the smaller of the two
+     * stages' spans (VA and IPA offsets agree within both), allows what both stages allow, and
+     * remembers its stage-2 leaf for TLBI IPAS2E1. Faults are not cached.
+     */
+    private void insertCombined(Translation.Translated t, long ipa, Stage2Walker.Mapped m) {
+        int s2Shift = Long.numberOfTrailingZeros(m.span());
+        int s = Math.min(s1EntryShift, s2Shift);
+        int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
+                | Long.numberOfTrailingZeros(t.leafSize()) << 24;
+        tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : regime.asid(),
+                s1Perms & m.perms(), info, (ipa & -m.span()) | s2Shift);
     }
 
     /** The access rights a leaf grants, folded with its tables' limits, WXN and the implied PXN. */

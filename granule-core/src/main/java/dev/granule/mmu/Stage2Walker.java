@@ -30,8 +30,10 @@ final class Stage2Walker {
      * @param span    bytes the leaf maps
      * @param memAttr MemAttr[3:0] (descriptor bits [5:2])
      * @param sh      the leaf's shareability (VTCR_EL2.SH0 with DS = 1)
+     * @param perms   what the leaf allows, as {@link Tlb} permission bits (S2AP read and write at
+     *                both levels, XN per level), for a combined TLB entry
      */
-    record Mapped(long pa, int level, long span, int memAttr, Shareability sh) {
+    record Mapped(long pa, int level, long span, int memAttr, Shareability sh, int perms) {
         /** MemAttr[3:2] = 0b00: Device memory (without FEAT_S2FWB). */
         boolean device() { return (memAttr & 0b1100) == 0; }
     }
@@ -119,7 +121,14 @@ final class Stage2Walker {
         String denied = denied(lo, access, el, s1ptw, memAttr);
         if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
         Shareability sh = f.attributes(d).shareability();
-        return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh);
+        return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, perms(lo));
+    }
+
+    /** S2AP and XN[1:0] as Tlb bits: the same rules as {@link #denied}, for every access at once. */
+    private static int perms(long lo) {
+        int xn = (int) (lo >>> 53 & 3);
+        return ((lo & S2AP_R) != 0 ? Tlb.R0 | Tlb.R1 : 0) | ((lo & S2AP_W) != 0 ? Tlb.W0 | Tlb.W1 : 0)
+                | (xn == 0b00 || xn == 0b01 ? Tlb.X0 : 0) | (xn == 0b00 || xn == 0b11 ? Tlb.X1 : 0);
     }
 
     /** Why S2AP, XN or HCR_EL2.PTW deny the access, or null. */

@@ -3,10 +3,12 @@ package dev.granule.mmu;
 import java.util.Arrays;
 
 /**
- * A set-associative TLB of stage-1 translations. An entry covers the whole span of its leaf (a
- * block, or a whole Contiguous run), is tagged with an ASID unless global, and keeps the
- * permissions the walk computed, so a hit needs no table read. Entries stay until invalidated or
- * evicted, as in hardware: a changed table is not seen until the matching TLBI.
+ * A set-associative TLB of stage-1 and combined stage-1+stage-2 translations. An entry covers the
+ * whole span of its leaf (a block, or a whole Contiguous run; for a two-stage entry the smaller of
+ * the two stages' spans), is tagged with a translation context (the VMID for EL1&amp;0) and with an
+ * ASID unless global, and keeps the permissions the walk computed (both stages' for a combined
+ * entry), so a hit needs no table read. Entries stay until invalidated or evicted, as in hardware:
+ * a changed table is not seen until the matching TLBI.
  *
  * <p>Lookups probe one set per entry size present (a real TLB probes its page-size arrays the same
  * way). All state is in primitive arrays, so a hit allocates nothing.
@@ -14,6 +16,9 @@ import java.util.Arrays;
 public final class Tlb {
 
     static final int R0 = 1, W0 = 2, X0 = 4, R1 = 8, W1 = 16, X1 = 32;
+
+    /** The context tags of the EL2 and EL2&amp;0 regimes' entries: above every 16-bit VMID. */
+    public static final int EL2 = 0x1_0000, EL2_0 = 0x2_0000;
 
     private final int ways;
     private final int sets;
@@ -24,6 +29,10 @@ public final class Tlb {
     private final long[] tag;
     private final long[] pa;
     private final int[] asid;       // -1 for global
+    private final int[] context;    // the VMID of an EL1&0 entry (0 without EL2), or EL2 / EL2_0
+    // A combined entry's stage-2 leaf: its IPA with log2 of its span in the low 6 bits, as tag
+    // (TLBI IPAS2E1 finds entries by it); EMPTY for a stage-1 entry.
+    private final long[] ipa;
     private final int[] perms;
     private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
     private final int[] age;
@@ -43,6 +52,8 @@ public final class Tlb {
         this.tag = new long[entries];
         this.pa = new long[entries];
         this.asid = new int[entries];
+        this.context = new int[entries];
+        this.ipa = new long[entries];
         this.perms = new int[entries];
         this.info = new int[entries];
         this.age = new int[entries];
@@ -51,8 +62,11 @@ public final class Tlb {
 
     private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)) * ways; }
 
-    /** The index of the entry translating {@code va} for {@code currentAsid}, or -1. */
-    int lookup(long va, int currentAsid) {
+    /** The index of the entry translating {@code va} for {@code currentAsid} without EL2 (VMID 0), or -1. */
+    int lookup(long va, int currentAsid) { return lookup(va, 0, currentAsid); }
+
+    /** The index of the entry translating {@code va} in {@code currentContext} for {@code currentAsid}, or -1. */
+    int lookup(long va, int currentContext, int currentAsid) {
         long sizes = sizesPresent;
         while (sizes != 0) {
             int s = Long.numberOfTrailingZeros(sizes);
@@ -60,7 +74,8 @@ public final class Tlb {
             long t = (va & -(1L << s)) | s;
             int first = set(va, s);
             for (int i = first; i < first + ways; i++) {
-                if (tag[i] == t && (asid[i] == -1 || asid[i] == currentAsid)) {
+                // The context compare runs only on a tag match, so the one-stage hit costs no more.
+                if (tag[i] == t && context[i] == currentContext && (asid[i] == -1 || asid[i] == currentAsid)) {
                     hits++;
                     age[i] = ++clock;
                     return i;
@@ -72,14 +87,31 @@ public final class Tlb {
     }
 
     void insert(long va, long outputAddress, int s, int entryAsid, int permissions, int entryInfo) {
+        insert(va, outputAddress, s, 0, entryAsid, permissions, entryInfo, EMPTY);
+    }
+
+    /**
+     * Caches a translation of the {@code 1 << s} bytes around {@code va} in {@code entryContext};
+     * {@code stage2Leaf} is a combined entry's stage-2 leaf (IPA | log2 span), else {@link #EMPTY}.
+     * An entry for the same span, context and ASID is replaced (a walk after a permission miss
+     * must not leave the stale, less permissive one to be found first).
+     */
+    void insert(long va, long outputAddress, int s, int entryContext, int entryAsid, int permissions, int entryInfo,
+                long stage2Leaf) {
         int first = set(va, s);
+        long t = (va & -(1L << s)) | s;
         int victim = first;
         for (int i = first; i < first + ways; i++) {
-            if (tag[i] == EMPTY) { victim = i; break; }
+            if (tag[i] == EMPTY || (tag[i] == t && context[i] == entryContext && asid[i] == entryAsid)) {
+                victim = i;
+                break;
+            }
             if (age[i] < age[victim]) victim = i;
         }
-        if (tag[victim] != EMPTY) evictions++;
-        tag[victim] = (va & -(1L << s)) | s;
+        if (tag[victim] != EMPTY && tag[victim] != t) evictions++;
+        tag[victim] = t;
+        context[victim] = entryContext;
+        ipa[victim] = stage2Leaf;
         // Kept as given: Mmu inserts a run only when its output address is aligned to it, and caches
         // the entry alone where a misprogrammed Contiguous run is not.
         pa[victim] = outputAddress;
@@ -100,30 +132,66 @@ public final class Tlb {
 
     // ---- TLB maintenance (TLBI), EL1&0 forms ------------------------------------------------------
 
-    /** TLBI VMALLE1: every entry. */
+    /** Every entry, of every VMID (TLBI ALLE1; also VMALLE1 where there is no EL2). */
     public void invalidateAll() {
         Arrays.fill(tag, EMPTY);
         sizesPresent = 0;
     }
 
-    /** TLBI ASIDE1: non-global entries of {@code asid}. */
-    public void invalidateAsid(int asidValue) {
-        for (int i = 0; i < tag.length; i++) if (asid[i] == asidValue) tag[i] = EMPTY;
+    /**
+     * TLBI VMALLS12E1 (stage 1 and stage 2 of a VMID), and TLBI VMALLE1 issued under that VMID: every
+     * entry of the VMID. This TLB holds no stage-2-only entries, so both remove the same entries
+     * (VMALLE1 must remove combined ones, which hold stage-1 information).
+     */
+    public void invalidateVmid(int vmid) {
+        for (int i = 0; i < tag.length; i++) if (context[i] == vmid) tag[i] = EMPTY;
     }
 
-    /** TLBI VAE1: entries for {@code va} that are global or tagged {@code asid}. */
-    public void invalidateVa(long va, int asidValue) { invalidate(va, asidValue, false, false); }
+    /**
+     * TLBI IPAS2E1 under {@code vmid}: the entries of the VMID whose stage-2 part came from the
+     * stage-2 leaf that maps {@code ipaValue}. The Arm ARM requires only stage-2 entries to go and
+     * has software follow with VMALLE1 for combined ones (Linux's __kvm_tlb_flush_vmid_ipa does);
+     * removing the combined entries as well is the stronger choice an implementation may make.
+     */
+    public void invalidateIpa(long ipaValue, int vmid) {
+        for (int i = 0; i < tag.length; i++) {
+            long leaf = ipa[i];
+            if (tag[i] == EMPTY || leaf == EMPTY || context[i] != vmid) continue;
+            long s = leaf & SHIFT_BITS;
+            if (((ipaValue & -(1L << s)) | s) == leaf) tag[i] = EMPTY;
+        }
+    }
+
+    /** TLBI ASIDE1 without EL2 (VMID 0): non-global entries of {@code asid}. */
+    public void invalidateAsid(int asidValue) { invalidateAsid(asidValue, 0); }
+
+    /** TLBI ASIDE1 under {@code vmid}: its non-global entries of {@code asid}. */
+    public void invalidateAsid(int asidValue, int vmid) {
+        for (int i = 0; i < tag.length; i++) if (asid[i] == asidValue && context[i] == vmid) tag[i] = EMPTY;
+    }
+
+    /** TLBI VAE1 without EL2 (VMID 0): entries for {@code va} that are global or tagged {@code asid}. */
+    public void invalidateVa(long va, int asidValue) { invalidate(va, 0, asidValue, false, false); }
+
+    /** TLBI VAE1 under {@code vmid}; with {@link #EL2} or {@link #EL2_0} TLBI VAE2. */
+    public void invalidateVa(long va, int asidValue, int vmid) { invalidate(va, vmid, asidValue, false, false); }
 
     /** TLBI VALE1: as VAE1, last-level (page) entries only. */
-    public void invalidateVaLastLevel(long va, int asidValue) { invalidate(va, asidValue, false, true); }
+    public void invalidateVaLastLevel(long va, int asidValue) { invalidate(va, 0, asidValue, false, true); }
 
     /** TLBI VAAE1: entries for {@code va} whatever their ASID. */
-    public void invalidateVaAllAsids(long va) { invalidate(va, 0, true, false); }
+    public void invalidateVaAllAsids(long va) { invalidate(va, 0, 0, true, false); }
 
-    private void invalidate(long va, int asidValue, boolean allAsids, boolean lastLevelOnly) {
+    /** TLBI ALLE2: every entry of the EL2 and EL2&amp;0 regimes. */
+    public void invalidateEl2() {
+        for (int i = 0; i < tag.length; i++) if (context[i] == EL2 || context[i] == EL2_0) tag[i] = EMPTY;
+    }
+
+    private void invalidate(long va, int vmid, int asidValue, boolean allAsids, boolean lastLevelOnly) {
         for (int i = 0; i < tag.length; i++) {
             long t = tag[i];
             if (t == EMPTY || ((va & -(1L << (t & SHIFT_BITS))) | (t & SHIFT_BITS)) != t) continue;
+            if (context[i] != vmid) continue;
             if (!allAsids && asid[i] != -1 && asid[i] != asidValue) continue;
             if (lastLevelOnly && (info[i] & 0xFF) != 3) continue;
             tag[i] = EMPTY;

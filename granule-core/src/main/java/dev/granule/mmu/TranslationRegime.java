@@ -19,6 +19,27 @@ import dev.granule.geometry.Granule;
 public final class TranslationRegime {
 
     /**
+     * Which translation regime the registers control: EL1&amp;0 (TCR_EL1 and friends), EL2 with
+     * HCR_EL2.E2H = 0 (TCR_EL2 in its own layout, one VA range, no ASID, one privilege level) or
+     * EL2&amp;0 with E2H = 1 (TCR_EL2 in the EL1 layout, TTBR0/TTBR1_EL2, ASIDs, EL0 and EL2).
+     */
+    public enum Kind {
+        EL1_0, EL2, EL2_0;
+
+        /** One VA range and one privilege level: AP[1], PXN, nG, PAN and the implied PXN do not apply. */
+        public boolean singleRange() { return this == EL2; }
+
+        /** Whether an access at EL{@code el} is translated by this regime. */
+        public boolean serves(int el) {
+            return switch (this) {
+                case EL1_0 -> el == 0 || el == 1;
+                case EL2 -> el == 2;
+                case EL2_0 -> el == 0 || el == 2;
+            };
+        }
+    }
+
+    /**
      * One half (TTBR0 or TTBR1).
      *
      * @param geometry the geometry the half's tables have (descriptor format included)
@@ -35,8 +56,49 @@ public final class TranslationRegime {
     private final Half upper;
     private final int paBits;
     private final int asid;
+    private final Kind kind;
 
+    /** The EL1&amp;0 regime: TCR_EL1, TTBR0/1_EL1, MAIR_EL1, SCTLR_EL1, PSTATE.PAN. */
     public TranslationRegime(Registers r, CpuFeatures cpu) {
+        this(r, cpu, Kind.EL1_0);
+    }
+
+    /**
+     * The EL2 regime with HCR_EL2.E2H = 0: TCR_EL2 in its own layout (T0SZ [5:0], IRGN0/ORGN0/SH0
+     * [13:8], TG0 [15:14], PS [18:16], TBI [20], HA [21], HD [22], HPD [24], DS [32]), TTBR0_EL2
+     * (no ASID field), MAIR_EL2, SCTLR_EL2 (M, WXN). PSTATE.PAN does not apply.
+     */
+    public static TranslationRegime el2(long tcrEl2, long ttbr0El2, long mairEl2, long sctlrEl2, CpuFeatures cpu) {
+        return new TranslationRegime(new Registers(el1LayoutOf(tcrEl2), ttbr0El2 & 0x0000_FFFF_FFFF_FFFFL, 0, mairEl2,
+                sctlrEl2, false), cpu, Kind.EL2);
+    }
+
+    /**
+     * The EL2&amp;0 regime with HCR_EL2.E2H = 1: TCR_EL2 has the TCR_EL1 layout, TTBR0/TTBR1_EL2
+     * carry ASIDs, so {@code el2} holds TCR_EL2, TTBR0_EL2, TTBR1_EL2, MAIR_EL2, SCTLR_EL2, PSTATE.PAN.
+     */
+    public static TranslationRegime el20(Registers el2, CpuFeatures cpu) {
+        return new TranslationRegime(el2, cpu, Kind.EL2_0);
+    }
+
+    /**
+     * TCR_EL2 (E2H = 0) rewritten in the TCR_EL1 layout the walk decodes: its fields moved to the
+     * TTBR0 half's positions, and the TTBR1 half shut off (EPD1), as there is no upper range. Bits
+     * 6 and 7 are RES0 in TCR_EL2 (there is no EPD0) and are dropped.
+     */
+    static long el1LayoutOf(long tcrEl2) {
+        long t = tcrEl2 & 0xFF3FL;                  // T0SZ, IRGN0, ORGN0, SH0, TG0
+        t |= (tcrEl2 >>> 16 & 7) << 32;             // PS -> IPS
+        t |= (tcrEl2 >>> 20 & 1) << 37;             // TBI -> TBI0
+        t |= (tcrEl2 >>> 21 & 1) << 39;             // HA
+        t |= (tcrEl2 >>> 22 & 1) << 40;             // HD
+        t |= (tcrEl2 >>> 24 & 1) << 41;             // HPD -> HPD0
+        t |= (tcrEl2 >>> 32 & 1) << 59;             // DS
+        return t | 1L << 23 | (tcrEl2 & 0x3F) << 16 | 0b10L << 30; // EPD1; T1SZ, TG1 4K: never walked
+    }
+
+    private TranslationRegime(Registers r, CpuFeatures cpu, Kind kind) {
+        this.kind = kind;
         this.registers = r;
         long tcr = r.tcr();
         boolean ds = Registers.ds(tcr);
@@ -48,8 +110,10 @@ public final class TranslationRegime {
                 Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr), cpu);
         this.paBits = pa;
         long ttbr = Registers.a1(tcr) ? r.ttbr1() : r.ttbr0();
-        this.asid = (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
+        this.asid = kind == Kind.EL2 ? 0 : (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
     }
+
+    public Kind kind() { return kind; }
 
     private static Granule granule(Granule requested, CpuFeatures cpu) {
         return requested != null && cpu.supports(requested) ? requested : Granule.FOUR_K;
@@ -99,7 +163,7 @@ public final class TranslationRegime {
     /** The output address size: min(TCR.IPS, PARange). */
     public int paBits() { return paBits; }
 
-    /** The current ASID (from TTBR1 if TCR.A1, 8 or 16 bits per TCR.AS). */
+    /** The current ASID (from TTBR1 if TCR.A1, 8 or 16 bits per TCR.AS); 0 for EL2, which has none. */
     public int asid() { return asid; }
 
     public boolean hardwareAccessFlag() { return Registers.ha(registers.tcr()); }

@@ -20,15 +20,21 @@ import java.util.concurrent.TimeUnit;
  */
 public final class QemuAt {
 
-    /** A QEMU system, its CPU, the binutils that build its probe, and the probe's source. */
-    public record Target(String qemu, String cpu, String as, String ld, String march, String resource) {
+    /**
+     * A QEMU system, its CPU, the binutils that build its probe, the probe's source, and whether it
+     * runs at EL3 ({@code secure=on}, exiting through semihosting).
+     */
+    public record Target(String qemu, String cpu, String as, String ld, String march, String resource, boolean el3) {
         public static final Target AARCH64 = new Target("qemu-system-aarch64", "max", "aarch64-linux-gnu-as",
-                "aarch64-linux-gnu-ld", "armv8.2-a", "at-probe.S");
+                "aarch64-linux-gnu-ld", "armv8.2-a", "at-probe.S", false);
+        /** AT S1E2R/W from EL3 ({@code at-probe-el3.S}): the EL2 and EL2&amp;0 regimes. */
+        public static final Target AARCH64_EL2 = new Target("qemu-system-aarch64", "max", "aarch64-linux-gnu-as",
+                "aarch64-linux-gnu-ld", "armv8.2-a", "at-probe-el3.S", true);
         public static final Target ARMV7 = new Target("qemu-system-arm", "cortex-a15", "arm-linux-gnueabihf-as",
-                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
+                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S", false);
         /** {@code qemu-system-arm -cpu max}: an Armv8-A PE (Cortex-A57 based) in AArch32 state. */
         public static final Target ARMV8_AARCH32 = new Target("qemu-system-arm", "max", "arm-linux-gnueabihf-as",
-                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S");
+                "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S", false);
     }
 
     /** HCR_EL2.RW: EL1 is AArch64 (at-probe.S sets each case's HCR_EL2; this bit must stay set). */
@@ -138,10 +144,12 @@ public final class QemuAt {
     public Answers ask(byte[] job, byte[] tables, int probes) throws IOException, InterruptedException {
         Path jobFile = work.resolve("job.bin");
         Files.write(jobFile, job);
-        List<String> cmd = new ArrayList<>(List.of(target.qemu(), "-M", "virt,virtualization=on", "-cpu", target.cpu(), "-smp", "1",
+        List<String> cmd = new ArrayList<>(List.of(target.qemu(), "-M", "virt,virtualization=on" + (target.el3() ? ",secure=on" : ""),
+                "-cpu", target.cpu(), "-smp", "1",
                 "-m", (RAM_SIZE >> 20) + "M", "-display", "none", "-monitor", "none", "-nodefaults", "-net", "none",
                 "-serial", "stdio", "-kernel", elf.toString(),
                 "-device", "loader,file=" + jobFile + ",addr=0x" + Long.toHexString(JOB_PA) + ",force-raw=on"));
+        if (target.el3()) cmd.add("-semihosting");
         if (tables != null && tables.length > 0) {
             Path tableFile = work.resolve("tables.bin");
             Files.write(tableFile, tables);

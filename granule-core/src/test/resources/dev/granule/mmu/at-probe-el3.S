@@ -1,0 +1,159 @@
+/*
+ * Bare-metal AT S1E2R/W probe for qemu-system-aarch64 -M virt,virtualization=on,secure=on -cpu max
+ * -semihosting: the EL2 and EL2&0 (HCR_EL2.E2H = 1) regimes.
+ *
+ * Runs at EL3, so that it can load any EL2 translation regime (TCR/TTBR0/TTBR1/MAIR/SCTLR_EL2 with
+ * SCTLR_EL2.M = 1) without translating its own fetches, as at-probe.S does for EL1&0 from EL2.
+ * SCR_EL3.NS = 1, so the AT instructions ask the Non-secure EL2 regime.
+ *
+ * Input, placed in RAM with -device loader at JOB (the layout of at-probe.S):
+ *   u64 cases
+ *   per case: u64 tcr_el2, ttbr0_el2, ttbr1_el2, mair_el2, sctlr_el2, hcr_el2, 0, 0, probes;
+ *             then per probe: u64 va, op
+ *   op: 0 AT S1E2R, 1 AT S1E2W
+ * Output lines as at-probe.S's (ESR_EL3 for an AT that raised an exception), then a semihosting
+ * SYS_EXIT (there is no PSCI without firmware at EL3).
+ */
+        .equ UART, 0x09000000
+        .equ JOB, 0x40400000
+
+        .text
+        .global _start
+_start:
+        adr     x0, vectors
+        msr     vbar_el3, x0
+        mov     x0, #((1 << 10) | (1 << 8) | 1) // SCR_EL3: RW (EL2 is AArch64), HCE, NS
+        msr     scr_el3, x0
+        mov     x0, #(1 << 31)          // HCR_EL2.RW
+        msr     hcr_el2, x0
+        isb
+        mov     x0, #'I'
+        bl      putc
+        mrs     x0, id_aa64mmfr0_el1
+        bl      space_hex
+        mrs     x0, id_aa64mmfr1_el1
+        bl      space_hex
+        mrs     x0, id_aa64mmfr2_el1
+        bl      space_hex
+        mrs     x0, CurrentEL
+        bl      space_hex
+        bl      newline
+
+        ldr     x20, =JOB
+        ldr     x21, [x20], #8          // cases left
+case_loop:
+        cbz     x21, done
+        ldp     x0, x1, [x20], #16      // tcr, ttbr0
+        ldp     x2, x3, [x20], #16      // ttbr1, mair
+        ldp     x4, x5, [x20], #16      // sctlr, hcr
+        ldp     x6, x7, [x20], #16      // unused
+        ldr     x22, [x20], #8          // probes in this case
+        msr     hcr_el2, x5             // E2H first: it selects TCR_EL2's layout
+        isb
+        msr     tcr_el2, x0
+        msr     ttbr0_el2, x1
+        msr     ttbr1_el2, x2
+        msr     mair_el2, x3
+        msr     sctlr_el2, x4
+        isb
+        tlbi    alle2                   // nothing cached from the previous case's tables
+        dsb     sy
+        isb
+probe_loop:
+        cbz     x22, next_case
+        ldp     x0, x1, [x20], #16      // va, op
+        tbnz    x1, #0, 1f
+        at      s1e2r, x0
+        b       at_done
+1:      at      s1e2w, x0
+at_done:
+        isb
+        mrs     x0, par_el1
+        bl      hex
+        bl      newline
+        sub     x22, x22, #1
+        b       probe_loop
+next_case:
+        sub     x21, x21, #1
+        b       case_loop
+done:
+        mov     x0, #'E'
+        bl      putc
+        mov     x0, #'N'
+        bl      putc
+        mov     x0, #'D'
+        bl      putc
+        bl      newline
+        mov     x0, #0x18               // semihosting SYS_EXIT
+        adr     x1, exit_block
+        hlt     #0xf000
+1:      wfi
+        b       1b
+
+        .balign 8
+exit_block:
+        .quad   0x20026                 // ADP_Stopped_ApplicationExit
+        .quad   0                       // exit status
+
+/* putc(x0): waits while the transmit FIFO is full (UARTFR.TXFF), then writes the byte. */
+putc:
+        ldr     x9, =UART
+1:      ldr     w10, [x9, #0x18]
+        tbnz    w10, #5, 1b
+        strb    w0, [x9]
+        ret
+
+newline:
+        mov     x11, x30
+        mov     x0, #'\n'
+        bl      putc
+        mov     x30, x11
+        ret
+
+space_hex:
+        mov     x12, x30
+        mov     x13, x0
+        mov     x0, #' '
+        bl      putc
+        mov     x0, x13
+        mov     x30, x12
+        /* fall through */
+/* hex(x0): 16 hex digits, most significant first. */
+hex:
+        mov     x14, x30
+        mov     x15, x0
+        mov     x16, #60
+1:      lsr     x0, x15, x16
+        and     x0, x0, #0xF
+        cmp     x0, #10
+        add     x17, x0, #'0'
+        add     x0, x0, #('a' - 10)
+        csel    x0, x17, x0, lo
+        bl      putc
+        subs    x16, x16, #4
+        b.ge    1b
+        mov     x30, x14
+        ret
+
+/* Any exception taken to EL3: report ESR_EL3 and resume after the instruction that raised it. */
+exception:
+        mov     x18, x30
+        mov     x19, x0
+        mov     x0, #'!'
+        bl      putc
+        mrs     x0, esr_el3
+        bl      hex
+        bl      newline
+        mrs     x0, elr_el3
+        add     x0, x0, #4
+        msr     elr_el3, x0
+        mov     x0, x19
+        mov     x30, x18
+        eret
+
+        .balign 2048
+vectors:
+        .rept   16
+        b       exception
+        .balign 128
+        .endr
