@@ -14,6 +14,12 @@ import java.util.Arrays;
 public final class Tlb {
 
     static final int R0 = 1, W0 = 2, X0 = 4, R1 = 8, W1 = 16, X1 = 32;
+    /**
+     * PSTATE.PAN denies privileged data accesses to this entry even where EL0 has no R0/W0 left: set
+     * under permission indirection when PIRE0_EL1's value is not 0 (so execute-only user memory is
+     * PAN-protected) and under overlays when EL0's base rights allow a read or write.
+     */
+    static final int PAN = 64;
 
     private final int ways;
     private final int sets;
@@ -24,7 +30,7 @@ public final class Tlb {
     private final long[] tag;
     private final long[] pa;
     private final int[] asid;       // -1 for global
-    private final int[] perms;
+    private final int[] perms;      // R0..X1, PAN, and IndirectPermissions' overlay bits
     private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
     private final int[] age;
     private int clock;
