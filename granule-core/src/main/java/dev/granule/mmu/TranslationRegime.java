@@ -31,13 +31,30 @@ public final class TranslationRegime {
     public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {}
 
     private final Registers registers;
+    private final PermissionRegisters permissionRegisters;
+    // PIE/POE rights of leaves, or null when the CPU or TCR2_EL1 leaves both off (direct AP/UXN/PXN).
+    private final IndirectPermissions indirectPermissions;
     private final Half lower;
     private final Half upper;
     private final int paBits;
     private final int asid;
 
     public TranslationRegime(Registers r, CpuFeatures cpu) {
+        this(r, PermissionRegisters.NONE, cpu);
+    }
+
+    /**
+     * With TCR2_EL1, PIR_EL1, PIRE0_EL1, POR_EL1 and POR_EL0 as well: TCR2_EL1.PIE (FEAT_S1PIE) and
+     * POE/E0POE (FEAT_S1POE) are read where the CPU implements them (ID_AA64MMFR3_EL1), and are 0
+     * otherwise, as AArch64.S1TTWParamsEL10 reads them. TCR2_EL1.D128 is not modelled and ignored.
+     */
+    public TranslationRegime(Registers r, PermissionRegisters p, CpuFeatures cpu) {
         this.registers = r;
+        this.permissionRegisters = p;
+        long tcr2 = (cpu.supportsS1pie() ? p.tcr2() & IndirectPermissions.TCR2_PIE : 0)
+                | (cpu.supportsS1poe() ? p.tcr2() & (IndirectPermissions.TCR2_POE | IndirectPermissions.TCR2_E0POE) : 0);
+        this.indirectPermissions = tcr2 == 0 ? null
+                : IndirectPermissions.of(tcr2, p.pir(), p.pire0(), p.porEl1(), p.porEl0());
         long tcr = r.tcr();
         boolean ds = Registers.ds(tcr);
         int ips = Geometry.decodePaBits(Registers.ips(tcr));
@@ -91,6 +108,20 @@ public final class TranslationRegime {
     }
 
     public Registers registers() { return registers; }
+
+    public PermissionRegisters permissionRegisters() { return permissionRegisters; }
+
+    /** The PIE/POE evaluator when TCR2_EL1 turns either on (and the CPU has it), else null. */
+    IndirectPermissions indirectPermissions() { return indirectPermissions; }
+
+    /** TCR2_EL1.PIE in effect: leaves take their rights from PIR_EL1/PIRE0_EL1 by PIIndex. */
+    public boolean permissionIndirection() { return indirectPermissions != null && indirectPermissions.enabled(); }
+
+    /** TCR2_EL1.POE or E0POE in effect: POR_EL1/POR_EL0 narrow the rights by POIndex. */
+    public boolean permissionOverlays() {
+        return indirectPermissions != null
+                && (indirectPermissions.privilegedOverlays() || indirectPermissions.unprivilegedOverlays());
+    }
 
     public Half lower() { return lower; }
 
