@@ -111,6 +111,12 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--vttbr", paramLabel = "HEX", description = "VTTBR_EL2 for stage 2 (default 0).")
     String vttbr = "0";
 
+    @Option(names = "--s2pir", paramLabel = "HEX", description = "S2PIR_EL2 for stage 2 under VTCR_EL2.S2PIE [36] (default 0).")
+    String s2pir = "0";
+
+    @Option(names = "--s2por", paramLabel = "HEX", description = "S2POR_EL1 for stage 2 under VTCR_EL2.S2POE [37] (default 0).")
+    String s2por = "0";
+
     @Option(names = "--image", required = true, paramLabel = "FILE@PA",
             description = "Raw little-endian memory contents loaded at a physical address; repeatable.")
     List<String> images;
@@ -175,7 +181,7 @@ final class TranslateCommand implements Callable<Integer> {
                         hex("--mair", mair), hex("--sctlr", sctlr), pan);
                 // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
                 Stage2Regime stage2 = new Stage2Regime(hex("--hcr", hcr), hex("--vtcr", vtcr), hex("--vttbr", vttbr),
-                        cpuOptions.features());
+                        hex("--s2pir", s2pir), hex("--s2por", s2por), cpuOptions.features());
                 PermissionRegisters p = new PermissionRegisters(hex("--tcr2", tcr2), hex("--pir", pir),
                         hex("--pire0", pire0), hex("--por", por), hex("--por-el0", porEl0));
                 Mmu mmu = new Mmu(new TranslationRegime(r, p, cpuOptions.features()), stage2, memory, new Tlb(64, 4));

@@ -140,6 +140,16 @@ class TranslateCommandTest {
                 "--access", "w", "--json", "0x40001234");
         assertThat(write.out()).contains("\"fault\" : \"PERMISSION\"").contains("\"stage\" : 2")
                 .contains("\"s1ptw\" : false").contains("\"ipa\" : \"0x80001234\"");
+
+        // VTCR_EL2.S2PIE [36]: both stage-2 leaves have PIIndex 1 (bit 6); S2PIR_EL2 Perm1 decides.
+        String vtcrPie = "0x" + Long.toHexString(24 | 0b01L << 6 | 0b010L << 16 | 1L << 31 | 1L << 36);
+        String[] pie = {"translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcrPie,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000"};
+        assertThat(run(cat(pie, "--s2pir", "0x80", "0x40001234")).out()).contains("-> 0x0000042001234");
+        assertThat(run(cat(pie, "0x40001234")).out()).contains("stage 2 on a stage-1 table walk");
+        // Perm1 = 0b1100 (read/write), but the data leaf's Dirty bit (7) is 0 and HA/HD are off.
+        assertThat(run(cat(pie, "--s2pir", "0xc0", "--access", "w", "0x40001234")).out())
+                .contains("PERMISSION fault, stage 2").contains("Dirty");
     }
 
     @Test
