@@ -8,6 +8,7 @@ import dev.granule.mmu.Access;
 import dev.granule.mmu.Armv7Mmu;
 import dev.granule.mmu.Armv7Registers;
 import dev.granule.mmu.Mmu;
+import dev.granule.mmu.PermissionRegisters;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Stage2Regime;
 import dev.granule.mmu.Tlb;
@@ -85,6 +86,22 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--pan", description = "PSTATE.PAN = 1.")
     boolean pan;
 
+    @Option(names = "--tcr2", paramLabel = "HEX",
+            description = "TCR2_EL1 (default 0): PIE [1] takes leaf rights from --pir/--pire0, E0POE [2] and POE [3] apply --por-el0/--por (FEAT_S1PIE/S1POE CPUs only).")
+    String tcr2 = "0";
+
+    @Option(names = "--pir", paramLabel = "HEX", description = "PIR_EL1: privileged rights per PIIndex (default 0).")
+    String pir = "0";
+
+    @Option(names = "--pire0", paramLabel = "HEX", description = "PIRE0_EL1: unprivileged rights per PIIndex (default 0).")
+    String pire0 = "0";
+
+    @Option(names = {"--por", "--por-el1"}, paramLabel = "HEX", description = "POR_EL1: privileged overlay per POIndex (default 0).")
+    String por = "0";
+
+    @Option(names = "--por-el0", paramLabel = "HEX", description = "POR_EL0: unprivileged overlay per POIndex (default 0).")
+    String porEl0 = "0";
+
     @Option(names = "--hcr", paramLabel = "HEX",
             description = "HCR_EL2 (default 0): VM [0] = 1 translates in two stages through --vtcr/--vttbr.")
     String hcr = "0";
@@ -104,6 +121,12 @@ final class TranslateCommand implements Callable<Integer> {
 
     @Option(names = "--ttbr1-el2", paramLabel = "HEX", description = "TTBR1_EL2, the upper range with HCR_EL2.E2H = 1 (default 0).")
     String ttbr1El2;
+
+    @Option(names = "--s2pir", paramLabel = "HEX", description = "S2PIR_EL2 for stage 2 under VTCR_EL2.S2PIE [36] (default 0).")
+    String s2pir = "0";
+
+    @Option(names = "--s2por", paramLabel = "HEX", description = "S2POR_EL1 for stage 2 under VTCR_EL2.S2POE [37] (default 0).")
+    String s2por = "0";
 
     @Option(names = "--image", required = true, paramLabel = "FILE@PA",
             description = "Raw little-endian memory contents loaded at a physical address; repeatable.")
@@ -187,8 +210,10 @@ final class TranslateCommand implements Callable<Integer> {
                         hex("--mair", mair), hex("--sctlr", sctlr), pan);
                 // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
                 Stage2Regime stage2 = new Stage2Regime(hcrValue, hex("--vtcr", vtcr), hex("--vttbr", vttbr),
-                        cpuOptions.features());
-                Mmu mmu = new Mmu(new TranslationRegime(r, cpuOptions.features()), stage2, memory, new Tlb(64, 4));
+                        hex("--s2pir", s2pir), hex("--s2por", s2por), cpuOptions.features());
+                PermissionRegisters p = new PermissionRegisters(hex("--tcr2", tcr2), hex("--pir", pir),
+                        hex("--pire0", pire0), hex("--por", por), hex("--por-el0", porEl0));
+                Mmu mmu = new Mmu(new TranslationRegime(r, p, cpuOptions.features()), stage2, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);
             } else {
                 Armv7Registers r = new Armv7Registers(hex("--sctlr", sctlr), hex("--ttbcr", ttbcr), hex("--ttbr0", ttbr0),

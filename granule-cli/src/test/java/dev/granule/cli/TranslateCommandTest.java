@@ -53,6 +53,44 @@ class TranslateCommandTest {
     }
 
     @Test
+    void permissionIndirectionAndOverlaysFromTcr2PirAndPor() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);
+        String tcr = "0x" + Long.toHexString(16 | (0b101L << 32) | (1L << 23));
+        String[] base = {"translate", "--tcr", tcr, "--ttbr0", Long.toHexString(root[0]), "--image", img + "@0x40000000"};
+        // The page is kernel read-only (AP[2:1] = 0b10): no EL0 access in the direct model.
+        assertThat(run(cat(base, "--el", "0", "0x1234")).out()).contains("PERMISSION fault, level 3");
+        // TCR2_EL1.PIE [1]; every PIRE0_EL1/PIR_EL1 Perm<m> = 0b0001 (read, overlay applied): EL0 reads.
+        String allRead = "0x1111111111111111";
+        var pie = run(cat(base, "--tcr2", "0x2", "--pir", allRead, "--pire0", allRead, "--el", "0", "0x1234"));
+        assertThat(pie.exit()).as(pie.err()).isZero();
+        assertThat(pie.out()).contains("0x0000000000001234 -> 0x0000080000234  level 3 4K");
+        // PIR_EL1 = 0: no EL1 access whatever the AP bits say; the fault names the PIIndex.
+        assertThat(run(cat(base, "--tcr2", "0x2", "--pire0", allRead, "0x1234")).out())
+                .contains("PERMISSION fault, level 3").contains("PIIndex");
+        // E0POE [2] with POR_EL0 = 0 (no access) takes EL0's read away; POR_EL0 Perm<m> = 0b0001 gives it back.
+        assertThat(run(cat(base, "--tcr2", "0x6", "--pir", allRead, "--pire0", allRead, "--el", "0", "0x1234")).out())
+                .contains("PERMISSION fault").contains("POIndex");
+        assertThat(run(cat(base, "--tcr2", "0x6", "--pir", allRead, "--pire0", allRead, "--por-el0", allRead,
+                "--el", "0", "0x1234")).out()).contains("-> 0x0000080000234");
+        // POE [3] with POR_EL1 = 0: EL1's read goes too.
+        assertThat(run(cat(base, "--tcr2", "0xa", "--pir", allRead, "--pire0", allRead, "0x1234")).out())
+                .contains("PERMISSION fault");
+        assertThat(run(cat(base, "--tcr2", "0xa", "--pir", allRead, "--por", allRead, "0x1234")).out())
+                .contains("-> 0x0000080000234");
+        // QEMU 10's -cpu max has no FEAT_TCR2/S1PIE: TCR2_EL1 is ignored and AP decides again.
+        assertThat(run(cat(base, "--cpu", "qemu-max", "--tcr2", "0x2", "--pir", allRead, "--pire0", allRead,
+                "--el", "0", "0x1234")).out()).contains("PERMISSION fault");
+        assertThat(run(cat(base, "--tcr2", "zz", "0x1234")).err()).contains("--tcr2");
+    }
+
+    private static String[] cat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
     void deviceMemoryIsShownOuterShareableBesideTheDescriptorsField() throws Exception {
         long[] root = new long[1];
         Path img = image(root);
@@ -102,6 +140,16 @@ class TranslateCommandTest {
                 "--access", "w", "--json", "0x40001234");
         assertThat(write.out()).contains("\"fault\" : \"PERMISSION\"").contains("\"stage\" : 2")
                 .contains("\"s1ptw\" : false").contains("\"ipa\" : \"0x80001234\"");
+
+        // VTCR_EL2.S2PIE [36]: both stage-2 leaves have PIIndex 1 (bit 6); S2PIR_EL2 Perm1 decides.
+        String vtcrPie = "0x" + Long.toHexString(24 | 0b01L << 6 | 0b010L << 16 | 1L << 31 | 1L << 36);
+        String[] pie = {"translate", "--tcr", tcr, "--ttbr0", "0x10000000", "--hcr", "1", "--vtcr", vtcrPie,
+                "--vttbr", "0x40000000", "--image", p2 + "@0x40000000", "--image", p1 + "@0x41000000"};
+        assertThat(run(cat(pie, "--s2pir", "0x80", "0x40001234")).out()).contains("-> 0x0000042001234");
+        assertThat(run(cat(pie, "0x40001234")).out()).contains("stage 2 on a stage-1 table walk");
+        // Perm1 = 0b1100 (read/write), but the data leaf's Dirty bit (7) is 0 and HA/HD are off.
+        assertThat(run(cat(pie, "--s2pir", "0xc0", "--access", "w", "0x40001234")).out())
+                .contains("PERMISSION fault, stage 2").contains("Dirty");
     }
 
     @Test

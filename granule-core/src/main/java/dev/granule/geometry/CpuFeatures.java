@@ -6,19 +6,20 @@ package dev.granule.geometry;
  * <ul>
  *   <li>ID_AA64MMFR0_EL1: PARange [3:0], TGran16 [23:20], TGran64 [27:24], TGran4 [31:28];</li>
  *   <li>ID_AA64MMFR2_EL1: VARange [19:16];</li>
- *   <li>ID_AA64MMFR3_EL1: D128 [35:32] (FEAT_D128).</li>
+ *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], D128 [35:32] (FEAT_D128).</li>
  * </ul>
  */
 public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
 
     /**
      * A CPU implementing every feature granule models: all granules with 52-bit forms, 52-bit PA,
-     * 56-bit VA (FEAT_LVA3) and FEAT_D128. Used when no CPU is named.
+     * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE and FEAT_D128. Used when no CPU is named.
      */
     public static final CpuFeatures ALL = new CpuFeatures(
             field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
             field(16, 0b0010) | field(28, 0b0001),
-            field(32, 0b0001));
+            field(0, 0b0001) | field(8, 0b0001) | field(12, 0b0001) | field(16, 0b0001) | field(20, 0b0001)
+                    | field(32, 0b0001));
 
     private static long field(int lsb, long value) {
         return value << lsb;
@@ -36,6 +37,16 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
     /** ID_AA64MMFR2_EL1.ST: FEAT_TTST, small translation tables (TxSZ above 39). */
     public int smallTranslationTables() { return get(idAa64mmfr2, 28); }
     public int d128() { return get(idAa64mmfr3, 32); }
+    /** ID_AA64MMFR3_EL1.TCRX: FEAT_TCR2, the TCR2_ELx registers. */
+    public int tcrx() { return get(idAa64mmfr3, 0); }
+    /** ID_AA64MMFR3_EL1.S1PIE: FEAT_S1PIE, stage-1 permission indirection. */
+    public int s1pie() { return get(idAa64mmfr3, 8); }
+    /** ID_AA64MMFR3_EL1.S1POE: FEAT_S1POE, stage-1 permission overlays. */
+    public int s1poe() { return get(idAa64mmfr3, 16); }
+    /** ID_AA64MMFR3_EL1.S2PIE: FEAT_S2PIE, stage-2 permission indirection. */
+    public int s2pie() { return get(idAa64mmfr3, 12); }
+    /** ID_AA64MMFR3_EL1.S2POE: FEAT_S2POE, stage-2 permission overlays. */
+    public int s2poe() { return get(idAa64mmfr3, 20); }
 
     /** Implemented PA size in bits, per PARange; reserved encodings are reported as the largest defined. */
     public int paBits() {
@@ -68,6 +79,31 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
     /** FEAT_TTST: TxSZ up to 48 (4K, 16K) or 47 (64K) instead of 39. */
     public boolean supportsTtst() {
         return smallTranslationTables() >= 0b0001;
+    }
+
+    /** FEAT_TCR2: TCR2_EL1 exists (without it every TCR2_EL1 field reads as 0). */
+    public boolean supportsTcr2() {
+        return tcrx() >= 0b0001;
+    }
+
+    /** FEAT_S1PIE (with FEAT_TCR2, which holds its enable TCR2_EL1.PIE). */
+    public boolean supportsS1pie() {
+        return supportsTcr2() && s1pie() >= 0b0001;
+    }
+
+    /** FEAT_S1POE (with FEAT_TCR2, which holds its enables TCR2_EL1.POE and E0POE). */
+    public boolean supportsS1poe() {
+        return supportsTcr2() && s1poe() >= 0b0001;
+    }
+
+    /** FEAT_S2PIE: VTCR_EL2.S2PIE and S2PIR_EL2. */
+    public boolean supportsS2pie() {
+        return s2pie() >= 0b0001;
+    }
+
+    /** FEAT_S2POE: VTCR_EL2.S2POE and S2POR_EL1. */
+    public boolean supportsS2poe() {
+        return s2poe() >= 0b0001;
     }
 
     public boolean supportsD128() {

@@ -34,7 +34,8 @@ import dev.granule.format.PermissionIndirection;
  * (FEAT_S1POE does not need PIE).
  *
  * <p>Every (PIIndex, POIndex, PAN) outcome is computed once, here, into a 512-entry table: a leaf
- * then costs one array read. Immutable.
+ * then costs one array read. {@link #cacheable} gives the same rights in the form a TLB may keep
+ * (POR values may not be cached). Immutable.
  */
 public final class IndirectPermissions {
 
@@ -50,15 +51,29 @@ public final class IndirectPermissions {
     private final long porEl1;
     private final long porEl0;
     private final int[] table = new int[2 * 16 * 16];
+    private final int[] cacheable = new int[16 * 16];
+
+    /*
+     * The cacheable form (what a TLB entry may keep, see cacheable()): Tlb's R0..X1 and PAN bits, and
+     * for each level whose rights the overlay still narrows, a flag, its WXN and the POIndex.
+     */
+    static final int RIGHTS = 0x3F;
+    static final int EL0_OVERLAY = 1 << 7, EL1_OVERLAY = 1 << 8, EL0_WXN = 1 << 9, EL1_WXN = 1 << 10;
+    /** Either level's rights still need POR_EL0 / POR_EL1 ({@link #withOverlays}). */
+    static final int OVERLAID = EL0_OVERLAY | EL1_OVERLAY;
+    private static final int PO_SHIFT = 12;
 
     private IndirectPermissions(long tcr2, PermissionIndirection pir, long porEl1, long porEl0) {
         this.tcr2 = tcr2;
         this.pir = pir;
         this.porEl1 = porEl1;
         this.porEl0 = porEl0;
-        for (int pan = 0; pan < 2; pan++) {
-            for (int pi = 0; pi < 16; pi++) {
-                for (int po = 0; po < 16; po++) table[slot(pi, po, pan == 1)] = evaluate(pi, po, pan == 1);
+        for (int pi = 0; pi < 16; pi++) {
+            for (int po = 0; po < 16; po++) {
+                int c = indirectBase(pi, po);
+                cacheable[pi << 4 | po] = c;
+                table[slot(pi, po, false)] = finalRights(c, false);
+                table[slot(pi, po, true)] = finalRights(c, true);
             }
         }
     }
@@ -168,18 +183,53 @@ public final class IndirectPermissions {
      * @param pan     PSTATE.PAN for the privileged data accesses being checked
      */
     public int direct(int ap, boolean uxn, boolean pxn, boolean wxn, boolean epan, int poIndex, boolean pan) {
+        return finalRights(cacheableDirect(ap, uxn, pxn, wxn, epan, poIndex), pan);
+    }
+
+    /**
+     * {@link #direct} in the cacheable form of {@link #cacheable}: the overlay (if POE or E0POE is
+     * on) and PAN are left to {@link #withOverlays} and the access check.
+     */
+    public int cacheableDirect(int ap, boolean uxn, boolean pxn, boolean wxn, boolean epan, int poIndex) {
         if (ap >>> 2 != 0 || poIndex >>> 4 != 0) {
             throw new IllegalArgumentException("AP[2:1] is 0..3 and POIndex 0..15, were " + ap + ", " + poIndex);
         }
         boolean ur = (ap & 1) != 0, uw = ap == 0b01;
         boolean pr = true, pw = (ap & 2) == 0;
         boolean px = !(pxn || uw), ux = !uxn;  // memory writable at EL0 is never executable at EL1
-        if (pan && (ur || uw || (epan && ux))) {
-            pr = pw = false;
+        // AArch64.S1DirectBasePermissions: PAN applies where EL0 may read or write (or, with EPAN, execute).
+        boolean panApplies = ur || uw || (epan && ux);
+        return cacheableForm(pr, pw, px, wxn && pw && px, privilegedOverlays(),
+                ur, uw, ux, wxn && uw && ux, unprivilegedOverlays(), panApplies, poIndex);
+    }
+
+    /**
+     * The rights of a leaf with this PIIndex and POIndex as a TLB may keep them. The Arm ARM lets a
+     * TLB cache TCR2_EL1, PIR_EL1 and PIRE0_EL1 ("permitted to be cached in a TLB") but not POR_EL1
+     * or POR_EL0 ("not permitted to be cached in a TLB"), and PSTATE.PAN is not a table attribute at
+     * all; so this form holds the base rights with WXN applied where no overlay follows, and for each
+     * level an overlay still narrows, the POIndex, a flag and its WXN. {@link #withOverlays} finishes
+     * it with the POR values of the moment, and {@link Permissions} checks PAN through the
+     * {@code Tlb.PAN} bit (set where PIRE0's value is not 0b0000). Bits 0..5 are Tlb's R0..X1.
+     */
+    public int cacheable(int piIndex, int poIndex) {
+        if ((piIndex | poIndex) >>> 4 != 0) {
+            throw new IllegalArgumentException("PIIndex and POIndex are 0..15, were " + piIndex + ", " + poIndex);
         }
-        int el1 = finish(pr, pw, px, wxn && pw && px, privilegedOverlays(), overlay(porEl1, poIndex));
-        int el0 = finish(ur, uw, ux, wxn && uw && ux, unprivilegedOverlays(), overlay(porEl0, poIndex));
-        return tlbBits(el0, el1);
+        return cacheable[piIndex << 4 | poIndex];
+    }
+
+    /**
+     * A {@link #cacheable} form finished with the current POR_EL1 / POR_EL0: Tlb's R0..X1 rights and
+     * its PAN bit (AArch64.S1OverlayPermissions, then the overlay's part of WXN).
+     */
+    static int withOverlays(int cacheable, long porEl1, long porEl0) {
+        if ((cacheable & OVERLAID) == 0) return cacheable & (RIGHTS | Tlb.PAN);
+        int po = cacheable >>> PO_SHIFT & 0xF;
+        int el0 = cacheable & 7, el1 = cacheable >>> 3 & 7;
+        if ((cacheable & EL0_OVERLAY) != 0) el0 = overlaid(el0, (cacheable & EL0_WXN) != 0, overlay(porEl0, po));
+        if ((cacheable & EL1_OVERLAY) != 0) el1 = overlaid(el1, (cacheable & EL1_WXN) != 0, overlay(porEl1, po));
+        return el0 | el1 << 3 | (cacheable & Tlb.PAN);
     }
 
     /** Whether {@code perms} (this class's result layout) grant {@code access} at EL{@code el} (0 or 1). */
@@ -197,15 +247,20 @@ public final class IndirectPermissions {
         return ((p & 1) != 0 ? "R" : "-") + ((p & 2) != 0 ? "W" : "-") + ((p & 4) != 0 ? "X" : "-");
     }
 
-    private static int tlbBits(int el0, int el1) {
-        return (el0 & 1) * Tlb.R0 | (el0 >> 1 & 1) * Tlb.W0 | (el0 >> 2 & 1) * Tlb.X0
-                | (el1 & 1) * Tlb.R1 | (el1 >> 1 & 1) * Tlb.W1 | (el1 >> 2 & 1) * Tlb.X1;
-    }
-
     private static int slot(int pi, int po, boolean pan) { return (pan ? 256 : 0) | pi << 4 | po; }
 
-    /** AArch64.S1ComputePermissions for one (PIIndex, POIndex, PAN), both Exception levels at once. */
-    private int evaluate(int pi, int po, boolean pan) {
+    /** This evaluator's final rights (no PAN bit) from a cacheable form, under PSTATE.PAN or not. */
+    private int finalRights(int cacheable, boolean pan) {
+        int rights = withOverlays(cacheable, porEl1, porEl0);
+        if (pan && (rights & Tlb.PAN) != 0) rights &= ~(Tlb.R1 | Tlb.W1);
+        return rights & RIGHTS;
+    }
+
+    /**
+     * AArch64.S1IndirectBasePermissions for one (PIIndex, POIndex), both Exception levels at once, in
+     * the cacheable form (the overlay step of AArch64.S1ComputePermissions left to withOverlays).
+     */
+    private int indirectBase(int pi, int po) {
         int ppi = pir.privileged(pi), upi = pir.unprivileged(pi);
         PermissionIndirection.Access p = PermissionIndirection.Access.of(ppi);
         PermissionIndirection.Access u = PermissionIndirection.Access.of(upi);
@@ -216,29 +271,39 @@ public final class IndirectPermissions {
             pr = pw = px = false;
             ur = uw = ux = false;
         }
-        // PAN with PIE looks at PIRE0's raw value, not at what it decodes to.
-        if (pan && upi != 0) {
-            pr = pw = false;
-        }
-        int el1 = finish(pr, pw, px, p.wxn(), p.overlay() && privilegedOverlays(), overlay(porEl1, po));
-        int el0 = finish(ur, uw, ux, u.wxn(), u.overlay() && unprivilegedOverlays(), overlay(porEl0, po));
-        return tlbBits(el0, el1);
+        // PAN with PIE looks at PIRE0's raw value, not at what it decodes to (nor at what POR_EL0 leaves).
+        return cacheableForm(pr, pw, px, p.wxn(), p.overlay() && privilegedOverlays(),
+                ur, uw, ux, u.wxn(), u.overlay() && unprivilegedOverlays(), upi != 0, po);
     }
 
-    /** Overlay then WXN for one level; returns R | W << 1 | X << 2. */
-    private static int finish(boolean r, boolean w, boolean x, boolean wxn, boolean overlaid, int po) {
-        boolean or = true, ow = true, ox = true;
-        if (overlaid) {
-            or = (po & 0b0001) != 0;
-            ow = (po & 0b0100) != 0;
-            ox = (po & 0b0010) != 0;
-        }
-        if (overlaid && wxn && ox) {
+    private static int cacheableForm(boolean pr, boolean pw, boolean px, boolean pWxn, boolean pOverlaid,
+                                     boolean ur, boolean uw, boolean ux, boolean uWxn, boolean uOverlaid,
+                                     boolean panApplies, int po) {
+        // Without an overlay WXN takes the execute right now; with one, POR decides (overlaid()).
+        if (pWxn && !pOverlaid) px = false;
+        if (uWxn && !uOverlaid) ux = false;
+        int c = rwx(ur, uw, ux) | rwx(pr, pw, px) << 3;
+        if (panApplies) c |= Tlb.PAN;
+        if (pOverlaid) c |= EL1_OVERLAY | (pWxn ? EL1_WXN : 0);
+        if (uOverlaid) c |= EL0_OVERLAY | (uWxn ? EL0_WXN : 0);
+        if (pOverlaid || uOverlaid) c |= po << PO_SHIFT;
+        return c;
+    }
+
+    private static int rwx(boolean r, boolean w, boolean x) {
+        return (r ? 1 : 0) | (w ? 2 : 0) | (x ? 4 : 0);
+    }
+
+    /** One level's R | W << 1 | X << 2 under the overlay value {@code po}, then WXN as S1ComputePermissions has it. */
+    private static int overlaid(int rights, boolean wxn, int po) {
+        boolean or = (po & 0b0001) != 0, ow = (po & 0b0100) != 0, ox = (po & 0b0010) != 0;
+        boolean x = (rights & 4) != 0;
+        if (wxn && ox) {
             ow = false;
         } else if (wxn) {
             x = false;
         }
-        return ((r && or) ? 1 : 0) | ((w && ow) ? 2 : 0) | ((x && ox) ? 4 : 0);
+        return rights & ((or ? 1 : 0) | (ow ? 2 : 0)) | (x && ox ? 4 : 0);
     }
 
     /** POR_ELx field {@code index} (AArch64.S1OverlayPermissions): bit 0 read, bit 1 execute, bit 2 write; 0b1xxx is reserved and grants nothing. */

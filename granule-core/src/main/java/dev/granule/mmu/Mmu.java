@@ -19,6 +19,12 @@ import dev.granule.table.Slot;
  * With TCR.HA the Access flag is set in table memory instead of faulting; with TCR.HD a write to a
  * DBM=1 read-only page clears AP[2] in memory.
  *
+ * <p>With TCR2_EL1.PIE (FEAT_S1PIE) a leaf's rights come from PIR_EL1/PIRE0_EL1 by its PIIndex and
+ * bit 7 is nDirty (cleared by a write under HA and HD, else such a write faults); with TCR2_EL1.POE /
+ * E0POE (FEAT_S1POE) POR_EL1/POR_EL0 narrow them by POIndex ({@link IndirectPermissions}); with
+ * either, the walk ignores APTable/UXNTable/PXNTable. The TLB keeps what the Arm ARM lets it cache
+ * (TCR2, PIR, PIRE0); POR_EL1/POR_EL0 and PSTATE.PAN are applied again on every hit.
+ *
  * <p>Not thread-safe (one per simulated CPU).
  */
 public final class Mmu {
@@ -27,6 +33,7 @@ public final class Mmu {
     private static final long AF = 1L << 10;
     private static final long AP2 = 1L << 7;
     private static final long DBM = 1L << 51;
+    private static final long NDIRTY = 1L << 7;  // bit 7 under permission indirection (AP[2]'s place)
 
     private final TranslationRegime regime;
     private final PhysicalMemory memory;
@@ -38,6 +45,11 @@ public final class Mmu {
     private final boolean enabled;
     private final int asid;
     private final boolean pan;
+    // POR_EL1 / POR_EL0: not permitted to be cached in a TLB, so applied on every hit.
+    private final long porEl1;
+    private final long porEl0;
+    // PIE/POE evaluator, or null (direct AP/UXN/PXN rights, no overlays).
+    private final IndirectPermissions s1Permissions;
     private final int lowerVaBits;
     private final int upperVaBits;
     private final int lowerTagShift;
@@ -79,6 +91,9 @@ public final class Mmu {
         this.enabled = regime.mmuEnabled();
         this.asid = regime.asid();
         this.pan = regime.pan();
+        this.porEl1 = regime.permissionRegisters().porEl1();
+        this.porEl0 = regime.permissionRegisters().porEl0();
+        this.s1Permissions = regime.indirectPermissions();
         this.lowerVaBits = regime.lower().geometry().vaBits();
         this.upperVaBits = regime.upper().geometry().vaBits();
         this.lowerTagShift = regime.lower().tbi() ? 8 : 0;
@@ -171,6 +186,8 @@ public final class Mmu {
         }
         int apTable = 0;
         boolean uxnTable = false, pxnTable = false;
+        // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
+        boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
             if (stage2 != null) {
@@ -193,7 +210,7 @@ public final class Mmu {
                     if (Long.compareUnsigned(table, paLimit) > 0) {
                         return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "table address beyond the PA size");
                     }
-                    if (!half.hpd()) {
+                    if (tablePermissions) {
                         TableAttributes t = f.tableAttributes(d);
                         apTable |= t.apTable();
                         uxnTable |= t.unprivilegedExecuteNeverTable();
@@ -228,31 +245,53 @@ public final class Mmu {
             d.set(lo, 0);
             slot.write(d);
         }
-        int ap = (int) (lo >>> 6 & 3);
-        boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
-        boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+        int perms;
+        String dirtyDenial = null;
         boolean singleRange = regime.kind().singleRange();
-        if (singleRange) {
-            // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
-            // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
-            // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
-            // only AP[2] and XN when the regime has one range).
-            ap &= 2;
-            apTable &= 2;
-            pxn = uxn;
-        }
-        int perms = permissions(ap, apTable, uxn, pxn);
-        if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
-                && (lo & AP2) != 0 && permitted(permissions(ap & 1, apTable, uxn, pxn), access, el)) {
-            // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
-            lo &= ~AP2;
-            d.set(lo, 0);
-            slot.write(d);
-            perms = permissions(ap & 1, apTable, uxn, pxn);
+        if (s1Permissions != null && s1Permissions.enabled()) {
+            // Permission indirection: rights by PIIndex; bit 7 is nDirty (AArch64.S1CheckPermissions).
+            int pi = IndirectPermissions.piIndex64(lo);
+            perms = s1Permissions.cacheable(pi, IndirectPermissions.poIndex64(lo));
+            if ((lo & NDIRTY) != 0) {
+                if (access == Access.WRITE && regime.hardwareDirty() && permitted(perms, access, el)) {
+                    // A permitted write under HA and HD clears nDirty in table memory (no DBM needed).
+                    lo &= ~NDIRTY;
+                    d.set(lo, 0);
+                    slot.write(d);
+                } else {
+                    // Cached without write: a later write walks again, to fault or to set the dirty state.
+                    if (access == Access.WRITE && permitted(perms, access, el)) {
+                        dirtyDenial = "nDirty (bit 7) is 1 and TCR_EL1.HA/HD are not both 1";
+                    }
+                    perms = IndirectPermissions.withDirtyState(perms, lo, false);
+                }
+            }
+        } else {
+            int ap = (int) (lo >>> 6 & 3);
+            boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
+            boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+            if (singleRange) {
+                // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
+                // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
+                // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
+                // only AP[2] and XN when the regime has one range).
+                ap &= 2;
+                apTable &= 2;
+                pxn = uxn;
+            }
+            perms = direct(ap, apTable, uxn, pxn, lo);
+            if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
+                    && (lo & AP2) != 0 && permitted(direct(ap & 1, apTable, uxn, pxn, lo), access, el)) {
+                // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
+                lo &= ~AP2;
+                d.set(lo, 0);
+                slot.write(d);
+                perms = direct(ap & 1, apTable, uxn, pxn, lo);
+            }
         }
         if (!permitted(perms, access, el)) {
-            return new Translation.Fault(va, FaultType.PERMISSION, level, "permissions " + describe(perms)
-                    + " deny " + access + " at EL" + el);
+            return new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
+                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo));
         }
         boolean contiguous = f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
@@ -307,7 +346,26 @@ public final class Mmu {
         int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(t.leafSize()) << 24;
         tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : regime.asid(),
-                s1Perms & m.perms(), info, (ipa & -m.span()) | s2Shift);
+                s1Perms & (m.perms() | ~0x3F), info, (ipa & -m.span()) | s2Shift); // keeps stage 1's PAN/overlay marks
+    }
+
+    /**
+     * Direct (AP/UXN/PXN) rights in the form the TLB keeps: with POE/E0POE on, the overlay is left
+     * for each access ({@link IndirectPermissions#cacheableDirect}).
+     */
+    private int direct(int ap, int apTable, boolean uxn, boolean pxn, long lo) {
+        if (s1Permissions == null) return permissions(ap, apTable, uxn, pxn);
+        int folded = (ap | (apTable & 2)) & ~(apTable & 1);
+        return s1Permissions.cacheableDirect(folded, uxn, pxn, regime.wxn(), false, IndirectPermissions.poIndex64(lo));
+    }
+
+    /** Where PIE or POE decided the rights: the descriptor's indices, for a permission fault's text. */
+    private String rightsSource(long lo) {
+        if (s1Permissions == null) return "";
+        String po = s1Permissions.privilegedOverlays() || s1Permissions.unprivilegedOverlays()
+                ? "POIndex " + IndirectPermissions.poIndex64(lo) : "";
+        String pi = s1Permissions.enabled() ? "PIIndex " + IndirectPermissions.piIndex64(lo) : "";
+        return " (" + pi + (pi.isEmpty() || po.isEmpty() ? "" : ", ") + po + ")";
     }
 
     /** The access rights a leaf grants, folded with its tables' limits, WXN and the implied PXN. */
@@ -327,7 +385,12 @@ public final class Mmu {
     }
 
     private boolean permitted(int perms, Access access, int el) {
-        return Permissions.permitted(perms, access, el, pan);
+        return Permissions.permitted(effective(perms), access, el, pan);
+    }
+
+    /** TLB-kept rights finished with the current POR_EL1/POR_EL0 where an overlay applies. */
+    private int effective(int perms) {
+        return (perms & IndirectPermissions.OVERLAID) == 0 ? perms : IndirectPermissions.withOverlays(perms, porEl1, porEl0);
     }
 
     private static String describe(int p) {

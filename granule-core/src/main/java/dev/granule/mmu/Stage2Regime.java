@@ -34,6 +34,8 @@ public final class Stage2Regime {
     private final String invalidReason;
     private final boolean ha;
     private final boolean hd;
+    // S2PIR_EL2/S2POR_EL1 rights under VTCR_EL2.S2PIE, or null (S2AP/XN).
+    private final Stage2IndirectPermissions indirectPermissions;
 
     /**
      * @param hcr   HCR_EL2 (VM [0], PTW [2], DC [12], TGE [27], E2H [34], FWB [46])
@@ -42,7 +44,22 @@ public final class Stage2Regime {
      * @param vttbr VTTBR_EL2 (VMID [63:48] or [55:48], BADDR [47:1] with [5:2] as BADDR[51:48], CnP [0])
      */
     public Stage2Regime(long hcr, long vtcr, long vttbr, CpuFeatures cpu) {
+        this(hcr, vtcr, vttbr, 0, 0, cpu);
+    }
+
+    /**
+     * With stage-2 permission indirection and overlays: VTCR_EL2.S2PIE [36] (FEAT_S2PIE) takes a leaf's
+     * rights from {@code s2pir} by its PIIndex, and VTCR_EL2.S2POE [37] (FEAT_S2POE, with S2PIE)
+     * narrows them by {@code s2por} and the S2POIndex; each is read only where the CPU has the feature.
+     *
+     * @param s2pir S2PIR_EL2
+     * @param s2por S2POR_EL1
+     */
+    public Stage2Regime(long hcr, long vtcr, long vttbr, long s2pir, long s2por, CpuFeatures cpu) {
         this.hcr = hcr;
+        boolean s2pie = cpu.supportsS2pie() && (vtcr >>> 36 & 1) != 0;
+        boolean s2poe = cpu.supportsS2poe() && (vtcr >>> 37 & 1) != 0;
+        this.indirectPermissions = s2pie ? Stage2IndirectPermissions.of(s2pir, s2por, s2poe) : null;
         Granule requested = Granule.fromTg0((int) (vtcr >>> 14 & 3));
         Granule g = requested != null && cpu.supports(requested) ? requested : Granule.FOUR_K;
         boolean ds = (vtcr >>> 32 & 1) != 0 && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
@@ -147,4 +164,7 @@ public final class Stage2Regime {
     public boolean hardwareAccessFlag() { return ha; }
 
     public boolean hardwareDirty() { return hd; }
+
+    /** The S2PIR_EL2/S2POR_EL1 evaluator when VTCR_EL2.S2PIE is on, else null. */
+    public Stage2IndirectPermissions indirectPermissions() { return indirectPermissions; }
 }

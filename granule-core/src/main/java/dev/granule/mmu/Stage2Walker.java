@@ -14,7 +14,9 @@ import dev.granule.table.Slot;
  * read, bit 7 write), SH [9:8], AF [10], DBM [51], XN [54:53] (FEAT_XNX: 0b00 executable at EL1
  * and EL0, 0b01 not at EL1, 0b10 at neither, 0b11 not at EL0). Stage-2 table descriptors carry no
  * hierarchical permissions. Faults are reported as stage 2 with the IPA, and as S1PTW when the IPA
- * was a stage-1 table descriptor's.
+ * was a stage-1 table descriptor's. With VTCR_EL2.S2PIE the rights come from S2PIR_EL2 (and S2POR_EL1
+ * under S2POE) by the leaf's PIIndex and S2POIndex instead of S2AP/XN, and bit 7 is the Dirty bit
+ * ({@link Stage2IndirectPermissions}).
  *
  * <p>Not thread-safe (one per simulated CPU).
  */
@@ -111,6 +113,16 @@ final class Stage2Walker {
             slot.write(d);
         }
         int memAttr = (int) (lo >>> 2 & 0xF);
+        Stage2IndirectPermissions indirect = regime.indirectPermissions();
+        if (indirect != null) {
+            String denied = deniedIndirect(indirect, lo, access, el, s1ptw, memAttr);
+            if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
+            Shareability sh = f.attributes(d).shareability();
+            // Cached without write while Dirty (bit 7) was 0: a later write walks again, to set it or fault.
+            int rights = indirect.permissions(Stage2IndirectPermissions.piIndex64(lo), Stage2IndirectPermissions.poIndex64(lo))
+                    & ((lo & S2AP_W) == 0 ? ~(Tlb.W0 | Tlb.W1) : ~0);
+            return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, rights);
+        }
         boolean write = access == Access.WRITE && !s1ptw;
         if (write && (lo & S2AP_W) == 0 && regime.hardwareDirty() && (lo & DBM) != 0) {
             // Hardware dirty state at stage 2: the write makes the page writable (S2AP[1] := 1).
@@ -129,6 +141,28 @@ final class Stage2Walker {
         int xn = (int) (lo >>> 53 & 3);
         return ((lo & S2AP_R) != 0 ? Tlb.R0 | Tlb.R1 : 0) | ((lo & S2AP_W) != 0 ? Tlb.W0 | Tlb.W1 : 0)
                 | (xn == 0b00 || xn == 0b01 ? Tlb.X0 : 0) | (xn == 0b00 || xn == 0b11 ? Tlb.X1 : 0);
+    }
+
+    /**
+     * Why S2PIR_EL2/S2POR_EL1, the Dirty bit or HCR_EL2.PTW deny the access, or null
+     * (AArch64.S2CheckPermissions with S2PIE). A permitted write to a leaf whose Dirty bit (7) is 0
+     * faults unless VTCR_EL2.HA and HD are both 1, when it sets the bit in table memory.
+     */
+    private String deniedIndirect(Stage2IndirectPermissions p, long lo, Access access, int el, boolean s1ptw, int memAttr) {
+        int pi = Stage2IndirectPermissions.piIndex64(lo), po = Stage2IndirectPermissions.poIndex64(lo);
+        if (s1ptw) {
+            if (regime.protectedTableWalk() && (memAttr & 0b1100) == 0) return "HCR_EL2.PTW: stage-1 table in stage-2 Device memory";
+            return p.walkReadable(pi, po) ? null : "S2PIR/S2POR deny the stage-1 table walk's read (PIIndex " + pi + ")";
+        }
+        if (!IndirectPermissions.allows(p.permissions(pi, po), access, el)) {
+            return "S2PIR/S2POR deny " + access + " at EL" + el + " (PIIndex " + pi + ", S2POIndex " + po + ")";
+        }
+        if (access == Access.WRITE && (lo & S2AP_W) == 0) {
+            if (!regime.hardwareDirty()) return "stage-2 Dirty (bit 7) is 0 and VTCR_EL2.HA/HD are not both 1";
+            d.set(lo | S2AP_W, 0);
+            slot.write(d);
+        }
+        return null;
     }
 
     /** Why S2AP, XN or HCR_EL2.PTW deny the access, or null. */

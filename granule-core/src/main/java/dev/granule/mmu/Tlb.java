@@ -16,6 +16,12 @@ import java.util.Arrays;
 public final class Tlb {
 
     static final int R0 = 1, W0 = 2, X0 = 4, R1 = 8, W1 = 16, X1 = 32;
+    /**
+     * PSTATE.PAN denies privileged data accesses to this entry even where EL0 has no R0/W0 left: set
+     * under permission indirection when PIRE0_EL1's value is not 0 (so execute-only user memory is
+     * PAN-protected) and under overlays when EL0's base rights allow a read or write.
+     */
+    static final int PAN = 64;
 
     /** The context tags of the EL2 and EL2&amp;0 regimes' entries: above every 16-bit VMID. */
     public static final int EL2 = 0x1_0000, EL2_0 = 0x2_0000;
@@ -33,7 +39,7 @@ public final class Tlb {
     // A combined entry's stage-2 leaf: its IPA with log2 of its span in the low 6 bits, as tag
     // (TLBI IPAS2E1 finds entries by it); EMPTY for a stage-1 entry.
     private final long[] ipa;
-    private final int[] perms;
+    private final int[] perms;      // R0..X1, PAN, and IndirectPermissions' overlay bits
     private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
     private final int[] age;
     private int clock;

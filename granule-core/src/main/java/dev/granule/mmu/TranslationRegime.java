@@ -52,6 +52,9 @@ public final class TranslationRegime {
     public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {}
 
     private final Registers registers;
+    private final PermissionRegisters permissionRegisters;
+    // PIE/POE rights of leaves, or null when the CPU or TCR2_EL1 leaves both off (direct AP/UXN/PXN).
+    private final IndirectPermissions indirectPermissions;
     private final Half lower;
     private final Half upper;
     private final int paBits;
@@ -60,7 +63,16 @@ public final class TranslationRegime {
 
     /** The EL1&amp;0 regime: TCR_EL1, TTBR0/1_EL1, MAIR_EL1, SCTLR_EL1, PSTATE.PAN. */
     public TranslationRegime(Registers r, CpuFeatures cpu) {
-        this(r, cpu, Kind.EL1_0);
+        this(r, PermissionRegisters.NONE, cpu, Kind.EL1_0);
+    }
+
+    /**
+     * With TCR2_EL1, PIR_EL1, PIRE0_EL1, POR_EL1 and POR_EL0 as well: TCR2_EL1.PIE (FEAT_S1PIE) and
+     * POE/E0POE (FEAT_S1POE) are read where the CPU implements them (ID_AA64MMFR3_EL1), and are 0
+     * otherwise, as AArch64.S1TTWParamsEL10 reads them. TCR2_EL1.D128 is not modelled and ignored.
+     */
+    public TranslationRegime(Registers r, PermissionRegisters p, CpuFeatures cpu) {
+        this(r, p, cpu, Kind.EL1_0);
     }
 
     /**
@@ -70,7 +82,7 @@ public final class TranslationRegime {
      */
     public static TranslationRegime el2(long tcrEl2, long ttbr0El2, long mairEl2, long sctlrEl2, CpuFeatures cpu) {
         return new TranslationRegime(new Registers(el1LayoutOf(tcrEl2), ttbr0El2 & 0x0000_FFFF_FFFF_FFFFL, 0, mairEl2,
-                sctlrEl2, false), cpu, Kind.EL2);
+                sctlrEl2, false), PermissionRegisters.NONE, cpu, Kind.EL2);
     }
 
     /**
@@ -78,7 +90,7 @@ public final class TranslationRegime {
      * carry ASIDs, so {@code el2} holds TCR_EL2, TTBR0_EL2, TTBR1_EL2, MAIR_EL2, SCTLR_EL2, PSTATE.PAN.
      */
     public static TranslationRegime el20(Registers el2, CpuFeatures cpu) {
-        return new TranslationRegime(el2, cpu, Kind.EL2_0);
+        return new TranslationRegime(el2, PermissionRegisters.NONE, cpu, Kind.EL2_0);
     }
 
     /**
@@ -97,9 +109,14 @@ public final class TranslationRegime {
         return t | 1L << 23 | (tcrEl2 & 0x3F) << 16 | 0b10L << 30; // EPD1; T1SZ, TG1 4K: never walked
     }
 
-    private TranslationRegime(Registers r, CpuFeatures cpu, Kind kind) {
+    private TranslationRegime(Registers r, PermissionRegisters p, CpuFeatures cpu, Kind kind) {
         this.kind = kind;
         this.registers = r;
+        this.permissionRegisters = p;
+        long tcr2 = (cpu.supportsS1pie() ? p.tcr2() & IndirectPermissions.TCR2_PIE : 0)
+                | (cpu.supportsS1poe() ? p.tcr2() & (IndirectPermissions.TCR2_POE | IndirectPermissions.TCR2_E0POE) : 0);
+        this.indirectPermissions = tcr2 == 0 ? null
+                : IndirectPermissions.of(tcr2, p.pir(), p.pire0(), p.porEl1(), p.porEl0());
         long tcr = r.tcr();
         boolean ds = Registers.ds(tcr);
         int ips = Geometry.decodePaBits(Registers.ips(tcr));
@@ -155,6 +172,20 @@ public final class TranslationRegime {
     }
 
     public Registers registers() { return registers; }
+
+    public PermissionRegisters permissionRegisters() { return permissionRegisters; }
+
+    /** The PIE/POE evaluator when TCR2_EL1 turns either on (and the CPU has it), else null. */
+    IndirectPermissions indirectPermissions() { return indirectPermissions; }
+
+    /** TCR2_EL1.PIE in effect: leaves take their rights from PIR_EL1/PIRE0_EL1 by PIIndex. */
+    public boolean permissionIndirection() { return indirectPermissions != null && indirectPermissions.enabled(); }
+
+    /** TCR2_EL1.POE or E0POE in effect: POR_EL1/POR_EL0 narrow the rights by POIndex. */
+    public boolean permissionOverlays() {
+        return indirectPermissions != null
+                && (indirectPermissions.privilegedOverlays() || indirectPermissions.unprivilegedOverlays());
+    }
 
     public Half lower() { return lower; }
 

@@ -7,14 +7,15 @@ import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
 import dev.granule.mmu.Mmu;
+import dev.granule.mmu.PermissionRegisters;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
 import dev.granule.mmu.Translation;
 import dev.granule.mmu.TranslationRegime;
 
 /**
- * Register decoding and translation over hostile inputs: any TCR/TTBR/MAIR/SCTLR values, any CPU,
- * any memory contents. Decoding never throws; every translation is a result (an output address
+ * Register decoding and translation over hostile inputs: any TCR/TTBR/MAIR/SCTLR values, any
+ * TCR2/PIR/PIRE0/POR values (permission indirection and overlays), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
  * within the PA size, or a fault at a real level) and agrees with the allocation-free path.
  */
 class MmuFuzzTest {
@@ -35,7 +36,11 @@ class MmuFuzzTest {
                         : (data.consumeLong(0, (1L << 20) - 1) & -4096L) | 0b11 | (data.consumeLong() & 0xFFF0_0000_0000_0FFCL);
                 memory.writeLong(pa, v);
             }
-            TranslationRegime regime = new TranslationRegime(r, cpu);
+            // TCR2_EL1 mostly with PIE/POE/E0POE only (bits [3:1]), sometimes any value; PIR/POR any.
+            long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b1110 : data.consumeLong();
+            PermissionRegisters p = new PermissionRegisters(tcr2, data.consumeLong(), data.consumeLong(),
+                    data.consumeLong(), data.consumeLong());
+            TranslationRegime regime = new TranslationRegime(r, p, cpu);
             Mmu mmu = new Mmu(regime, memory, new Tlb(16, 2));
             for (int i = 0; i < 8; i++) {
                 long va = data.consumeLong();
