@@ -95,45 +95,7 @@ exit_block:
         .quad   0x20026                 // ADP_Stopped_ApplicationExit
         .quad   0                       // exit status
 
-/* putc(x0): waits while the transmit FIFO is full (UARTFR.TXFF), then writes the byte. */
-putc:
-        ldr     x9, =UART
-1:      ldr     w10, [x9, #0x18]
-        tbnz    w10, #5, 1b
-        strb    w0, [x9]
-        ret
-
-newline:
-        mov     x11, x30
-        mov     x0, #'\n'
-        bl      putc
-        mov     x30, x11
-        ret
-
-space_hex:
-        mov     x12, x30
-        mov     x13, x0
-        mov     x0, #' '
-        bl      putc
-        mov     x0, x13
-        mov     x30, x12
-        /* fall through */
-/* hex(x0): 16 hex digits, most significant first. */
-hex:
-        mov     x14, x30
-        mov     x15, x0
-        mov     x16, #60
-1:      lsr     x0, x15, x16
-        and     x0, x0, #0xF
-        cmp     x0, #10
-        add     x17, x0, #'0'
-        add     x0, x0, #('a' - 10)
-        csel    x0, x17, x0, lo
-        bl      putc
-        subs    x16, x16, #4
-        b.ge    1b
-        mov     x30, x14
-        ret
+        .include "probe-uart.inc"   // putc, newline, space_hex, hex
 
 /* Any exception taken to EL3: report ESR_EL3 and resume after the instruction that raised it. */
 exception:

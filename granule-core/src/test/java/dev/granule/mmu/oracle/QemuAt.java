@@ -104,6 +104,9 @@ public final class QemuAt {
     private final Path elf;
     private final String version;
 
+    /** The UART routines the AArch64 probes {@code .include}. */
+    private static final String UART_INCLUDE = "probe-uart.inc";
+
     public QemuAt(Target target, Path work) throws IOException, InterruptedException {
         this.target = target;
         this.work = work;
@@ -111,6 +114,11 @@ public final class QemuAt {
         try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/" + target.resource())) {
             if (in == null) throw new IOException(target.resource() + " is missing from the test resources");
             Files.write(source, in.readAllBytes());
+        }
+        // The AArch64 probes share their UART output routines; `as` runs in work, where .include looks.
+        try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/" + UART_INCLUDE)) {
+            if (in == null) throw new IOException(UART_INCLUDE + " is missing from the test resources");
+            Files.write(work.resolve(UART_INCLUDE), in.readAllBytes());
         }
         Path object = work.resolve("probe.o");
         elf = work.resolve("probe.elf");
