@@ -6,18 +6,16 @@ import dev.granule.dump.KernelDump;
 import dev.granule.dump.Translation;
 import dev.granule.dump.TranslationText;
 import dev.granule.geometry.Geometry;
+import dev.granule.impact.BoundedLineReader;
 import dev.granule.table.Mapping;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,6 +36,9 @@ import java.util.concurrent.Callable;
         description = {"Translate kernel virtual addresses through the dumped kernel's own page tables (TTBR1).",
                 "Addresses come from the arguments and from -f FILE (one per line; '-' reads standard input)."})
 final class DumpTranslateCommand implements Callable<Integer> {
+
+    /** The longest line of an address list: an address or a symbol name and a comment. */
+    static final int MAX_ADDRESS_LINE = 4096;
 
     @Mixin
     DumpSourceOptions source = new DumpSourceOptions();
@@ -106,24 +107,33 @@ final class DumpTranslateCommand implements Callable<Integer> {
     /** Sends the argument addresses, then each file's, to {@code sink} as they are read. */
     private void feed(SymbolOptions.Resolver names, Sink sink) throws IOException {
         for (String a : addresses) {
-            if (a.equals("-")) lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "standard input", names, sink);
+            if (a.equals("-")) lines(addressLines(System.in, "standard input"), names, sink);
             else sink.accept(names.address(a));
         }
         for (String f : files) {
             if (f.equals("-")) {
-                lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16), "standard input", names, sink);
+                lines(addressLines(System.in, "standard input"), names, sink);
                 continue;
             }
             InputFile.requireStreamable("-f " + f, Path.of(f)); // a file or a pipe; not a directory or a device
-            try (BufferedReader r = Files.newBufferedReader(Path.of(f), StandardCharsets.UTF_8)) {
-                lines(r, f, names, sink);
+            try (BoundedLineReader r = addressLines(Files.newInputStream(Path.of(f)), f)) {
+                lines(r, names, sink);
             } catch (NoSuchFileException e) {
                 throw new UserException("cannot read addresses from " + f + ": no such file", e);
             }
         }
     }
 
-    private static void lines(BufferedReader r, String from, SymbolOptions.Resolver names, Sink sink) throws IOException {
+    /**
+     * An address list as bounded lines: any number of them (millions stream through), but none longer
+     * than an address or a symbol name could be, so a file without newlines cannot fill the heap.
+     */
+    private static BoundedLineReader addressLines(java.io.InputStream in, String from) {
+        return new BoundedLineReader(in, from, MAX_ADDRESS_LINE, Long.MAX_VALUE);
+    }
+
+    private static void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
+        String from = r.toString();
         String line;
         long n = 0;
         while ((line = r.readLine()) != null) {

@@ -228,4 +228,15 @@ class DumpCommandTest {
         var t = run("dump", "translate", broken.toString(), String.format("%#x", va));
         assertThat(t.out()).contains(String.format("0x%016x  table outside RAM: the level 3 table at PA %#x", va, outside));
     }
+
+    /** An address list without line breaks is refused at the line limit, in one line, not read into the heap. */
+    @Test
+    void anAddressListWithoutLineBreaksIsRefusedAtTheLineLimit() throws IOException {
+        Path list = dir.resolve("one-long-line");
+        Files.writeString(list, "0x".repeat(DumpTranslateCommand.MAX_ADDRESS_LINE));
+        var r = run("dump", "translate", core.toString(), "-f", list.toString());
+        assertThat(r.exit()).isEqualTo(ErrorHandler.USER_ERROR);
+        assertThat(r.err().lines().count()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains(list + ": line 1 is longer than the limit of 4 KiB");
+    }
 }
