@@ -27,11 +27,8 @@ public final class GuestRun {
      */
     public static String boot(DebianKernel kernel, byte[] initramfs, Path console, long seconds)
             throws IOException, InterruptedException, CaptureUnavailableException {
+        checkQemu();
         String qemu = KernelCapture.qemuBinary();
-        if (qemu.contains("/") ? !Files.isExecutable(Path.of(qemu)) : !Tools.onPath(qemu)) {
-            throw new CaptureUnavailableException(qemu + " is not installed (Debian package qemu-system-arm; "
-                    + "scripts/install-test-deps.sh installs it; GRANULE_QEMU_AARCH64 names another binary)");
-        }
         Path initrd = Files.createTempFile("granule-guest", ".cpio");
         try {
             Files.write(initrd, initramfs);
@@ -53,6 +50,15 @@ public final class GuestRun {
             return text;
         } finally {
             Files.deleteIfExists(initrd);
+        }
+    }
+
+    /** Throws, saying why, when the QEMU to run is not installed: callers check before downloading kernels. */
+    public static void checkQemu() throws CaptureUnavailableException {
+        String qemu = KernelCapture.qemuBinary();
+        if (qemu.contains("/") ? !Files.isExecutable(Path.of(qemu)) : !Tools.onPath(qemu)) {
+            throw new CaptureUnavailableException(qemu + " is not installed (Debian package qemu-system-arm; "
+                    + "scripts/install-test-deps.sh installs it; GRANULE_QEMU_AARCH64 names another binary)");
         }
     }
 

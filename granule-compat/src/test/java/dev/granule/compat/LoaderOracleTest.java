@@ -91,10 +91,11 @@ class LoaderOracleTest {
         DebianKernel kernel;
         Path busybox;
         try {
+            GuestRun.checkQemu();
             kernel = DebianKernel.fetch(flavour, DebianKernel.cacheRoot(), System.out::println);
             busybox = DebianKernel.busybox(DebianKernel.cacheRoot(), System.out::println);
         } catch (CaptureUnavailableException e) {
-            assumeTrue(false, "no Debian " + flavour + " kernel: " + e.getMessage());
+            assumeTrue(false, "no QEMU or no Debian " + flavour + " kernel: " + e.getMessage());
             return;
         }
         Path console = Files.createDirectories(Path.of("target")).resolve("loader-oracle-" + flavour + ".log");
