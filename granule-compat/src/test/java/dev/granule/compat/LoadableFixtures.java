@@ -60,6 +60,37 @@ final class LoadableFixtures {
     }
 
     /**
+     * Static AArch64 programs (ET_EXEC, no PT_INTERP: the kernel's elf_map maps them) whose code exits with
+     * status 42, so a program that ran is told apart from one the kernel refused (exec error, or a fatal
+     * signal after the point of no return): text R X at offset 0 = address 0x400000 (entry at 0x400200),
+     * data RW at offset 0x1000 and the address named, p_align 0x1000 throughout (the kernel does not look at it).
+     */
+    static Map<String, byte[]> programs() {
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        // 0x421000 - 0x1000 = 0x420000: a multiple of 64K.
+        m.put("program-offset-congruent-64k", program(0x421000));
+        // 0x405000 - 0x1000 = 0x404000: a multiple of 16K, not of 64K.
+        m.put("program-offset-congruent-16k-only", program(0x405000));
+        // 0x422000 - 0x1000 = 0x421000: a multiple of 4K only.
+        m.put("program-offset-congruent-4k-only", program(0x422000));
+        return m;
+    }
+
+    /** movz x0, #42; movz x8, #93 (exit); svc #0 — A64 encodings from the Arm ARM (MOVZ 0xd2800000 | imm16 << 5 | Rd). */
+    static final int[] EXIT_42 = {0xd2800000 | 42 << 5, 0xd2800000 | 93 << 5 | 8, 0xd4000001};
+
+    private static byte[] program(long dataVaddr) {
+        ByteBuffer code = ByteBuffer.allocate(EXIT_42.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int insn : EXIT_42) code.putInt(insn);
+        return new ElfBuilder().type(2).size(SIZE).entry(0x400200)
+                .load(R | X, 0, 0x400000, 0x1000, 0x1000, 0x1000)
+                .load(R | W, 0x1000, dataVaddr, 0x100, 0x200, 0x1000)
+                .phdr(PT_GNU_STACK, R | W, 0, 0, 0, 0, 16)
+                .put(0x200, code.array())
+                .build();
+    }
+
+    /**
      * Text (R X) at offset 0, vaddr 0, 0x800 bytes; data (RW) at {@code dataOffset}/{@code dataVaddr},
      * 0x200 bytes of file and 0x400 of memory, starting with the dynamic array.
      */

@@ -39,8 +39,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * prints one line per library on the serial console; a load error naming the library itself ("ELF load
  * command address/offset not page-aligned" from glibc 2.35 on; "ELF load command alignment not page-aligned"
  * and "... address/offset not properly aligned" from older ones) is a refusal, missing
- * dependencies ("not found") are not a page-size verdict. granule's verdict at the kernel's page size must
- * equal the loader's for every library.
+ * dependencies ("not found") are not a page-size verdict. Programs (libc.so.6, which has PT_INTERP, and the
+ * hand-written static ones) are executed instead, so the kernel's ELF loader maps them: they load when they
+ * run to their exit. granule's verdict at the kernel's page size must equal the loader's for every file.
  *
  * <p>Debian builds no 64K arm64 kernel, so 64K has no executable oracle here and rests on the rule
  * ({@link LoadRules}) alone.
@@ -51,8 +52,15 @@ class LoaderOracleTest {
     static final String NO_64K = "64K: Debian builds no 64K-page arm64 kernel (its arm64 flavours are arm64 = 4K and "
             + "arm64-16k), so granule's 64K verdicts rest on the loader's rule (LoadRules) alone, not on this oracle";
 
-    /** A library of the test set: where it came from, its bytes, and granule's report on those bytes. */
-    record Library(String origin, String name, byte[] bytes, ElfReport report) {}
+    /**
+     * A file of the test set: where it came from, its bytes, and granule's report on those bytes. Shared
+     * objects go to the loader; programs (granule's loader KERNEL) are executed, so the kernel maps them.
+     */
+    record Library(String origin, String name, byte[] bytes, ElfReport report) {
+        boolean program() {
+            return report.loader().equals(java.util.Optional.of(LoadRules.Loader.KERNEL));
+        }
+    }
 
     /** The loader's answer for one library, from its console line. */
     record Answer(String verdict, int exit, int notFound, String message) {}
@@ -75,6 +83,7 @@ class LoaderOracleTest {
             fromTree(deb.getFileName().toString(), root);
         }
         LoadableFixtures.all().forEach((name, bytes) -> add("fixture", name, bytes));
+        LoadableFixtures.programs().forEach((name, bytes) -> add("fixture", name, bytes));
     }
 
     @AfterAll
@@ -128,7 +137,7 @@ class LoaderOracleTest {
         int loaded = 0, refused = 0, withMissingDeps = 0;
         for (int i = 0; i < libraries.size(); i++) {
             Library lib = libraries.get(i);
-            Answer a = answers.get(guestPath(i));
+            Answer a = answers.get(guestPath(i, lib.program()));
             assertThat(a).as("a loader line for " + lib.name()).isNotNull();
             boolean ours = lib.report().verdict(pageSize).orElseThrow().loads();
             int[] counts = byOrigin.computeIfAbsent(lib.origin(), k -> new int[3]);
@@ -149,10 +158,11 @@ class LoaderOracleTest {
             }
         }
         StringBuilder summary = new StringBuilder("LoaderOracleTest: " + kernel.release() + " (" + PageSizes.name(pageSize)
-                + " pages, QEMU " + flavour + "): " + libraries.size() + " libraries, loader " + loaded + " load, " + refused
+                + " pages, QEMU " + flavour + "): " + libraries.size() + " files (" + libraries.stream().filter(Library::program).count()
+                + " programs run, the rest through ld.so --list): " + loaded + " load, " + refused
                 + " refused, " + otherErrors.size() + " other errors; " + withMissingDeps + " with dependencies not found; "
                 + disagreements.size() + " disagreements with granule");
-        byOrigin.forEach((o, c) -> summary.append("\n  ").append(o).append(": ").append(c[0]).append(" libraries, ")
+        byOrigin.forEach((o, c) -> summary.append("\n  ").append(o).append(": ").append(c[0]).append(" files, ")
                 .append(c[1]).append(" load, ").append(c[2]).append(" refused"));
         summary.append("\n  ").append(NO_64K);
         System.out.println(summary);
@@ -187,24 +197,28 @@ class LoaderOracleTest {
         }
     }
 
-    /** Keeps the shared objects glibc's AArch64 loader maps: ELF64 LSB AArch64 ET_DYN without PT_INTERP. */
+    /**
+     * Keeps what runs on AArch64 Linux: ELF64 LSB AArch64 shared objects (ET_DYN without PT_INTERP, for
+     * glibc's loader) and programs (PT_INTERP or ET_EXEC, for the kernel).
+     */
     private void add(String origin, String name, byte[] data) {
         if (data.length < 4 || data[0] != 0x7f || data[1] != 'E' || data[2] != 'L' || data[3] != 'F') return;
         ElfReport r = ElfAnalyzer.analyze(name, MemorySegment.ofArray(data));
         if (r.architecture() == Architecture.AARCH64 && r.elfClass().equals("ELF64") && r.byteOrder().equals("LSB")
-                && r.type().equals("DYN") && r.loader().equals(java.util.Optional.of(LoadRules.Loader.LD_SO))) {
+                && (r.type().equals("DYN") || r.type().equals("EXEC")) && r.loader().isPresent()) {
             libraries.add(new Library(origin, name, data, r));
         }
     }
 
-    private static String guestPath(int i) {
-        return String.format("/t/%04d", i);
+    /** Shared objects under /t, programs under /p, numbered in test-set order. */
+    private static String guestPath(int i, boolean program) {
+        return String.format(program ? "/p/%04d" : "/t/%04d", i);
     }
 
     /** busybox, glibc's loader and libc6's libraries where the loader looks, the test set under /t, and the init. */
     private byte[] initramfs(Path busybox) throws IOException {
         CpioWriter cpio = new CpioWriter().directory("bin").directory("dev").directory("proc").directory("lib")
-                .directory("lib/aarch64-linux-gnu").directory("t")
+                .directory("lib/aarch64-linux-gnu").directory("t").directory("p")
                 .file("bin/busybox", 0755, Files.readAllBytes(busybox));
         boolean loader = false;
         try (Stream<Path> s = Files.walk(libc)) {
@@ -220,11 +234,13 @@ class LoaderOracleTest {
             }
         }
         assertThat(loader).as("libc6 holds ld-linux-aarch64.so.1").isTrue();
-        for (int i = 0; i < libraries.size(); i++) cpio.file(guestPath(i).substring(1), 0755, libraries.get(i).bytes());
+        for (int i = 0; i < libraries.size(); i++) {
+            cpio.file(guestPath(i, libraries.get(i).program()).substring(1), 0755, libraries.get(i).bytes());
+        }
         return cpio.file("init", 0755, INIT.getBytes(StandardCharsets.US_ASCII)).finish();
     }
 
-    /** One line per library: GRANULE-LD path verdict exit not-found-count message. */
+    /** One line per file: GRANULE-LD path verdict exit not-found-count message. */
     static final String INIT = """
             #!/bin/busybox sh
             B=/bin/busybox
@@ -248,6 +264,14 @@ class LoaderOracleTest {
                 v=loads; msg=$(echo "$out" | $B head -n 1)
               fi
               echo "GRANULE-LD $f $v $rc $nf $msg"
+            done
+            # Programs: the kernel maps them at exec; the fixtures exit 42, libc.so.6 prints its banner and exits 0.
+            for f in /p/*; do
+              [ -e "$f" ] || continue
+              "$f" > /dev/null 2>&1
+              rc=$?
+              case "$rc" in 0|42) v=loads ;; *) v=refused ;; esac
+              echo "GRANULE-LD $f $v $rc 0 exit status $rc"
             done
             echo GRANULE-LD-END
             $B poweroff -f
