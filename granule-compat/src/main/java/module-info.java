@@ -9,6 +9,8 @@ module dev.granule.compat {
     requires org.apache.commons.io; // commons-compress builders take its IOFunction
     // zstd-compressed tars (data.tar.zst); the jar names no module, so its name comes from the file.
     requires aircompressor;
+    // An AAB's protobuf AndroidManifest.xml, read on the wire (CodedInputStream).
+    requires com.google.protobuf;
 
     exports dev.granule.compat;
 }

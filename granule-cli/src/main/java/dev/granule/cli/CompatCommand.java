@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 /** {@code granule compat}: will these binaries, libraries, JARs, APKs and packages load at 16K or 64K pages? */
 @Command(name = "compat",
         footerHeading = "%nExamples:%n",
-        footer = {"  granule compat --page-size 16k app.apk", "  granule compat --json ~/.m2/repository", "  granule compat --sarif /srv/rootfs > compat.sarif"},
+        footer = {"  granule compat --page-size 16k app.apk", "  granule compat --json ~/.m2/repository", "  granule compat --sarif /srv/rootfs > compat.sarif",
+                "  granule compat --page-size 16k --ignore '**/android-*/**' target/dependency"},
         description = {"Page-size compatibility of ELF files, directories, JAR/AAR/APK/AAB/zip, .deb and tar(.gz/.xz/.zst):",
                 "for every ELF inside, whether the loaders map it at each page size its architecture has.",
                 "Exit status: 0 everything loads, 1 something will not, 2 an input could not be read."},
@@ -56,6 +57,11 @@ final class CompatCommand implements Callable<Integer> {
             description = "Progress bar on stderr over the bytes to scan: auto (on a terminal), always, never.")
     Progress.ProgressMode progress;
 
+    @Option(names = "--ignore", paramLabel = "GLOB",
+            description = "Leave out the ELF files whose path (through the archives: x.jar!/lib/android-arm64/libx.so) matches GLOB; "
+                    + "repeatable. A glob of java.nio's PathMatcher: * stays within a path element, ** crosses '/'.")
+    List<String> ignore = new ArrayList<>();
+
     @Mixin
     CommonOptions common;
 
@@ -66,6 +72,7 @@ final class CompatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (json && sarif) throw new UserException("--json and --sarif: choose one");
         List<Long> asked = pageSize == null ? List.of() : List.of(PageSizes.parse(pageSize));
+        IgnoreGlobs ignored = IgnoreGlobs.of(ignore);
         ScanLimits d = ScanLimits.DEFAULT;
         ScanLimits limits = new ScanLimits(maxDepth, d.maxMemberBytes(), d.maxTotalBytes(), d.maxRatio());
         List<Finding> findings = new ArrayList<>();
@@ -73,6 +80,7 @@ final class CompatCommand implements Callable<Integer> {
         for (Path p : paths) total += bytesUnder(p);
         try (Progress bar = Progress.of("compat", total, progress)) {
             Scanner scanner = new Scanner(limits, f -> {
+                if (ignored.leavesOut(f)) return;
                 findings.add(f);
                 if (f instanceof Finding.Broken b && !json && !sarif) bar.message(b.path());
             }, bar::step);
@@ -86,6 +94,7 @@ final class CompatCommand implements Callable<Integer> {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(CompatSarif.document(findings, asked)));
         } else {
             CompatTable.print(out, findings, asked);
+            if (ignored.count() > 0) out.println(ignored.count() + " ELF files left out by --ignore");
         }
         // A broken input is one line on stderr in every format, so scripts reading stdout still see it.
         for (Finding f : findings) {

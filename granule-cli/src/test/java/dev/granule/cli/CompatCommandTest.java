@@ -70,4 +70,29 @@ class CompatCommandTest {
         assertThat(r.out()).contains("4K ok 16K ok 64K ok  largest 64K");
         assertThat(run("compat", "--page-size", "8k", good.toString()).exit()).isEqualTo(2);
     }
+
+    @Test
+    void ignoredLibrariesAreLeftOutOfTheReportAndOfTheExitStatusEvenInsideAJar() throws Exception {
+        Path jar = dir.resolve("app.jar");
+        try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("native/Linux/aarch64/libx.so"));
+            zip.write(library(0x10000));
+            zip.putNextEntry(new java.util.zip.ZipEntry("native/Linux/android-aarch64/libx.so"));
+            zip.write(library(0x1000));
+        }
+        var all = run("compat", "--page-size", "16k", jar.toString());
+        assertThat(all.exit()).as(all.out()).isEqualTo(1);
+        assertThat(all.out()).contains("!/native/Linux/android-aarch64/libx.so").contains("2 ELF files, 1 will not load at 16K");
+
+        var linuxOnly = run("compat", "--page-size", "16k", "--ignore", "**/android-*/**", jar.toString());
+        assertThat(linuxOnly.exit()).as(linuxOnly.out()).isZero();
+        assertThat(linuxOnly.out()).doesNotContain("android-aarch64").contains("!/native/Linux/aarch64/libx.so")
+                .contains("1 ELF files, 0 will not load at 16K").contains("1 ELF files left out by --ignore");
+
+        // A glob that matches nothing changes nothing; one that is not a glob is a usage error in one line.
+        assertThat(run("compat", "--page-size", "16k", "--ignore", "**/windows/**", jar.toString()).exit()).isEqualTo(1);
+        var bad = run("compat", "--ignore", "[a", jar.toString());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err().lines().toList()).singleElement().asString().startsWith("granule: error: --ignore [a: not a glob");
+    }
 }

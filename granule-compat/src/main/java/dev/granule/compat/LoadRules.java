@@ -7,18 +7,21 @@ import java.util.List;
  * The loaders' rules for mapping PT_LOAD segments at a page size P, as the loaders themselves apply them.
  *
  * <ul>
- * <li><b>glibc's ld.so</b> (elf/dl-load.c, {@code _dl_map_object_from_fd}) maps shared objects and refuses a
- * PT_LOAD with {@code (p_align & (pagesize - 1)) != 0} ("ELF load command alignment not page-aligned") or
- * {@code ((p_vaddr - p_offset) & (p_align - 1)) != 0} ("ELF load command address/offset not properly
- * aligned"). The second check does not depend on P, but the first makes it imply p_offset ≡ p_vaddr mod P.</li>
- * <li><b>The kernel</b> (fs/binfmt_elf.c, {@code elf_map}) maps the program and its interpreter with
- * {@code vm_mmap(..., p_offset - ELF_PAGEOFFSET(p_vaddr))}; mmap refuses an offset that is not a multiple of
- * P, so p_offset ≡ p_vaddr mod P for every segment with file contents. It does not look at p_align for this.</li>
+ * <li><b>glibc's ld.so</b> (elf/dl-load.c, {@code _dl_map_object_from_fd}, glibc 2.35 and later) maps shared
+ * objects and refuses a PT_LOAD with {@code ((p_vaddr - p_offset) & (pagesize - 1)) != 0} ("ELF load command
+ * address/offset not page-aligned"); p_align only chooses the load address's alignment. Its
+ * {@code _dl_map_segments} (elf/dl-map-segments.h, Debian bookworm's 2.36; not in 2.35's source) refuses, with
+ * the same message, a file whose PT_LOADs leave a hole between their page-rounded extents while the last one
+ * starts below the page-rounded end of the first: the mapping of the first would be cut away under it.
+ * Checked against the loader itself: LoaderOracleTest runs Debian's ld-linux-aarch64.so.1 under Debian's 4K and
+ * 16K kernels.</li>
+ * <li><b>glibc before 2.35</b> also refused {@code (p_align & (pagesize - 1)) != 0} ("ELF load command
+ * alignment not page-aligned") and {@code ((p_vaddr - p_offset) & (p_align - 1)) != 0} ("ELF load command
+ * address/offset not properly aligned"); a file that only those checks refuse loads today and gets a warning.</li>
  * </ul>
  *
  * Which loader maps a file: one with PT_INTERP, or ET_EXEC, is mapped by the kernel; any other ET_DYN by ld.so
  * (ld.so itself is ET_DYN without PT_INTERP and mapped by the kernel, but meets both rules in practice).
- * Bionic's linker (Android) applies the same two conditions to shared libraries.
  *
  * <p>What loads but is weakened: a loader maps whole pages, so two PT_LOADs with different p_flags in one
  * P-sized page end up with one protection for both (W^X lost, or code writable); and glibc's
@@ -44,20 +47,25 @@ public final class LoadRules {
         long mask = pageSize - 1;
         List<ProgramHeader> loads = headers.stream().filter(ProgramHeader::isLoad).toList();
         for (ProgramHeader h : loads) {
+            boolean congruent = ((h.p_vaddr() - h.p_offset()) & mask) == 0;
             if (loader == Loader.LD_SO) {
-                if ((h.p_align() & mask) != 0) {
-                    problems.add("LOAD[" + h.index() + "] p_align 0x" + Long.toHexString(h.p_align()) + " is not a multiple of "
-                            + PageSizes.name(pageSize) + " (ld.so: ELF load command alignment not page-aligned)");
-                } else if (((h.p_vaddr() - h.p_offset()) & (h.p_align() - 1)) != 0) {
+                if (!congruent) {
                     problems.add("LOAD[" + h.index() + "] p_vaddr 0x" + Long.toHexString(h.p_vaddr()) + " - p_offset 0x"
-                            + Long.toHexString(h.p_offset()) + " is not a multiple of p_align 0x" + Long.toHexString(h.p_align())
-                            + " (ld.so: ELF load command address/offset not properly aligned)");
+                            + Long.toHexString(h.p_offset()) + " is not a multiple of " + PageSizes.name(pageSize)
+                            + " (ld.so: ELF load command address/offset not page-aligned)");
+                } else if ((h.p_align() & mask) != 0) {
+                    warnings.add("LOAD[" + h.index() + "] p_align 0x" + Long.toHexString(h.p_align()) + " is not a multiple of "
+                            + PageSizes.name(pageSize) + ": glibc before 2.35 refuses it (ELF load command alignment not page-aligned)");
+                } else if (((h.p_vaddr() - h.p_offset()) & (h.p_align() - 1)) != 0) {
+                    warnings.add("LOAD[" + h.index() + "] p_vaddr - p_offset is not a multiple of p_align 0x" + Long.toHexString(h.p_align())
+                            + ": glibc before 2.35 refuses it (ELF load command address/offset not properly aligned)");
                 }
-            } else if (h.p_filesz() != 0 && ((h.p_vaddr() - h.p_offset()) & mask) != 0) {
+            } else if (h.p_filesz() != 0 && !congruent) {
                 problems.add("LOAD[" + h.index() + "] p_offset 0x" + Long.toHexString(h.p_offset()) + " and p_vaddr 0x"
                         + Long.toHexString(h.p_vaddr()) + " differ modulo " + PageSizes.name(pageSize) + " (kernel: mmap of the segment fails)");
             }
         }
+        if (loader == Loader.LD_SO && problems.isEmpty()) holeCheck(loads, pageSize, problems);
         sharedPages(loads, pageSize, warnings);
         for (ProgramHeader h : headers) {
             if (h.p_type() != ProgramHeader.PT_GNU_RELRO || h.p_memsz() == 0) continue;
@@ -69,6 +77,34 @@ public final class LoadRules {
             }
         }
         return new PageVerdict(pageSize, problems, warnings);
+    }
+
+    /**
+     * glibc's {@code _dl_map_segments}: the first PT_LOAD is mapped over the whole extent, a hole between
+     * consecutive page-rounded segments (mapend of one != mapstart of the next) is made inaccessible from the
+     * first's end to the last's start, and that is refused when the last starts below the first's end.
+     */
+    private static void holeCheck(List<ProgramHeader> loads, long pageSize, List<String> problems) {
+        if (loads.size() < 2) return;
+        long mask = pageSize - 1;
+        boolean holes = false;
+        for (int i = 1; i < loads.size(); i++) {
+            if (mapEnd(loads.get(i - 1), mask) != (loads.get(i).p_vaddr() & ~mask)) holes = true;
+        }
+        ProgramHeader first = loads.getFirst();
+        ProgramHeader last = loads.getLast();
+        long firstEnd = mapEnd(first, mask);
+        long lastStart = last.p_vaddr() & ~mask;
+        if (holes && Long.compareUnsigned(lastStart, firstEnd) < 0) {
+            problems.add("LOAD[" + last.index() + "] starts in the " + PageSizes.name(pageSize) + " page at 0x" + Long.toHexString(lastStart)
+                    + ", below the end 0x" + Long.toHexString(firstEnd) + " of LOAD[" + first.index() + "]'s pages, with a hole between"
+                    + " (ld.so: ELF load command address/offset not page-aligned)");
+        }
+    }
+
+    /** ALIGN_UP(p_vaddr + p_filesz, P), as glibc's loadcmd.mapend. */
+    private static long mapEnd(ProgramHeader h, long mask) {
+        return (h.p_vaddr() + h.p_filesz() + mask) & ~mask;
     }
 
     /** Pairs of PT_LOADs with different protections whose memory images touch one P-sized page. */

@@ -246,10 +246,7 @@ public final class Scanner {
                 }
             }
         }
-        if (aab) {
-            sink.accept(new Finding.PackageNote(container, name, "AAB: ELF alignment checked; zip alignment is set by bundletool when it builds the APKs,"
-                    + " and the protobuf manifest (extractNativeLibs) is not read"));
-        }
+        if (aab) aabNote(name, zip);
         Enumeration<ZipArchiveEntry> entries = zip.getEntries();
         while (entries.hasMoreElements()) {
             ZipArchiveEntry e = entries.nextElement();
@@ -283,6 +280,31 @@ public final class Scanner {
             }
             nested(memberName, data, depth + 1, ancestors, placement);
         }
+    }
+
+    /**
+     * An AAB's base manifest (a protobuf) says whether the platform extracts its libraries; either way their
+     * ELF alignment, checked member by member, is what a device meets, and bundletool sets the zip alignment
+     * of the APKs it builds, so this is a note, not a verdict.
+     */
+    private void aabNote(String name, ZipFile zip) throws IOException {
+        ZipArchiveEntry manifest = zip.getEntry("base/manifest/AndroidManifest.xml");
+        String says;
+        if (manifest == null) {
+            says = "no base/manifest/AndroidManifest.xml";
+        } else {
+            try {
+                says = AabManifest.extractNativeLibs(read(zip, manifest, name + "!/base/manifest/AndroidManifest.xml"))
+                        .map(v -> "its base manifest sets android:extractNativeLibs=\"" + v + "\"" + (v
+                                ? " (libraries extracted at install)" : " (libraries mapped from the APKs in place)"))
+                        .orElse("its base manifest does not set android:extractNativeLibs");
+            } catch (BrokenInputException e) {
+                report(container, name + "!/base/manifest/AndroidManifest.xml", e.getMessage());
+                says = "its base manifest is unreadable";
+            }
+        }
+        sink.accept(new Finding.PackageNote(container, name, "AAB: " + says + "; ELF alignment checked; zip alignment is set by bundletool"
+                + " when it builds the APKs"));
     }
 
     private static boolean looksInteresting(String entry) {

@@ -21,6 +21,7 @@ final class ElfBuilder {
     private int type = 3;        // ET_DYN
     private final List<Phdr> phdrs = new ArrayList<>();
     private int size = 0x1000;
+    private long entry = 0;
     private final List<Object[]> patches = new ArrayList<>();
 
     ElfBuilder elf32() { is64 = false; return this; }
@@ -28,6 +29,7 @@ final class ElfBuilder {
     ElfBuilder machine(int m) { machine = m; return this; }
     ElfBuilder type(int t) { type = t; return this; }
     ElfBuilder size(int s) { size = s; return this; }
+    ElfBuilder entry(long e) { entry = e; return this; }
 
     ElfBuilder load(int flags, long offset, long vaddr, long filesz, long memsz, long align) {
         phdrs.add(new Phdr(1, flags, offset, vaddr, filesz, memsz, align));
@@ -54,9 +56,9 @@ final class ElfBuilder {
         b.position(16);
         b.putShort((short) type).putShort((short) machine).putInt(1);   // e_type, e_machine, e_version
         if (is64) {
-            b.putLong(0).putLong(ehsize).putLong(0);                     // e_entry, e_phoff, e_shoff
+            b.putLong(entry).putLong(ehsize).putLong(0);                 // e_entry, e_phoff, e_shoff
         } else {
-            b.putInt(0).putInt(ehsize).putInt(0);
+            b.putInt((int) entry).putInt(ehsize).putInt(0);
         }
         b.putInt(0).putShort((short) ehsize).putShort((short) phentsize).putShort((short) phdrs.size())
                 .putShort((short) 0).putShort((short) 0).putShort((short) 0);   // e_flags .. e_shstrndx
