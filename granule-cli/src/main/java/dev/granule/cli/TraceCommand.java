@@ -18,19 +18,8 @@ import java.util.concurrent.Callable;
 import java.util.zip.GZIPOutputStream;
 
 /** {@code granule trace}: address traces for {@code granule impact --trace}. */
-@Command(name = "trace", description = "Address traces for 'granule impact --trace'.", mixinStandardHelpOptions = true,
-        footerHeading = "%nExamples:%n",
-        footer = {"  granule trace convert ls.lackey ls.trace.zst", "  granule trace convert - out.trace < perf-script.txt"},
-        subcommands = TraceCommand.Convert.class)
-final class TraceCommand implements Runnable {
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+@Command(name = "trace", subcommands = TraceCommand.Convert.class)
+final class TraceCommand extends TraceGroup {
 
     /** {@code granule trace convert IN OUT}: any trace format to the compact binary one. */
     @Command(name = "convert", mixinStandardHelpOptions = true,

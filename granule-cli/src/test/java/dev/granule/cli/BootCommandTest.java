@@ -14,8 +14,9 @@ class BootCommandTest {
 
     record Run(int exit, String out, String err) {}
 
+    /** Runs {@code args} as the tool does: through the branch of the command tree they name. */
     static Run run(String... args) {
-        CommandLine cmd = Main.newCommandLine();
+        CommandLine cmd = Main.commandLineFor(args);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cmd.setOut(new PrintWriter(out));

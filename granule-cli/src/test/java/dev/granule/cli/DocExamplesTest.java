@@ -131,7 +131,7 @@ class DocExamplesTest {
             if (FIXTURES.containsKey(file)) a = work.resolve(file) + (at < 0 ? "" : a.substring(at));
             args.add(a);
         }
-        CommandLine cmd = Main.newCommandLine();
+        CommandLine cmd = Main.commandLineFor(args.toArray(String[]::new));
         StringWriter out = new StringWriter(), err = new StringWriter();
         cmd.setOut(new PrintWriter(out));
         cmd.setErr(new PrintWriter(err));
