@@ -37,9 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("qemu")
 class RealCrashDumpTest {
 
-    private static final Map<DebianKernel.Flavour, Object> CAPTURES = new EnumMap<>(DebianKernel.Flavour.class);
+    private static final Map<CrashCapture.Variant, Object> CAPTURES = new EnumMap<>(CrashCapture.Variant.class);
 
-    static synchronized CrashCapture.Capture capture(DebianKernel.Flavour flavour) throws Exception {
+    static synchronized CrashCapture.Capture capture(CrashCapture.Variant flavour) throws Exception {
         Object c = CAPTURES.get(flavour);
         if (c == null) {
             try {
@@ -58,7 +58,7 @@ class RealCrashDumpTest {
     /** Every makedumpfile file: the kdump-compressed ones and the flattened one. */
     static Stream<Arguments> files() {
         List<Arguments> out = new ArrayList<>();
-        for (DebianKernel.Flavour f : DebianKernel.Flavour.values()) {
+        for (CrashCapture.Variant f : CrashCapture.Variant.values()) {
             for (String c : CrashCapture.COMPRESSIONS) {
                 for (int d : CrashCapture.DUMP_LEVELS) out.add(Arguments.of(f, CrashCapture.kdumpName(c, d)));
             }
@@ -86,8 +86,8 @@ class RealCrashDumpTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DebianKernel.Flavour.class)
-    void kexecsElfAgreesWithQemuOnEveryProbedAddress(DebianKernel.Flavour flavour) throws Exception {
+    @EnumSource(CrashCapture.Variant.class)
+    void kexecsElfAgreesWithQemuOnEveryProbedAddress(CrashCapture.Variant flavour) throws Exception {
         CrashCapture.Capture c = capture(flavour);
         Path elf = file(c, "vmcore.elf");
         List<String> mismatches = new ArrayList<>();
@@ -112,7 +112,7 @@ class RealCrashDumpTest {
      */
     @ParameterizedTest
     @MethodSource("files")
-    void agreesWithQemuAndTheElfOfTheSameCrash(DebianKernel.Flavour flavour, String name) throws Exception {
+    void agreesWithQemuAndTheElfOfTheSameCrash(CrashCapture.Variant flavour, String name) throws Exception {
         CrashCapture.Capture c = capture(flavour);
         Path path = file(c, name);
         DiskDumpBitmap bitmap = bitmap(c, name);
@@ -169,7 +169,7 @@ class RealCrashDumpTest {
     /** Pages the file holds are the ELF's pages, byte for byte; the ones it leaves out are ones the bitmap leaves out. */
     @ParameterizedTest
     @MethodSource("files")
-    void pagesAreTheElfsPagesAndTheBitmapSaysWhichAreLeftOut(DebianKernel.Flavour flavour, String name) throws Exception {
+    void pagesAreTheElfsPagesAndTheBitmapSaysWhichAreLeftOut(CrashCapture.Variant flavour, String name) throws Exception {
         CrashCapture.Capture c = capture(flavour);
         DiskDumpBitmap bitmap = bitmap(c, name);
         try (KernelDump kd = KernelDump.open(file(c, name)); KernelDump elf = KernelDump.open(file(c, "vmcore.elf"))) {
@@ -207,8 +207,8 @@ class RealCrashDumpTest {
 
     /** Level 31 leaves pages out that level 0 keeps: fewer dumpable pages, in the bitmap and in granule's count. */
     @ParameterizedTest
-    @EnumSource(DebianKernel.Flavour.class)
-    void level31HasFewerDumpablePagesThanLevel0(DebianKernel.Flavour flavour) throws Exception {
+    @EnumSource(CrashCapture.Variant.class)
+    void level31HasFewerDumpablePagesThanLevel0(CrashCapture.Variant flavour) throws Exception {
         CrashCapture.Capture c = capture(flavour);
         for (String comp : CrashCapture.COMPRESSIONS) {
             DiskDumpBitmap d0 = DiskDumpBitmap.read(file(c, CrashCapture.kdumpName(comp, 0)));

@@ -33,8 +33,8 @@ class RealCrashDumpCommandTest {
     private static final Map<String, String> CODEC = Map.of("c", "zlib", "l", "lzo", "p", "snappy", "z", "zstd");
 
     @ParameterizedTest
-    @EnumSource(DebianKernel.Flavour.class)
-    void infoNamesTheCompressionAndTranslateAgreesWithQemu(DebianKernel.Flavour flavour) throws Exception {
+    @EnumSource(CrashCapture.Variant.class)
+    void infoNamesTheCompressionAndTranslateAgreesWithQemu(CrashCapture.Variant flavour) throws Exception {
         CrashCapture.Capture c;
         try {
             c = CrashCapture.captureOrCached(flavour, DebianKernel.cacheRoot(), msg -> System.err.println("[crash capture] " + msg));
