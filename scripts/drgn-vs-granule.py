@@ -64,17 +64,18 @@ def drgn_side(path, ps, elf):
     except Exception as e:  # drgn's own words for a file it refuses
         return {"opens": False, "error": str(e).splitlines()[0]}
     agree = fault_on_mapped = wrong = 0
-    first_wrong = None
+    first_wrong = first_fault = None
     for cat, va, pa in ps:
+        want = elf.read(pa & ~7 | (va & 7), 8) if pa is not None else None
         try:
             got = prog.read(va, 8)
         except Exception as e:
-            if pa is None:
-                agree += 1
+            if pa is None or want is None:
+                agree += 1  # unmapped, or mapped to device memory that no dump holds
             else:
                 fault_on_mapped += 1
+                first_fault = first_fault or "%s %#x (QEMU %#x): %s" % (cat, va, pa, str(e).splitlines()[0])
             continue
-        want = elf.read(pa & ~7 | (va & 7), 8) if pa is not None else None
         if pa is not None and (want is None or got == want):
             agree += 1  # device memory (want None) is in no dump; drgn read something there
         else:
@@ -92,6 +93,7 @@ def drgn_side(path, ps, elf):
         n += len(vas)
     rate = n / (time.perf_counter() - t0)
     return {"opens": True, "agree": agree, "fault_on_mapped": fault_on_mapped, "wrong": wrong, "first_wrong": first_wrong,
+            "first_fault": first_fault,
             "rate": rate}
 
 
@@ -147,7 +149,7 @@ def main():
     files = ["vmcore.elf"] + sorted(f for f in os.listdir(guest) if f.endswith(".kdump") or f.endswith(".flat"))
     mapped = sum(1 for _, _, pa in ps if pa is not None)
     print("# %s: %d probes (%d mapped by QEMU); drgn %s, python3-drgn without vmlinux" % (capture, len(ps), mapped, drgn.__version__))
-    print("| file | drgn opens | drgn agrees / faults on mapped / wrong | drgn reads/s | granule agrees / not in dump / wrong | granule addresses/s | ratio |")
+    print("| file | drgn opens | drgn agrees / faults on mapped RAM / wrong | drgn reads/s | granule agrees / not in dump / wrong | granule addresses/s | ratio |")
     print("|---|---|---|---:|---|---:|---:|")
     for name in files:
         path = os.path.join(guest, name)
@@ -162,6 +164,8 @@ def main():
         ratio = "%.1fx" % (g["rate"] / d["rate"]) if d["opens"] and g["opens"] else "-"
         opens = "yes" if d["opens"] else "no: " + d["error"]
         print("| %s | %s | %s | %s | %s | %s | %s |" % (name, opens, dcol, drate, gcol, grate, ratio))
+        if d.get("first_fault"):
+            print("#   drgn's first fault on a RAM page QEMU maps, in %s: %s" % (name, d["first_fault"]))
         if d.get("first_wrong"):
             print("#   drgn's first wrong answer in %s: %s" % (name, d["first_wrong"]))
         sys.stdout.flush()
