@@ -221,29 +221,18 @@ public final class CrashCapture {
             List<String> lines = Files.readAllLines(console, StandardCharsets.ISO_8859_1);
             Optional<String> loaded = lines.stream().filter(l -> l.startsWith("GRANULE-KEXEC-LOADED ")).findFirst();
             if (loaded.isEmpty()) {
-                throw new IOException("kexec -p did not load the crash kernel: " + tail(String.join("\n", lines)));
+                throw new IOException("kexec -p did not load the crash kernel: " + KernelCapture.tail(String.join("\n", lines)));
             }
             long t1 = System.nanoTime();
             int probes;
-            try (QmpClient qmp = connectWhenListening(socket, qemu)) {
+            try (QmpClient qmp = KernelCapture.connectWhenListening(socket, qemu)) {
                 qmp.execute("stop", "");
                 String infoText = vmcoreInfoText(qmp, lines, dir);
                 VmcoreInfo info = VmcoreInfo.parse(infoText);
                 List<MappedMemory.Segment> ram = systemRam(lines);
                 Map<Long, String> chosen = ProbeSet.choose(info, ram, lines, info.buildId().orElse("").hashCode());
-                List<String> out = new ArrayList<>();
-                out.add("# gva2gpa answers of QEMU for " + kernel.release() + ", first kernel running, before the crash");
-                Pattern gpa = Pattern.compile("gpa: 0x([0-9a-f]+)");
-                for (var e : chosen.entrySet()) {
-                    String answer = qmp.hmp(String.format("gva2gpa 0x%x", e.getKey()));
-                    Matcher m = gpa.matcher(answer);
-                    long pa;
-                    if (m.find()) pa = Long.parseUnsignedLong(m.group(1), 16);
-                    else if (answer.contains("Unmapped")) pa = -1;
-                    else throw new IOException(String.format("unexpected gva2gpa answer for 0x%x: %s", e.getKey(), answer));
-                    out.add(new Probe(e.getValue(), e.getKey(), pa).toLine());
-                }
-                Files.write(dir.resolve("gva2gpa.tsv"), out);
+                Files.write(dir.resolve("gva2gpa.tsv"), KernelCapture.gva2gpa(qmp, chosen,
+                        "# gva2gpa answers of QEMU for " + kernel.release() + ", first kernel running, before the crash"));
                 probes = chosen.size();
                 qmp.execute("cont", "");
             }
@@ -460,29 +449,12 @@ public final class CrashCapture {
             String text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
             if (p.matcher(text).find()) return;
             if (!qemu.isAlive()) {
-                throw new IOException("QEMU exited with " + qemu.exitValue() + " before the guest printed " + marker + ": " + tail(text));
+                throw new IOException("QEMU exited with " + qemu.exitValue() + " before the guest printed " + marker + ": " + KernelCapture.tail(text));
             }
             Thread.sleep(200);
         }
         throw new IOException("the guest did not print " + marker + " in " + seconds + " s: "
-                + tail(Files.readString(console, StandardCharsets.ISO_8859_1)));
-    }
-
-    private static String tail(String s) {
-        return s.length() <= 3000 ? s : "..." + s.substring(s.length() - 3000);
-    }
-
-    private static QmpClient connectWhenListening(Path socket, Process qemu) throws IOException, InterruptedException {
-        IOException last = null;
-        for (int i = 0; i < 100 && qemu.isAlive(); i++) {
-            try {
-                return QmpClient.connect(socket);
-            } catch (IOException e) {
-                last = e;
-                Thread.sleep(100);
-            }
-        }
-        throw new IOException("cannot reach QEMU's QMP socket " + socket, last);
+                + KernelCapture.tail(Files.readString(console, StandardCharsets.ISO_8859_1)));
     }
 
     /** Makes (or reuses) both kernels' crash captures: {@code java ... CrashCapture [CACHE]}. */
