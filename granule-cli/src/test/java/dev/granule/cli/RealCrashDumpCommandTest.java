@@ -88,7 +88,10 @@ class RealCrashDumpCommandTest {
             Files.deleteIfExists(list);
         }
         String first = CrashCapture.kdumpName("c", 0);
-        if (files == 0) Assumptions.abort("makedumpfile wrote no file in " + flavour + "'s crash kernel: " + c.log(first).strip());
+        // Only makedumpfile's refusal of the kernel ("... not supported") is a reason to skip.
+        if (files == 0 && c.log(first).contains("not supported")) {
+            Assumptions.abort("makedumpfile wrote no file in " + flavour + "'s crash kernel: " + c.log(first).strip());
+        }
         assertThat(files).as("makedumpfile files written in the crash kernel").isEqualTo(8);
     }
 }
