@@ -115,7 +115,7 @@ public record DebianKernel(Flavour flavour, Path deb, Path vmlinuz, Path config,
         return bin;
     }
 
-    private static Optional<Path> newest(Path dir, Pattern pattern) throws IOException {
+    static Optional<Path> newest(Path dir, Pattern pattern) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> pattern.matcher(p.getFileName().toString()).matches())
                     .max(Comparator.comparing(p -> p.getFileName().toString(), DebianKernel::compareVersions));
@@ -152,7 +152,7 @@ public record DebianKernel(Flavour flavour, Path deb, Path vmlinuz, Path config,
         return m.group(1);
     }
 
-    private static void download(String pkg, Path dir) throws IOException, InterruptedException, CaptureUnavailableException {
+    static void download(String pkg, Path dir) throws IOException, InterruptedException, CaptureUnavailableException {
         if (!Tools.onPath("apt-get")) throw new CaptureUnavailableException("apt-get is not installed");
         Tools.Result r = Tools.run(List.of("apt-get", "download", pkg), dir, 900);
         if (r.exit() != 0) {
@@ -161,7 +161,7 @@ public record DebianKernel(Flavour flavour, Path deb, Path vmlinuz, Path config,
     }
 
     /** Unpacks members matching {@code patterns} with dpkg-deb and tar (both in every Debian system). */
-    private static void extract(Path deb, Path into, String... patterns) throws IOException, InterruptedException, CaptureUnavailableException {
+    static void extract(Path deb, Path into, String... patterns) throws IOException, InterruptedException, CaptureUnavailableException {
         if (!Tools.onPath("dpkg-deb") || !Tools.onPath("tar")) throw new CaptureUnavailableException("dpkg-deb or tar missing");
         StringBuilder cmd = new StringBuilder("dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --wildcards");
         for (String p : patterns) cmd.append(" '").append(p).append('\'');

@@ -165,18 +165,7 @@ public final class KernelCapture {
                 }
                 probes = ProbeSet.choose(info, ram, lines, info.buildId().orElse("").hashCode());
                 long t2 = System.nanoTime();
-                List<String> out = new ArrayList<>();
-                out.add("# gva2gpa answers of QEMU " + qemuVersion(qmp) + " for " + kernel.release());
-                Pattern gpa = Pattern.compile("gpa: 0x([0-9a-f]+)");
-                for (var e : probes.entrySet()) {
-                    String answer = qmp.hmp(String.format("gva2gpa 0x%x", e.getKey()));
-                    Matcher m = gpa.matcher(answer);
-                    long pa;
-                    if (m.find()) pa = Long.parseUnsignedLong(m.group(1), 16);
-                    else if (answer.contains("Unmapped")) pa = -1;
-                    else throw new IOException("unexpected gva2gpa answer for " + String.format("0x%x", e.getKey()) + ": " + answer);
-                    out.add(new Probe(e.getValue(), e.getKey(), pa).toLine());
-                }
+                List<String> out = gva2gpa(qmp, probes, "# gva2gpa answers of QEMU " + qemuVersion(qmp) + " for " + kernel.release());
                 double querySeconds = (System.nanoTime() - t2) / 1e9;
                 Files.write(dir.resolve("gva2gpa.tsv"), out);
                 props.setProperty("format", FORMAT);
@@ -243,6 +232,23 @@ public final class KernelCapture {
         log.accept("rewrote " + c.kdumpFlattened().getFileName() + " to " + c.kdump() + " with makedumpfile -R");
     }
 
+    /** QEMU's own translation of each address ({@link Probe} lines after {@code header}): the oracle of every capture. */
+    static List<String> gva2gpa(QmpClient qmp, Map<Long, String> probes, String header) throws IOException {
+        List<String> out = new ArrayList<>();
+        out.add(header);
+        Pattern gpa = Pattern.compile("gpa: 0x([0-9a-f]+)");
+        for (var e : probes.entrySet()) {
+            String answer = qmp.hmp(String.format("gva2gpa 0x%x", e.getKey()));
+            Matcher m = gpa.matcher(answer);
+            long pa;
+            if (m.find()) pa = Long.parseUnsignedLong(m.group(1), 16);
+            else if (answer.contains("Unmapped")) pa = -1;
+            else throw new IOException("unexpected gva2gpa answer for " + String.format("0x%x", e.getKey()) + ": " + answer);
+            out.add(new Probe(e.getValue(), e.getKey(), pa).toLine());
+        }
+        return out;
+    }
+
     private static String qemuVersion(QmpClient qmp) throws IOException {
         String v = qmp.execute("query-version", "");
         StringBuilder b = new StringBuilder();
@@ -278,11 +284,11 @@ public final class KernelCapture {
                 Files.readString(console, StandardCharsets.ISO_8859_1)));
     }
 
-    private static String tail(String s) {
+    static String tail(String s) {
         return s.length() <= 2000 ? s : "..." + s.substring(s.length() - 2000);
     }
 
-    private static QmpClient connectWhenListening(Path socket, Process qemu) throws IOException, InterruptedException {
+    static QmpClient connectWhenListening(Path socket, Process qemu) throws IOException, InterruptedException {
         IOException last = null;
         for (int i = 0; i < 100 && qemu.isAlive(); i++) {
             try {
