@@ -104,6 +104,43 @@ public final class Elf {
         return List.copyOf(list);
     }
 
+    /** PT_NOTE: auxiliary information such as the ABI note a toolchain's start files add. */
+    public static final int PT_NOTE = 4;
+    /** Notes read per segment at most: identification notes are tens of bytes; a hostile size costs nothing. */
+    private static final long NOTE_SCAN_LIMIT = 64 * 1024;
+
+    /**
+     * Whether a PT_NOTE segment holds a note of this owner and type (gABI "Note Section": namesz, descsz,
+     * type, then the name and the descriptor, each padded to the segment's 4- or 8-byte alignment). A note
+     * table that runs past the file or past its segment ends the search: no loader reads notes to map a file,
+     * so a broken one is not a reason to refuse the file.
+     */
+    public boolean hasNote(String owner, int noteType) {
+        byte[] wanted = (owner + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (ProgramHeader h : programHeaders()) {
+            if (h.p_type() != PT_NOTE) continue;
+            long align = h.p_align() == 8 ? 8 : 4;
+            long end = Math.min(h.p_filesz(), NOTE_SCAN_LIMIT);
+            if (h.p_offset() < 0 || h.p_offset() > data.byteSize() || end > data.byteSize() - h.p_offset()) continue;
+            long at = 0;
+            while (end - at >= 12) {
+                long base = h.p_offset() + at;
+                long namesz = u32(base), descsz = u32(base + 4), type = u32(base + 8);
+                long descAt = 12 + align(namesz, align);
+                long next = descAt + align(descsz, align);
+                if (next > end - at) break;
+                if (type == noteType && namesz == wanted.length
+                        && data.asSlice(base + 12, namesz).mismatch(MemorySegment.ofArray(wanted)) == -1) return true;
+                at += next;
+            }
+        }
+        return false;
+    }
+
+    private static long align(long size, long alignment) {
+        return (size + alignment - 1) & -alignment;
+    }
+
     /** With e_phnum = PN_XNUM the count is sh_info of section header 0. */
     private int extendedPhnum(boolean is64) {
         long shoff = is64 ? u64(40, "e_shoff") : u32(32);

@@ -18,9 +18,17 @@ import java.util.List;
  * <li><b>glibc before 2.35</b> also refused {@code (p_align & (pagesize - 1)) != 0} ("ELF load command
  * alignment not page-aligned") and {@code ((p_vaddr - p_offset) & (p_align - 1)) != 0} ("ELF load command
  * address/offset not properly aligned"); a file that only those checks refuse loads today and gets a warning.</li>
+ *
+ * <li><b>Android's linker</b> (bionic, linker/linker_phdr.cpp, {@code ElfReader}, Android 15 and later) refuses a
+ * shared library whose smallest PT_LOAD p_align is below the page size ("program alignment (4096) cannot be
+ * smaller than system page size (16384)"); Android 16 can instead load such an app in a 16 KiB back-compat mode
+ * that the app or the device turns on (android:pageSizeCompat), which is not a load at the page size. Like every
+ * loader it maps file pages at ALIGN_DOWN(p_offset, P) to ALIGN_DOWN(p_vaddr, P), so the segment's bytes land
+ * where they belong only when p_offset ≡ p_vaddr mod P.</li>
  * </ul>
  *
- * Which loader maps a file: one with PT_INTERP, or ET_EXEC, is mapped by the kernel; any other ET_DYN by ld.so
+ * Which loader maps a file: one with PT_INTERP, or ET_EXEC, is mapped by the kernel; an ET_DYN carrying the NDK's
+ * ABI note (owner "Android", type 1, in .note.android.ident) by Android's linker; any other ET_DYN by ld.so
  * (ld.so itself is ET_DYN without PT_INTERP and mapped by the kernel, but meets both rules in practice).
  *
  * <p>What loads but is weakened: a loader maps whole pages, so two PT_LOADs with different p_flags in one
@@ -32,11 +40,15 @@ public final class LoadRules {
 
     private LoadRules() {}
 
-    public enum Loader { KERNEL, LD_SO }
+    public enum Loader { KERNEL, LD_SO, BIONIC }
+
+    /** NT_ANDROID_TYPE_IDENT: the NDK's crtbegin puts the target API level and NDK version in it. */
+    static final int NT_ANDROID_IDENT = 1;
 
     public static Loader loaderOf(Elf elf) {
         boolean interp = elf.programHeaders().stream().anyMatch(h -> h.p_type() == ProgramHeader.PT_INTERP);
-        return interp || elf.e_type() == Elf.ET_EXEC ? Loader.KERNEL : Loader.LD_SO;
+        if (interp || elf.e_type() == Elf.ET_EXEC) return Loader.KERNEL;
+        return elf.hasNote("Android", NT_ANDROID_IDENT) ? Loader.BIONIC : Loader.LD_SO;
     }
 
     public static PageVerdict check(Elf elf, long pageSize) {
@@ -46,6 +58,7 @@ public final class LoadRules {
         List<String> warnings = new ArrayList<>();
         long mask = pageSize - 1;
         List<ProgramHeader> loads = headers.stream().filter(ProgramHeader::isLoad).toList();
+        if (loader == Loader.BIONIC) bionicAlignment(loads, pageSize, problems);
         for (ProgramHeader h : loads) {
             boolean congruent = ((h.p_vaddr() - h.p_offset()) & mask) == 0;
             if (loader == Loader.LD_SO) {
@@ -59,6 +72,12 @@ public final class LoadRules {
                 } else if (((h.p_vaddr() - h.p_offset()) & (h.p_align() - 1)) != 0) {
                     warnings.add("LOAD[" + h.index() + "] p_vaddr - p_offset is not a multiple of p_align 0x" + Long.toHexString(h.p_align())
                             + ": glibc before 2.35 refuses it (ELF load command address/offset not properly aligned)");
+                }
+            } else if (loader == Loader.BIONIC) {
+                if (h.p_filesz() != 0 && !congruent) {
+                    problems.add("LOAD[" + h.index() + "] p_offset 0x" + Long.toHexString(h.p_offset()) + " and p_vaddr 0x"
+                            + Long.toHexString(h.p_vaddr()) + " differ modulo " + PageSizes.name(pageSize)
+                            + " (Android's linker maps whole pages: the segment's bytes would land at the wrong addresses)");
                 }
             } else if (h.p_filesz() != 0 && !congruent) {
                 problems.add("LOAD[" + h.index() + "] p_offset 0x" + Long.toHexString(h.p_offset()) + " and p_vaddr 0x"
@@ -77,6 +96,19 @@ public final class LoadRules {
             }
         }
         return new PageVerdict(pageSize, problems, warnings);
+    }
+
+    /** Android's linker: the smallest PT_LOAD p_align must be at least the page size (one message, as bionic gives). */
+    private static void bionicAlignment(List<ProgramHeader> loads, long pageSize, List<String> problems) {
+        ProgramHeader smallest = null;
+        for (ProgramHeader h : loads) {
+            if (smallest == null || Long.compareUnsigned(h.p_align(), smallest.p_align()) < 0) smallest = h;
+        }
+        if (smallest != null && Long.compareUnsigned(smallest.p_align(), pageSize) < 0) {
+            problems.add("LOAD[" + smallest.index() + "] p_align 0x" + Long.toHexString(smallest.p_align()) + " is below " + PageSizes.name(pageSize)
+                    + " (Android's linker: program alignment (" + Long.toUnsignedString(smallest.p_align())
+                    + ") cannot be smaller than system page size (" + pageSize + "))");
+        }
     }
 
     /**

@@ -165,4 +165,54 @@ class LoadRulesTest {
         assertThat(r.verdicts()).isEmpty();
         assertThat(r.notes()).contains("not mapped by a loader (REL)");
     }
+
+    /**
+     * The NDK's ABI note as its crtbegin writes it (.note.android.ident, seen with readelf -n in snappy-java's
+     * Android library): namesz 8 ("Android\0"), descsz 0x84, type 1, the API level then the NDK version.
+     */
+    static byte[] androidNote() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 8 + 0x84).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(8).putInt(0x84).putInt(1).put("Android\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        b.putInt(23).put("r25b".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return b.array();
+    }
+
+    /** Text at 0 and data at offset 0x4000 = address 0x4000: congruent modulo 16K, linked with 4K alignment. */
+    static ElfBuilder congruentAt16KWith4KAlignment() {
+        return new ElfBuilder().size(0x5000)
+                .load(ElfBuilder.R | ElfBuilder.X, 0, 0, 0x1800, 0x1800, 0x1000)
+                .load(ElfBuilder.R | ElfBuilder.W, 0x4000, 0x4000, 0x200, 0x400, 0x1000);
+    }
+
+    @Test
+    void androidsLinkerRefusesAnAlignmentBelowThePageThatGlibc236Accepts() {
+        ElfReport glibc = analyze(congruentAt16KWith4KAlignment().build());
+        assertThat(glibc.loader()).contains(LoadRules.Loader.LD_SO);
+        assertThat(glibc.verdict(16384).orElseThrow().loads()).isTrue();
+
+        ElfReport android = analyze(congruentAt16KWith4KAlignment()
+                .phdr(4, ElfBuilder.R, 0x200, 0x200, 12 + 8 + 0x84, 12 + 8 + 0x84, 4).put(0x200, androidNote()).build());
+        assertThat(android.loader()).contains(LoadRules.Loader.BIONIC);
+        assertThat(android.verdict(4096).orElseThrow().loads()).isTrue();
+        // bionic's ElfReader: "program alignment (4096) cannot be smaller than system page size (16384)".
+        assertThat(android.verdict(16384).orElseThrow().problems()).singleElement().asString()
+                .contains("program alignment (4096) cannot be smaller than system page size (16384)");
+        assertThat(android.largestPageSize()).isEqualTo(4096);
+        assertThat(android.fix()).contains("relink with -Wl,-z,max-page-size=65536");
+    }
+
+    @Test
+    void aNoteOfAnotherOwnerOrABrokenNoteTableLeavesGlibcAsTheLoader() {
+        byte[] gnu = androidNote();
+        System.arraycopy("GNU\0\0\0\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, gnu, 12, 8);
+        assertThat(analyze(congruentAt16KWith4KAlignment().phdr(4, ElfBuilder.R, 0x200, 0x200, gnu.length, gnu.length, 4)
+                .put(0x200, gnu).build()).loader()).contains(LoadRules.Loader.LD_SO);
+        // descsz claims more than the segment holds: the scan stops, the file is still judged.
+        byte[] cut = androidNote();
+        cut[4] = (byte) 0xff; cut[5] = (byte) 0xff;
+        ElfReport r = analyze(congruentAt16KWith4KAlignment().phdr(4, ElfBuilder.R, 0x200, 0x200, cut.length, cut.length, 4)
+                .put(0x200, cut).build());
+        assertThat(r.loader()).contains(LoadRules.Loader.LD_SO);
+        assertThat(r.verdicts()).hasSize(3);
+    }
 }

@@ -66,6 +66,7 @@ class LoaderOracleTest {
     record Answer(String verdict, int exit, int notFound, String message) {}
 
     private final List<Library> libraries = new ArrayList<>();
+    private final List<String> androidLeftOut = new ArrayList<>();
     private Path libc;
     private Path work;
 
@@ -164,6 +165,8 @@ class LoaderOracleTest {
                 + disagreements.size() + " disagreements with granule");
         byOrigin.forEach((o, c) -> summary.append("\n  ").append(o).append(": ").append(c[0]).append(" files, ")
                 .append(c[1]).append(" load, ").append(c[2]).append(" refused"));
+        summary.append("\n  ").append(androidLeftOut.size()).append(" Android (NDK) libraries left out: bionic's linker maps them, not glibc's ")
+                .append(androidLeftOut);
         summary.append("\n  ").append(NO_64K);
         System.out.println(summary);
         otherErrors.forEach(e -> System.out.println("  not judged by the loader: " + e));
@@ -206,7 +209,9 @@ class LoaderOracleTest {
         ElfReport r = ElfAnalyzer.analyze(name, MemorySegment.ofArray(data));
         if (r.architecture() == Architecture.AARCH64 && r.elfClass().equals("ELF64") && r.byteOrder().equals("LSB")
                 && (r.type().equals("DYN") || r.type().equals("EXEC")) && r.loader().isPresent()) {
-            libraries.add(new Library(origin, name, data, r));
+            // Android's linker, not glibc's, maps an NDK library: glibc's answer is not the verdict for it.
+            if (r.loader().get() == LoadRules.Loader.BIONIC) androidLeftOut.add(name);
+            else libraries.add(new Library(origin, name, data, r));
         }
     }
 
