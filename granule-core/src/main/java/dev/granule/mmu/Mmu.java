@@ -17,7 +17,8 @@ import dev.granule.table.Slot;
  * fault at a level. Checks run in the manual's priority order: translation (VA range, EPDn,
  * invalid descriptors), address size (TTBR, table and output addresses), access flag, permission.
  * With TCR.HA the Access flag is set in table memory instead of faulting; with TCR.HD a write to a
- * DBM=1 read-only page clears AP[2] in memory.
+ * DBM=1 read-only page clears AP[2] in memory. Both happen only for an access that is permitted,
+ * and under stage 2 only when stage 2 permits the write of the descriptor.
  *
  * <p>With TCR2_EL1.PIE (FEAT_S1PIE) a leaf's rights come from PIR_EL1/PIRE0_EL1 by its PIIndex and
  * bit 7 is nDirty (cleared by a write under HA and HD, else such a write faults); with TCR2_EL1.POE /
@@ -63,6 +64,9 @@ public final class Mmu {
     // walk allocates nothing for it): its permissions and log2 of the span it covers.
     private int s1Perms;
     private int s1EntryShift;
+    // The address of the descriptor being read, before stage 2 (an IPA under stage 2): a hardware
+    // update of a stage-1 descriptor is a write to it that stage 2 must permit.
+    private long descriptorIpa;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -190,6 +194,7 @@ public final class Mmu {
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
+            descriptorIpa = slot.address();
             if (stage2 != null) {
                 // The descriptor's address is an IPA: stage 2 translates it (a read, S1PTW).
                 Stage2Walker.Mapped m = stage2Walker.walk(va, slot.address(), Access.READ, el, true);
@@ -236,14 +241,14 @@ public final class Mmu {
         if (Long.compareUnsigned(oa, paLimit) > 0) {
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
         }
-        long lo = d.lo();
+        // lo is the descriptor as the access leaves it: AF and the dirty state are updated in table
+        // memory only once the access is known to be permitted (below).
+        long original = d.lo(), lo = original;
         if ((lo & AF) == 0) {
             if (!regime.hardwareAccessFlag()) {
                 return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0");
             }
             lo |= AF;
-            d.set(lo, 0);
-            slot.write(d);
         }
         int perms;
         String dirtyDenial = null;
@@ -256,8 +261,6 @@ public final class Mmu {
                 if (access == Access.WRITE && regime.hardwareDirty() && permitted(perms, access, el)) {
                     // A permitted write under HA and HD clears nDirty in table memory (no DBM needed).
                     lo &= ~NDIRTY;
-                    d.set(lo, 0);
-                    slot.write(d);
                 } else {
                     // Cached without write: a later write walks again, to fault or to set the dirty state.
                     if (access == Access.WRITE && permitted(perms, access, el)) {
@@ -284,14 +287,24 @@ public final class Mmu {
                     && (lo & AP2) != 0 && permitted(direct(ap & 1, apTable, uxn, pxn, lo), access, el)) {
                 // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
                 lo &= ~AP2;
-                d.set(lo, 0);
-                slot.write(d);
                 perms = direct(ap & 1, apTable, uxn, pxn, lo);
             }
         }
         if (!permitted(perms, access, el)) {
             return new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
                     : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo));
+        }
+        if (lo != original) {
+            // A faulting access updates nothing: on a permission fault the AF update is CONSTRAINED
+            // UNPREDICTABLE (AArch64.SettingAccessFlagPermitted, Unpredictable_AFUPDATE) and this is
+            // QEMU 10's choice. The update is a write of the descriptor (CreateAccDescTTEUpdate):
+            // under stage 2, AArch64.S1Translate first translates its IPA for that write, which
+            // needs S2AP[1] (or sets it through stage 2's DBM) and may fault at stage 2 (S1PTW).
+            if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                return stage2Walker.fault();
+            }
+            d.set(lo, 0);
+            slot.write(d);
         }
         boolean contiguous = f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
