@@ -238,7 +238,10 @@ public final class Mmu {
         DescriptorFormat f = half.format();
         long span = g.entrySpan(level);
         long oa = f.outputAddress(d, level);
-        if (Long.compareUnsigned(oa, paLimit) > 0) {
+        // The whole output address, the block's base with the VA's offset in it (StageOA), is checked
+        // against the PA size (AArch64.S1Walk, AArch64.OAOutOfRange): a block larger than the PA size
+        // (a 64K level-1 block is 4 TiB) faults at an offset beyond it even when its base is 0.
+        if (Long.compareUnsigned(oa | (va & (span - 1)), paLimit) > 0) {
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
         }
         // lo is the descriptor as the access leaves it: AF and the dirty state are updated in table
@@ -317,6 +320,11 @@ public final class Mmu {
             runBase = oa;
         }
         int entryShift = Long.numberOfTrailingZeros(span * run);
+        if (entryShift > regime.paBits()) {
+            // A block larger than the PA size: cache only the part below it, which this VA is in.
+            runBase += va & (span * run - 1) & -(1L << regime.paBits());
+            entryShift = regime.paBits();
+        }
         int attrIndex = (int) (lo >>> 2 & 7);
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
@@ -355,7 +363,7 @@ public final class Mmu {
      */
     private void insertCombined(Translation.Translated t, long ipa, Stage2Walker.Mapped m) {
         int s2Shift = Long.numberOfTrailingZeros(m.span());
-        int s = Math.min(s1EntryShift, s2Shift);
+        int s = Math.min(Math.min(s1EntryShift, s2Shift), stage2.paBits()); // a stage-2 block may exceed the PA size
         int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(t.leafSize()) << 24;
         tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : regime.asid(),

@@ -103,7 +103,8 @@ final class Stage2Walker {
         Vmsa64Format f = regime.format();
         long span = g.entrySpan(level);
         long oa = f.outputAddress(d, level);
-        if (Long.compareUnsigned(oa, paLimit) > 0) {
+        // The whole output address (StageOA: base and the IPA's offset), as AArch64.S2Walk checks it.
+        if (Long.compareUnsigned(oa | (ipa & (span - 1)), paLimit) > 0) {
             return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 output address beyond the PA size", s1ptw);
         }
         // lo is the descriptor as the access leaves it; table memory is updated only for an access
