@@ -44,6 +44,9 @@ public final class Mmu {
     // What the TLB-hit path needs from the (immutable) regime, read once: a hit then touches the
     // MMU's own fields and the TLB's arrays only. A shift by 8 drops the tag byte under TBI.
     private final boolean enabled;
+    // Stage 1 off: SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE for EL1&0; with DC the flat output is Normal WB.
+    private final boolean stage1Off;
+    private final boolean defaultCacheable;
     private final int asid;
     private final boolean pan;
     // POR_EL1 / POR_EL0: not permitted to be cached in a TLB, so applied on every hit.
@@ -92,7 +95,10 @@ public final class Mmu {
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, 3);
-        this.enabled = regime.mmuEnabled();
+        // HCR_EL2.DC and TGE turn EL1&0 stage 1 off (the Stage2Regime carries HCR_EL2 even when VM is 0).
+        this.stage1Off = !regime.mmuEnabled() || el10 && stage2 != null && stage2.stage1Disabled();
+        this.defaultCacheable = el10 && stage2 != null && stage2.defaultCacheable();
+        this.enabled = !stage1Off;
         this.asid = regime.asid();
         this.pan = regime.pan();
         this.porEl1 = regime.permissionRegisters().porEl1();
@@ -149,12 +155,21 @@ public final class Mmu {
         if (!regime.kind().serves(el)) {
             throw new IllegalArgumentException("the " + regime.kind() + " regime does not translate for EL" + el);
         }
-        if (!regime.mmuEnabled()) {
-            // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
-            if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
-            var flat = new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
-                    access == Access.EXECUTE ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
-                    Shareability.OUTER_SHAREABLE, true, regime.asid());
+        if (stage1Off) {
+            // SCTLR_EL1.M = 0 (or HCR_EL2.DC/TGE): flat mapping; VA bits above the PA size are an
+            // address size fault. The attributes are AArch64.S1DisabledOutput's: with HCR_EL2.DC
+            // Normal Write-Back Read/Write-Allocate Non-shareable, else Normal for a fetch and
+            // Device-nGnRnE for data, Outer Shareable.
+            // With stage 1 off the VA is checked against the CPU's PA size, not TCR.IPS, up to bit 55
+            // with TBI (AArch64.S1DisabledOutput: va<AddrTop:PAMax()> must be zero).
+            int tagShift = (va >>> 55 & 1) != 0 ? upperTagShift : lowerTagShift;
+            if ((va << tagShift >>> tagShift >>> regime.cpuPaBits()) != 0) {
+                return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond the CPU's PA size");
+            }
+            boolean normal = defaultCacheable || access == Access.EXECUTE;
+            var flat = new Translation.Translated(va, va & 0x00FF_FFFF_FFFF_FFFFL, 0, 1L << 12, false, normal ? 0xFF : 0x00,
+                    normal ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
+                    defaultCacheable ? Shareability.NON_SHAREABLE : Shareability.OUTER_SHAREABLE, true, regime.asid());
             return stage2 == null || stage1Only ? flat : secondStage(flat, access, el, false);
         }
         boolean upperHalf = (va >>> 55 & 1) != 0;
