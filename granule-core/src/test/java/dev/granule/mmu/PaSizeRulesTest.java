@@ -90,6 +90,24 @@ class PaSizeRulesTest {
     }
 
     @Test
+    void aStage2BlockLargerThanThePaSizeIsAStage2AddressSizeFaultAtOffsetsBeyondIt() {
+        // AArch64.S2Walk checks StageOA(ipa, ...) with AArch64.OAOutOfRange as stage 1 does. Stage 2:
+        // 64K, 48-bit IPA (T0SZ 16), SL0 0b10 (start level 1), PS 0b000 (32 bits), RES1 [31]; its
+        // level-1 entry 0 a 4 TiB block at OA 0 (AF, S2AP RW, MemAttr Normal WB). HCR_EL2.DC turns
+        // stage 1 off and stage 2 on, so the VA is the IPA.
+        memory.writeLong(ROOT, AF | 0b11L << 6 | 0b1111L << 2 | BLOCK);
+        long vtcr = 16 | 0b10L << 6 | 0b01L << 14 | 1L << 31;
+        var s2 = new Stage2Regime(1L << 12, vtcr, ROOT, PA52);
+        Mmu m = new Mmu(new TranslationRegime(new Registers(T0SZ_48 | EPD1, 0, 0, MAIR, 0, false), PA52), s2, memory,
+                new Tlb(16, 4));
+        assertThat(ok(m.translate(0xFFFF_F000L, Access.READ, 1)).pa()).isEqualTo(0xFFFF_F000L);
+        var f = (Translation.Fault) m.translate(0x1_0000_0000L, Access.READ, 1);
+        assertThat(f.type()).isEqualTo(FaultType.ADDRESS_SIZE);
+        assertThat(f.stage()).isEqualTo(2);
+        assertThat(f.level()).isEqualTo(1);
+    }
+
+    @Test
     void a64kLevel1BlockIsATranslationFaultOnACpuWithoutA52BitPa() {
         memory.writeLong(ROOT + 8, 8 * TIB | AF | SH_ISH | BLOCK);
         assertFault(mmu(TG0_64K | IPS_48, PA48).translate(4 * TIB, Access.READ, 1), FaultType.TRANSLATION, 1);
