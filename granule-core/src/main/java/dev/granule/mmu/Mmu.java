@@ -17,7 +17,8 @@ import dev.granule.table.Slot;
  * fault at a level. Checks run in the manual's priority order: translation (VA range, EPDn,
  * invalid descriptors), address size (TTBR, table and output addresses), access flag, permission.
  * With TCR.HA the Access flag is set in table memory instead of faulting; with TCR.HD a write to a
- * DBM=1 read-only page clears AP[2] in memory.
+ * DBM=1 read-only page clears AP[2] in memory. Both happen only for an access that is permitted,
+ * and under stage 2 only when stage 2 permits the write of the descriptor.
  *
  * <p>With TCR2_EL1.PIE (FEAT_S1PIE) a leaf's rights come from PIR_EL1/PIRE0_EL1 by its PIIndex and
  * bit 7 is nDirty (cleared by a write under HA and HD, else such a write faults); with TCR2_EL1.POE /
@@ -43,6 +44,9 @@ public final class Mmu {
     // What the TLB-hit path needs from the (immutable) regime, read once: a hit then touches the
     // MMU's own fields and the TLB's arrays only. A shift by 8 drops the tag byte under TBI.
     private final boolean enabled;
+    // Stage 1 off: SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE for EL1&0; with DC the flat output is Normal WB.
+    private final boolean stage1Off;
+    private final boolean defaultCacheable;
     private final int asid;
     private final boolean pan;
     // POR_EL1 / POR_EL0: not permitted to be cached in a TLB, so applied on every hit.
@@ -63,6 +67,9 @@ public final class Mmu {
     // walk allocates nothing for it): its permissions and log2 of the span it covers.
     private int s1Perms;
     private int s1EntryShift;
+    // The address of the descriptor being read, before stage 2 (an IPA under stage 2): a hardware
+    // update of a stage-1 descriptor is a write to it that stage 2 must permit.
+    private long descriptorIpa;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -88,7 +95,10 @@ public final class Mmu {
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, 3);
-        this.enabled = regime.mmuEnabled();
+        // HCR_EL2.DC and TGE turn EL1&0 stage 1 off (the Stage2Regime carries HCR_EL2 even when VM is 0).
+        this.stage1Off = !regime.mmuEnabled() || el10 && stage2 != null && stage2.stage1Disabled();
+        this.defaultCacheable = el10 && stage2 != null && stage2.defaultCacheable();
+        this.enabled = !stage1Off;
         this.asid = regime.asid();
         this.pan = regime.pan();
         this.porEl1 = regime.permissionRegisters().porEl1();
@@ -145,12 +155,21 @@ public final class Mmu {
         if (!regime.kind().serves(el)) {
             throw new IllegalArgumentException("the " + regime.kind() + " regime does not translate for EL" + el);
         }
-        if (!regime.mmuEnabled()) {
-            // SCTLR_EL1.M = 0: flat mapping; VA bits above the PA size are an address size fault.
-            if ((va >>> regime.paBits()) != 0) return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond PA size");
-            var flat = new Translation.Translated(va, va, 0, 1L << 12, false, access == Access.EXECUTE ? 0xFF : 0x00,
-                    access == Access.EXECUTE ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
-                    Shareability.OUTER_SHAREABLE, true, regime.asid());
+        if (stage1Off) {
+            // SCTLR_EL1.M = 0 (or HCR_EL2.DC/TGE): flat mapping; VA bits above the PA size are an
+            // address size fault. The attributes are AArch64.S1DisabledOutput's: with HCR_EL2.DC
+            // Normal Write-Back Read/Write-Allocate Non-shareable, else Normal for a fetch and
+            // Device-nGnRnE for data, Outer Shareable.
+            // With stage 1 off the VA is checked against the CPU's PA size, not TCR.IPS, up to bit 55
+            // with TBI (AArch64.S1DisabledOutput: va<AddrTop:PAMax()> must be zero).
+            int tagShift = (va >>> 55 & 1) != 0 ? upperTagShift : lowerTagShift;
+            if ((va << tagShift >>> tagShift >>> regime.cpuPaBits()) != 0) {
+                return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "MMU off, VA beyond the CPU's PA size");
+            }
+            boolean normal = defaultCacheable || access == Access.EXECUTE;
+            var flat = new Translation.Translated(va, va & 0x00FF_FFFF_FFFF_FFFFL, 0, 1L << 12, false, normal ? 0xFF : 0x00,
+                    normal ? MemoryType.NORMAL_CACHEABLE : MemoryType.DEVICE_nGnRnE,
+                    defaultCacheable ? Shareability.NON_SHAREABLE : Shareability.OUTER_SHAREABLE, true, regime.asid());
             return stage2 == null || stage1Only ? flat : secondStage(flat, access, el, false);
         }
         boolean upperHalf = (va >>> 55 & 1) != 0;
@@ -190,6 +209,7 @@ public final class Mmu {
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
+            descriptorIpa = slot.address();
             if (stage2 != null) {
                 // The descriptor's address is an IPA: stage 2 translates it (a read, S1PTW).
                 Stage2Walker.Mapped m = stage2Walker.walk(va, slot.address(), Access.READ, el, true);
@@ -233,17 +253,20 @@ public final class Mmu {
         DescriptorFormat f = half.format();
         long span = g.entrySpan(level);
         long oa = f.outputAddress(d, level);
-        if (Long.compareUnsigned(oa, paLimit) > 0) {
+        // The whole output address, the block's base with the VA's offset in it (StageOA), is checked
+        // against the PA size (AArch64.S1Walk, AArch64.OAOutOfRange): a block larger than the PA size
+        // (a 64K level-1 block is 4 TiB) faults at an offset beyond it even when its base is 0.
+        if (Long.compareUnsigned(oa | (va & (span - 1)), paLimit) > 0) {
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
         }
-        long lo = d.lo();
+        // lo is the descriptor as the access leaves it: AF and the dirty state are updated in table
+        // memory only once the access is known to be permitted (below).
+        long original = d.lo(), lo = original;
         if ((lo & AF) == 0) {
             if (!regime.hardwareAccessFlag()) {
                 return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0");
             }
             lo |= AF;
-            d.set(lo, 0);
-            slot.write(d);
         }
         int perms;
         String dirtyDenial = null;
@@ -256,8 +279,6 @@ public final class Mmu {
                 if (access == Access.WRITE && regime.hardwareDirty() && permitted(perms, access, el)) {
                     // A permitted write under HA and HD clears nDirty in table memory (no DBM needed).
                     lo &= ~NDIRTY;
-                    d.set(lo, 0);
-                    slot.write(d);
                 } else {
                     // Cached without write: a later write walks again, to fault or to set the dirty state.
                     if (access == Access.WRITE && permitted(perms, access, el)) {
@@ -284,14 +305,24 @@ public final class Mmu {
                     && (lo & AP2) != 0 && permitted(direct(ap & 1, apTable, uxn, pxn, lo), access, el)) {
                 // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
                 lo &= ~AP2;
-                d.set(lo, 0);
-                slot.write(d);
                 perms = direct(ap & 1, apTable, uxn, pxn, lo);
             }
         }
         if (!permitted(perms, access, el)) {
             return new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
                     : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo));
+        }
+        if (lo != original) {
+            // A faulting access updates nothing: on a permission fault the AF update is CONSTRAINED
+            // UNPREDICTABLE (AArch64.SettingAccessFlagPermitted, Unpredictable_AFUPDATE) and this is
+            // QEMU 10's choice. The update is a write of the descriptor (CreateAccDescTTEUpdate):
+            // under stage 2, AArch64.S1Translate first translates its IPA for that write, which
+            // needs S2AP[1] (or sets it through stage 2's DBM) and may fault at stage 2 (S1PTW).
+            if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                return stage2Walker.fault();
+            }
+            d.set(lo, 0);
+            slot.write(d);
         }
         boolean contiguous = f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
@@ -304,6 +335,11 @@ public final class Mmu {
             runBase = oa;
         }
         int entryShift = Long.numberOfTrailingZeros(span * run);
+        if (entryShift > regime.paBits()) {
+            // A block larger than the PA size: cache only the part below it, which this VA is in.
+            runBase += va & (span * run - 1) & -(1L << regime.paBits());
+            entryShift = regime.paBits();
+        }
         int attrIndex = (int) (lo >>> 2 & 7);
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
@@ -342,7 +378,7 @@ public final class Mmu {
      */
     private void insertCombined(Translation.Translated t, long ipa, Stage2Walker.Mapped m) {
         int s2Shift = Long.numberOfTrailingZeros(m.span());
-        int s = Math.min(s1EntryShift, s2Shift);
+        int s = Math.min(Math.min(s1EntryShift, s2Shift), stage2.paBits()); // a stage-2 block may exceed the PA size
         int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(t.leafSize()) << 24;
         tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : regime.asid(),

@@ -125,8 +125,20 @@ public final class Stage2Regime {
         return null;
     }
 
-    /** HCR_EL2.VM: stage 2 is on for EL1&amp;0. */
-    public boolean enabled() { return (hcr & HCR_VM) != 0; }
+    /**
+     * HCR_EL2.VM, or DC (which makes VM behave as 1: the Arm ARM's AArch64.NSS2TTWParams,
+     * {@code walkparams.vm = HCR_EL2.VM OR HCR_EL2.DC}): stage 2 is on for EL1&amp;0.
+     */
+    public boolean enabled() { return (hcr & (HCR_VM | HCR_DC)) != 0; }
+
+    /**
+     * HCR_EL2.DC or TGE: EL1&amp;0 stage 1 is off whatever SCTLR_EL1.M says (AArch64.S1Enabled:
+     * {@code HCR_EL2.{DC,TGE} == '00' && SCTLR_EL1.M == '1'}).
+     */
+    public boolean stage1Disabled() { return (hcr & (HCR_DC | HCR_TGE)) != 0; }
+
+    /** HCR_EL2.DC: with stage 1 off, data is Normal Write-Back, Non-shareable (AArch64.S1DisabledOutput). */
+    public boolean defaultCacheable() { return (hcr & HCR_DC) != 0; }
 
     /** HCR_EL2.PTW: a stage-1 table walk that lands in Device memory at stage 2 is a stage-2 permission fault. */
     public boolean protectedTableWalk() { return (hcr & HCR_PTW) != 0; }

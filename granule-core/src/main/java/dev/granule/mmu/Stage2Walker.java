@@ -57,7 +57,8 @@ final class Stage2Walker {
 
     /**
      * Translates {@code ipa} for {@code access} at EL{@code el}; {@code s1ptw} when it is the address
-     * of a stage-1 descriptor (a read, whatever the access). Null on a fault ({@link #fault()}).
+     * of a stage-1 descriptor: READ for the walk's read, WRITE for a hardware update of the
+     * descriptor (AF, dirty state). Null on a fault ({@link #fault()}).
      */
     Mapped walk(long va, long ipa, Access access, int el, boolean s1ptw) {
         Geometry g = regime.geometry();
@@ -102,36 +103,41 @@ final class Stage2Walker {
         Vmsa64Format f = regime.format();
         long span = g.entrySpan(level);
         long oa = f.outputAddress(d, level);
-        if (Long.compareUnsigned(oa, paLimit) > 0) {
+        // The whole output address (StageOA: base and the IPA's offset), as AArch64.S2Walk checks it.
+        if (Long.compareUnsigned(oa | (ipa & (span - 1)), paLimit) > 0) {
             return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 output address beyond the PA size", s1ptw);
         }
-        long lo = d.lo();
+        // lo is the descriptor as the access leaves it; table memory is updated only for an access
+        // stage 2 permits (AArch64.S2Translate: on a permission fault the AF update is CONSTRAINED
+        // UNPREDICTABLE, Unpredictable_AFUPDATE, and QEMU 10 makes none).
+        long original = d.lo(), lo = original;
         if ((lo & AF) == 0) {
             if (!regime.hardwareAccessFlag()) return fail(va, ipa, FaultType.ACCESS_FLAG, level, "stage-2 AF is 0", s1ptw);
             lo |= AF;
-            d.set(lo, 0);
-            slot.write(d);
         }
         int memAttr = (int) (lo >>> 2 & 0xF);
         Stage2IndirectPermissions indirect = regime.indirectPermissions();
         if (indirect != null) {
             String denied = deniedIndirect(indirect, lo, access, el, s1ptw, memAttr);
             if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
+            // A permitted write to a leaf whose Dirty bit is 0 (deniedIndirect let it through: HA and HD) sets it.
+            if (access == Access.WRITE && !s1ptw) lo |= S2AP_W;
+            update(original, lo);
             Shareability sh = f.attributes(d).shareability();
             // Cached without write while Dirty (bit 7) was 0: a later write walks again, to set it or fault.
             int rights = indirect.permissions(Stage2IndirectPermissions.piIndex64(lo), Stage2IndirectPermissions.poIndex64(lo))
                     & ((lo & S2AP_W) == 0 ? ~(Tlb.W0 | Tlb.W1) : ~0);
             return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, rights);
         }
-        boolean write = access == Access.WRITE && !s1ptw;
+        // A write: the access's, or (s1ptw) the hardware update of a stage-1 descriptor.
+        boolean write = access == Access.WRITE;
         if (write && (lo & S2AP_W) == 0 && regime.hardwareDirty() && (lo & DBM) != 0) {
             // Hardware dirty state at stage 2: the write makes the page writable (S2AP[1] := 1).
             lo |= S2AP_W;
-            d.set(lo, 0);
-            slot.write(d);
         }
         String denied = denied(lo, access, el, s1ptw, memAttr);
         if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
+        update(original, lo);
         Shareability sh = f.attributes(d).shareability();
         return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, perms(lo));
     }
@@ -157,18 +163,28 @@ final class Stage2Walker {
         if (!IndirectPermissions.allows(p.permissions(pi, po), access, el)) {
             return "S2PIR/S2POR deny " + access + " at EL" + el + " (PIIndex " + pi + ", S2POIndex " + po + ")";
         }
-        if (access == Access.WRITE && (lo & S2AP_W) == 0) {
-            if (!regime.hardwareDirty()) return "stage-2 Dirty (bit 7) is 0 and VTCR_EL2.HA/HD are not both 1";
-            d.set(lo | S2AP_W, 0);
-            slot.write(d);
+        if (access == Access.WRITE && (lo & S2AP_W) == 0 && !regime.hardwareDirty()) {
+            return "stage-2 Dirty (bit 7) is 0 and VTCR_EL2.HA/HD are not both 1";
         }
         return null;
     }
 
-    /** Why S2AP, XN or HCR_EL2.PTW deny the access, or null. */
+    /** Writes the leaf back when the access changed it (AF, S2AP[1]). */
+    private void update(long original, long lo) {
+        if (lo == original) return;
+        d.set(lo, 0);
+        slot.write(d);
+    }
+
+    /**
+     * Why S2AP, XN or HCR_EL2.PTW deny the access, or null. With {@code s1ptw} the access is the
+     * stage-1 walk's read of a descriptor or, as a write, its hardware update (AArch64.S2CheckPermissions
+     * for AccessType_TTW: read and write both needed).
+     */
     private String denied(long lo, Access access, int el, boolean s1ptw, int memAttr) {
         if (s1ptw) {
             if ((lo & S2AP_R) == 0) return "S2AP denies the stage-1 table walk's read";
+            if (access == Access.WRITE && (lo & S2AP_W) == 0) return "S2AP denies the hardware update of a stage-1 descriptor";
             if (regime.protectedTableWalk() && (memAttr & 0b1100) == 0) {
                 return "HCR_EL2.PTW: stage-1 table in stage-2 Device memory";
             }

@@ -58,6 +58,7 @@ public final class TranslationRegime {
     private final Half lower;
     private final Half upper;
     private final int paBits;
+    private final int cpuPaBits;
     private final int asid;
     private final Kind kind;
 
@@ -126,6 +127,7 @@ public final class TranslationRegime {
         this.upper = half(granule(Granule.fromTg1(Registers.tg1(tcr)), cpu), Registers.t1sz(tcr), ds, pa, r.ttbr1(),
                 Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr), cpu);
         this.paBits = pa;
+        this.cpuPaBits = cpu.paBits();
         long ttbr = Registers.a1(tcr) ? r.ttbr1() : r.ttbr0();
         this.asid = kind == Kind.EL2 ? 0 : (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
     }
@@ -193,6 +195,9 @@ public final class TranslationRegime {
 
     /** The output address size: min(TCR.IPS, PARange). */
     public int paBits() { return paBits; }
+
+    /** The CPU's PA size (ID_AA64MMFR0_EL1.PARange, the Arm ARM's AArch64.PAMax()). */
+    public int cpuPaBits() { return cpuPaBits; }
 
     /** The current ASID (from TTBR1 if TCR.A1, 8 or 16 bits per TCR.AS); 0 for EL2, which has none. */
     public int asid() { return asid; }

@@ -70,6 +70,44 @@ class PaSizeRulesTest {
     }
 
     @Test
+    void aBlockLargerThanThePaSizeIsAnAddressSizeFaultAtOffsetsBeyondIt() {
+        // AArch64.S1Walk (v9.4): oa = StageOA(va, ...) = the block's base with VA[41:0] below it, then
+        // AArch64.OAOutOfRange(oa, ps): the whole OA is checked, not only the descriptor's address
+        // bits. A 64K level-1 block at OA 0 maps 4 TiB; under IPS = 0b000 (32 bits) an offset at or
+        // above 4 GiB is beyond the PA size: an address size fault at level 1. QEMU 10.0.2 translates
+        // it (QemuLargeBlockOaTest pins that).
+        memory.writeLong(ROOT, AF | SH_ISH | BLOCK);
+        Mmu m = mmu(TG0_64K, PA52); // IPS 0b000
+        assertThat(ok(m.translate(0xFFFF_F000L, Access.READ, 1)).pa()).isEqualTo(0xFFFF_F000L);
+        assertFault(m.translate(0xFE_0000_0000L, Access.READ, 1), FaultType.ADDRESS_SIZE, 1);
+        assertFault(m.translate(0x1_0000_0000L, Access.READ, 1), FaultType.ADDRESS_SIZE, 1);
+        // The TLB entry the first translation left must not answer for the offsets beyond the PA size.
+        assertThat(m.outputAddress(0x1_0000_0000L, Access.READ, 1)).isEqualTo(-1);
+        // IPS 0b010 (40 bits): 1 TiB and above faults, below it translates.
+        Mmu m40 = mmu(TG0_64K | 0b010L << 32, PA52);
+        assertThat(ok(m40.translate(0xFE_0000_0000L, Access.READ, 1)).pa()).isEqualTo(0xFE_0000_0000L);
+        assertFault(m40.translate(0x100_0000_0000L, Access.READ, 1), FaultType.ADDRESS_SIZE, 1);
+    }
+
+    @Test
+    void aStage2BlockLargerThanThePaSizeIsAStage2AddressSizeFaultAtOffsetsBeyondIt() {
+        // AArch64.S2Walk checks StageOA(ipa, ...) with AArch64.OAOutOfRange as stage 1 does. Stage 2:
+        // 64K, 48-bit IPA (T0SZ 16), SL0 0b10 (start level 1), PS 0b000 (32 bits), RES1 [31]; its
+        // level-1 entry 0 a 4 TiB block at OA 0 (AF, S2AP RW, MemAttr Normal WB). HCR_EL2.DC turns
+        // stage 1 off and stage 2 on, so the VA is the IPA.
+        memory.writeLong(ROOT, AF | 0b11L << 6 | 0b1111L << 2 | BLOCK);
+        long vtcr = 16 | 0b10L << 6 | 0b01L << 14 | 1L << 31;
+        var s2 = new Stage2Regime(1L << 12, vtcr, ROOT, PA52);
+        Mmu m = new Mmu(new TranslationRegime(new Registers(T0SZ_48 | EPD1, 0, 0, MAIR, 0, false), PA52), s2, memory,
+                new Tlb(16, 4));
+        assertThat(ok(m.translate(0xFFFF_F000L, Access.READ, 1)).pa()).isEqualTo(0xFFFF_F000L);
+        var f = (Translation.Fault) m.translate(0x1_0000_0000L, Access.READ, 1);
+        assertThat(f.type()).isEqualTo(FaultType.ADDRESS_SIZE);
+        assertThat(f.stage()).isEqualTo(2);
+        assertThat(f.level()).isEqualTo(1);
+    }
+
+    @Test
     void a64kLevel1BlockIsATranslationFaultOnACpuWithoutA52BitPa() {
         memory.writeLong(ROOT + 8, 8 * TIB | AF | SH_ISH | BLOCK);
         assertFault(mmu(TG0_64K | IPS_48, PA48).translate(4 * TIB, Access.READ, 1), FaultType.TRANSLATION, 1);

@@ -30,6 +30,9 @@ public final class QemuAt {
         /** AT S1E2R/W from EL3 ({@code at-probe-el3.S}): the EL2 and EL2&amp;0 regimes. */
         public static final Target AARCH64_EL2 = new Target("qemu-system-aarch64", "max", "aarch64-linux-gnu-as",
                 "aarch64-linux-gnu-ld", "armv8.2-a", "at-probe-el3.S", true);
+        /** Real loads, stores and fetches at EL1/EL0 from an EL2 probe ({@code hafdbs-probe.S}): hardware updates. */
+        public static final Target AARCH64_HAFDBS = new Target("qemu-system-aarch64", "max", "aarch64-linux-gnu-as",
+                "aarch64-linux-gnu-ld", "armv8.2-a", "hafdbs-probe.S", false);
         public static final Target ARMV7 = new Target("qemu-system-arm", "cortex-a15", "arm-linux-gnueabihf-as",
                 "arm-linux-gnueabihf-ld", "armv7ve", "ats-probe-a32.S", false);
         /** {@code qemu-system-arm -cpu max}: an Armv8-A PE (Cortex-A57 based) in AArch32 state. */
@@ -150,6 +153,11 @@ public final class QemuAt {
      * (may be null), {@code probes} answers expected.
      */
     public Answers ask(byte[] job, byte[] tables, int probes) throws IOException, InterruptedException {
+        return parse(output(job, tables), probes);
+    }
+
+    /** Runs the job as {@link #ask} does and returns what the probe printed, for probes with their own output. */
+    public String output(byte[] job, byte[] tables) throws IOException, InterruptedException {
         Path jobFile = work.resolve("job.bin");
         Files.write(jobFile, job);
         List<String> cmd = new ArrayList<>(List.of(target.qemu(), "-M", "virt,virtualization=on" + (target.el3() ? ",secure=on" : ""),
@@ -164,8 +172,7 @@ public final class QemuAt {
             cmd.addAll(List.of("-device", "loader,file=" + tableFile + ",addr=0x" + Long.toHexString(TABLES_BASE)
                     + ",force-raw=on"));
         }
-        String out = run(cmd, 600);
-        return parse(out, probes);
+        return run(cmd, 600);
     }
 
     private static Answers parse(String out, int probes) throws IOException {

@@ -51,7 +51,7 @@ class QemuAtOracleTest {
         final Map<String, Integer> outcomes = new TreeMap<>();
         final Map<String, Integer> mismatchKinds = new TreeMap<>();
         final List<String> mismatches = new ArrayList<>();
-        int probes, cases, batches, wideVa, lpa2, pa52, aborts, block64kLevel1;
+        int probes, cases, batches, wideVa, lpa2, pa52, aborts, block64kLevel1, largeBlockDepartures;
 
         Tally() {
             for (Granule g : Granule.values()) perGranule.put(g, 0);
@@ -88,6 +88,8 @@ class QemuAtOracleTest {
                 + " PARange decides, AArch64.BlockDescSupported)%n", tally.block64kLevel1);
         System.out.printf("  %d walks ended in a synchronous external abort, taken as a Data Abort with the expected DFSC%n",
                 tally.aborts);
+        System.out.printf("  %d probes at an offset beyond the PA size in a block larger than it kept out (QEMU 10.0.2"
+                + " translates them, the Arm ARM faults; QemuLargeBlockOaTest)%n", tally.largeBlockDepartures);
         tally.mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
         assertThat(tally.mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
                 String.join("\n", tally.mismatches.subList(0, Math.min(20, tally.mismatches.size())))).isEmpty();
@@ -153,6 +155,10 @@ class QemuAtOracleTest {
                     // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
                     agree = exception && Par.isWalkAbort(answers.esr()[n], f);
                     if (agree) tally.aborts++;
+                } else if (!exception && Par.isLargeBlockDeparture(model[n], par,
+                        new TranslationRegime(c.registers(), id.cpu()).paBits())) {
+                    agree = true; // kept out: QEMU's answer departs from the Arm ARM (docs/translation.md)
+                    tally.largeBlockDepartures++;
                 } else {
                     long actual = Par.compared(par);
                     agree = !exception && actual == expected[n];

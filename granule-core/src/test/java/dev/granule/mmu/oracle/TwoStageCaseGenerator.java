@@ -31,7 +31,7 @@ final class TwoStageCaseGenerator {
 
     /** VTCR_EL2 bit 31 is RES1. */
     static final long VTCR_RES1 = 1L << 31;
-    static final long HCR_VM = 1, HCR_PTW = 1L << 2, HCR_FWB = 1L << 46;
+    static final long HCR_VM = 1, HCR_PTW = 1L << 2, HCR_DC = 1L << 12, HCR_FWB = 1L << 46;
     static final long AF = 1L << 10;
     static final int NC = 0b0100;
 
@@ -70,6 +70,10 @@ final class TwoStageCaseGenerator {
                 | (ds ? 1L << 32 : 0) | (long) sl[1] << 33;
         long hcr = QemuAt.HCR_RW | HCR_VM | (random.nextInt(3) == 0 ? HCR_PTW : 0)
                 | (random.nextInt(4) == 0 ? HCR_FWB : 0);
+        // HCR_EL2.DC now and then: EL1&0 stage 1 off (flat, Normal WB by default). Not TGE: QEMU
+        // 10.0.2's AT S1E1*/S12E1* from EL2 walk stage 1 under TGE, where AArch64.S1Enabled turns it
+        // off for the EL1&0 regime (HcrDcTgeTest has the architecture's answer).
+        if (random.nextInt(12) == 0) hcr |= HCR_DC;
         Stage2Regime draft = new Stage2Regime(hcr, vtcr, 0, cpu);
         long rootBytes = draft.invalidReason() != null ? 64 : draft.rootEntries() * 8;
         long root = s1.allocate(Math.max(rootBytes, 64), Math.max(rootBytes, 64));

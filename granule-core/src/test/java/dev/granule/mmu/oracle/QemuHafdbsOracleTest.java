@@ -1,0 +1,259 @@
+package dev.granule.mmu.oracle;
+
+import dev.granule.geometry.Granule;
+import dev.granule.memory.MemoryRange;
+import dev.granule.memory.SparseMemory;
+import dev.granule.mmu.Access;
+import dev.granule.mmu.Mmu;
+import dev.granule.mmu.Stage2Regime;
+import dev.granule.mmu.Tlb;
+import dev.granule.mmu.Translation;
+import dev.granule.mmu.TranslationRegime;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Hardware updates of the Access flag and dirty state (FEAT_HAFDBS) checked by REAL accesses:
+ * QEMU 10's {@code -cpu max} (HAFDBS = 2) makes loads, stores and instruction fetches at EL1 and
+ * EL0 through random tables ({@link HafdbsCaseGenerator}) with TCR_EL1.HA/HD, one stage or over a
+ * stage 2 with VTCR_EL2.HA/HD, and then prints every descriptor word the generator wrote. The
+ * model ({@link Mmu} with one TLB per case, as the CPU keeps one across a case's accesses) makes
+ * the same accesses in the same order over the same memory; each access must end the same way
+ * (completed, or the exception's level, class, fault status, WnR, S1PTW, FAR and HPFAR) and every
+ * word must then be equal, byte for byte.
+ *
+ * <p>{@code -Dgranule.oracle.hafdbs=N} sets the accesses per stage-1 granule (4,000 by default),
+ * half of them over a stage 2 with a random granule.
+ */
+@Tag("qemu")
+class QemuHafdbsOracleTest {
+
+    static final int ACCESSES_PER_CASE = 40;
+    static final int CASES_PER_BATCH = 120;
+    static final long BATCH_TABLES_LIMIT = HafdbsCaseGenerator.IDENTITY_END - (16L << 20);
+
+    @TempDir
+    Path work;
+
+    @Test
+    void hardwareAccessFlagAndDirtyUpdatesEqualQemusAfterRealAccesses() throws Exception {
+        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64_HAFDBS);
+        assumeTrue(missing == null, () -> "QEMU hardware-update oracle skipped: " + missing);
+        int perGranule = Integer.getInteger("granule.oracle.hafdbs", 4_000);
+        long seed = Seeds.oracleSeed();
+        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64_HAFDBS, work);
+        QemuAt.Answers id = identify(qemu.output(new byte[32], null));
+        assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
+        assertThat(id.id()[1] & 0xF).as("ID_AA64MMFR1_EL1.HAFDBS: Access flag and dirty state").isEqualTo(2);
+
+        Map<String, Integer> outcomes = new TreeMap<>(), updates = new TreeMap<>(), counts = new TreeMap<>();
+        List<String> mismatches = new ArrayList<>();
+        int accesses = 0, cases = 0, batches = 0, words = 0;
+        for (Granule g1 : Granule.values()) {
+            int done = 0;
+            while (done < perGranule) {
+                try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
+                    var generator = new HafdbsCaseGenerator(seed + batches, id.cpu(), memory);
+                    List<HafdbsCaseGenerator.Case> batch = new ArrayList<>();
+                    while (batch.size() < CASES_PER_BATCH && generator.tablesEnd() < BATCH_TABLES_LIMIT && done < perGranule) {
+                        Granule g2 = batch.size() % 2 == 0 ? null : Granule.values()[batch.size() / 2 % 3];
+                        var c = generator.next(g1, g2, ACCESSES_PER_CASE);
+                        batch.add(c);
+                        done += c.probes().size();
+                        counts.merge(g1 + (g2 == null ? " one stage" : " over " + g2), c.probes().size(), Integer::sum);
+                    }
+                    Map<Long, String> set = generator.words();
+                    long[] addresses = set.keySet().stream().mapToLong(Long::longValue).toArray();
+                    long[] before = new long[addresses.length];
+                    for (int i = 0; i < addresses.length; i++) before[i] = memory.readLong(addresses[i]);
+                    byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+                    memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+
+                    // The model makes every access before QEMU runs, updating its copy of the tables.
+                    List<Translation> model = new ArrayList<>();
+                    for (var c : batch) {
+                        Stage2Regime s2 = c.stage2() == null ? null : new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), id.cpu());
+                        var mmu = new Mmu(new TranslationRegime(c.registers(), id.cpu()), s2, memory, new Tlb(16, 4));
+                        for (var p : c.probes()) model.add(mmu.translate(p.va(), p.access(), p.el()));
+                    }
+                    Run run = parse(qemu.output(job(batch, addresses), tables), model.size(), addresses.length);
+
+                    int n = 0;
+                    for (var c : batch) {
+                        for (var p : c.probes()) {
+                            Translation t = model.get(n);
+                            String qemuSays = run.lines.get(n);
+                            String expected = expected(p, t);
+                            outcomes.merge(String.format("%-9s %s", p.name(), outcome(t)), 1, Integer::sum);
+                            if (!expected.equals(qemuSays) && mismatches.size() < 200) {
+                                mismatches.add(String.format("%s VA 0x%x: QEMU \"%s\", model \"%s\" (%s)%n    case %s",
+                                        p.name(), p.va(), qemuSays, expected, t, c.summary()));
+                            }
+                            n++;
+                        }
+                    }
+                    for (int i = 0; i < addresses.length; i++) {
+                        long mine = memory.readLong(addresses[i]);
+                        long theirs = run.words[i];
+                        updates.merge(set.get(addresses[i]) + ": " + change(before[i], theirs), 1, Integer::sum);
+                        if (mine != theirs && mismatches.size() < 200) {
+                            mismatches.add(String.format("%s at PA 0x%x: was 0x%016x, QEMU 0x%016x, model 0x%016x",
+                                    set.get(addresses[i]), addresses[i], before[i], theirs, mine));
+                        }
+                    }
+                    accesses += n;
+                    words += addresses.length;
+                    cases += batch.size();
+                    batches++;
+                }
+            }
+        }
+        System.out.printf("QEMU hardware-update oracle (seed %d, %s, -cpu max, real loads/stores/fetches): %d accesses"
+                + " in %d cases, %d QEMU runs, %d descriptor words compared, %d mismatches%n",
+                seed, qemu.version(), accesses, cases, batches, words, mismatches.size());
+        System.out.printf("  accesses per stage-1 granule and stage 2: %s%n", counts);
+        System.out.printf("  access outcomes (model):%n");
+        outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
+        System.out.printf("  descriptor words after the accesses (QEMU):%n");
+        updates.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
+        assertThat(mismatches).as("where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
+                String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size())))).isEmpty();
+        assertThat(updates.keySet()).as("the oracle saw the updates it is for")
+                .anyMatch(k -> k.startsWith("stage-1") && k.contains("AF set"))
+                .anyMatch(k -> k.startsWith("stage-1") && k.contains("AP[2] cleared"))
+                .anyMatch(k -> k.startsWith("stage-2 page of data") && k.contains("AF set"))
+                .anyMatch(k -> k.startsWith("stage-2 page of data") && k.contains("S2AP[1] set"))
+                .anyMatch(k -> k.startsWith("stage-2 page of stage-1 tables") && k.contains("AF set"))
+                .anyMatch(k -> k.startsWith("stage-2 page of stage-1 tables") && k.contains("S2AP[1] set"));
+        assertThat(outcomes.keySet()).as("stage-1 descriptor updates that stage 2 refuses")
+                .anyMatch(k -> k.contains("stage-2 (s1 walk) permission fault"));
+    }
+
+    /**
+     * The probe's line for the model's answer: "O" for an EL1 access that completed; EL0's SVC after
+     * its load or store (EC 0x15) or the UNDEFINED HVC its fetch executed (EC 0x00) as "1 esr far";
+     * a stage-1 fault taken to EL1, a stage-2 fault to EL2, with the fields the architecture fixes.
+     */
+    private static String expected(HafdbsCaseGenerator.Probe p, Translation t) {
+        return switch (t) {
+            case Translation.Translated ok -> p.el() == 1 ? "O" : p.access() == Access.EXECUTE ? "EL0 fetched" : "EL0 done";
+            case Translation.Fault f -> {
+                boolean fetch = p.access() == Access.EXECUTE;
+                // Instruction or Data Abort; "from a lower Exception level" when taken to EL2 or from EL0.
+                int ec = (fetch ? 0x20 : 0x24) | (f.stage() == 1 ? p.el() : 0);
+                long iss = Par.faultStatus(f.type(), f.level());
+                // WnR is the access's direction, on a stage-1 walk's fault too: the fault record the
+                // walk and the descriptor update pass to AArch64.S2Translate is the access's.
+                if (!fetch && p.access() == Access.WRITE) iss |= 1 << 6;
+                if (f.s1ptw()) iss |= 1 << 7;
+                yield f.stage() == 1 ? String.format("1 ec 0x%x iss 0x%x far 0x%x", ec, iss, p.va())
+                        : String.format("2 ec 0x%x iss 0x%x far 0x%x ipa 0x%x", ec, iss, p.va(), f.ipa() >>> 12);
+            }
+        };
+    }
+
+    /** What an access looked like in the probe's words: QEMU's line reduced as {@link #expected} writes it. */
+    private static String reduce(String line) {
+        String[] f = line.split(" ");
+        if (f[0].equals("O")) return "O";
+        long esr = Long.parseUnsignedLong(f[1], 16), far = Long.parseUnsignedLong(f[2], 16);
+        int ec = (int) (esr >>> 26 & 0x3F);
+        // ISS: DFSC/IFSC [5:0], WnR [6] (data aborts), S1PTW [7]; the rest (ISV, SAS, ...) is not the walk's.
+        long iss = esr & 0xFF;
+        if (f[0].equals("1")) {
+            if (ec == 0x15) return "EL0 done";
+            if (ec == 0x00) return "EL0 fetched";
+            return String.format("1 ec 0x%x iss 0x%x far 0x%x", ec, iss, far);
+        }
+        long hpfar = Long.parseUnsignedLong(f[3], 16);
+        return String.format("2 ec 0x%x iss 0x%x far 0x%x ipa 0x%x", ec, iss, far, hpfar >>> 4);
+    }
+
+    private static String outcome(Translation t) {
+        return switch (t) {
+            case Translation.Translated ok -> "completed, stage-1 leaf at level " + ok.level();
+            case Translation.Fault f -> (f.stage() == 2 ? "stage-2 " + (f.s1ptw() ? "(s1 walk) " : "") : "stage-1 ")
+                    + f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+        };
+    }
+
+    /** How a descriptor word changed: the bits the hardware may update, by the stage it belongs to. */
+    private static String change(long before, long after) {
+        if (before == after) return "unchanged";
+        List<String> what = new ArrayList<>();
+        long diff = before ^ after;
+        if ((diff & HafdbsCaseGenerator.AF) != 0) what.add((after & HafdbsCaseGenerator.AF) != 0 ? "AF set" : "AF cleared");
+        if ((diff & 1L << 7) != 0) what.add((after & 1L << 7) != 0 ? "bit 7 set (S2AP[1])" : "bit 7 cleared (AP[2])");
+        if ((diff & ~(HafdbsCaseGenerator.AF | 1L << 7)) != 0) what.add(String.format("other bits 0x%x", diff & ~(HafdbsCaseGenerator.AF | 1L << 7)));
+        String s = String.join(", ", what);
+        return s.replace("bit 7 set (S2AP[1])", "S2AP[1] set").replace("bit 7 cleared (AP[2])", "AP[2] cleared");
+    }
+
+    /** The probe's "I" line from a run with no cases. */
+    private static QemuAt.Answers identify(String out) throws IOException {
+        for (String line : out.split("\n")) {
+            if (!line.startsWith("I ")) continue;
+            String[] f = line.strip().substring(2).split(" ");
+            long[] id = new long[f.length];
+            for (int i = 0; i < f.length; i++) id[i] = Long.parseUnsignedLong(f[i], 16);
+            return new QemuAt.Answers(id, new long[0], new boolean[0], new long[0]);
+        }
+        throw new IOException("the probe printed no ID line:\n" + out);
+    }
+
+    private record Run(List<String> lines, long[] words) {}
+
+    private static Run parse(String out, int accesses, int words) throws IOException {
+        List<String> lines = new ArrayList<>(accesses);
+        long[] values = new long[words];
+        int w = 0;
+        boolean dump = false, end = false;
+        for (String line : out.split("\n")) {
+            line = line.strip();
+            if (line.isEmpty() || line.startsWith("I ")) continue;
+            if (line.startsWith("!")) throw new IOException("the probe took an exception at EL2: " + line);
+            if (line.equals("END")) { end = true; continue; }
+            if (line.equals("D")) { dump = true; continue; }
+            if (dump) {
+                if (w >= words) throw new IOException("the probe printed more words than were asked");
+                values[w++] = Long.parseUnsignedLong(line, 16);
+            } else {
+                lines.add(reduce(line));
+            }
+        }
+        if (!end || lines.size() != accesses || w != words) {
+            throw new IOException("the probe did not finish (" + lines.size() + " of " + accesses + " accesses, " + w
+                    + " of " + words + " words); output:\n" + out.substring(0, Math.min(out.length(), 2000)));
+        }
+        return new Run(lines, values);
+    }
+
+    private static byte[] job(List<HafdbsCaseGenerator.Case> batch, long[] words) {
+        int accesses = batch.stream().mapToInt(c -> c.probes().size()).sum();
+        ByteBuffer b = QemuAt.le(8 * 3 + batch.size() * 80 + accesses * 16 + 8 + words.length * 8);
+        b.putLong(HafdbsCaseGenerator.SCRATCH).putLong(HafdbsCaseGenerator.SCRATCH_BYTES);
+        b.putLong(batch.size());
+        for (var c : batch) {
+            var r = c.registers();
+            b.putLong(r.tcr()).putLong(r.ttbr0()).putLong(r.ttbr1()).putLong(r.mair()).putLong(r.sctlr())
+                    .putLong(c.hcr()).putLong(c.vtcr()).putLong(c.vttbr()).putLong(r.pan() ? 1L << 22 : 0)
+                    .putLong(c.probes().size());
+            for (var p : c.probes()) b.putLong(p.va()).putLong(p.op());
+        }
+        b.putLong(words.length);
+        for (long a : words) b.putLong(a);
+        return b.array();
+    }
+}
