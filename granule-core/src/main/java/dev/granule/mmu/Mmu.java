@@ -6,6 +6,7 @@ import dev.granule.format.Shareability;
 import dev.granule.format.TableAttributes;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PhysicalMemory;
+import dev.granule.table.LeafWalk;
 import dev.granule.table.Slot;
 
 /**
@@ -63,6 +64,10 @@ public final class Mmu {
     // walk allocates nothing for it): its permissions and log2 of the span it covers.
     private int s1Perms;
     private int s1EntryShift;
+    // Each half's walk compiled for its geometry (VMSAv8-64, one stage), or null: it finds the leaf
+    // of a walk that reaches one, and the checks below run on it as on any leaf.
+    private final LeafWalk lowerLeafWalk;
+    private final LeafWalk upperLeafWalk;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -98,6 +103,24 @@ public final class Mmu {
         this.upperVaBits = regime.upper().geometry().vaBits();
         this.lowerTagShift = regime.lower().tbi() ? 8 : 0;
         this.upperTagShift = regime.upper().tbi() ? 8 : 0;
+        this.lowerLeafWalk = compiledWalk(regime.lower());
+        this.upperLeafWalk = compiledWalk(regime.upper());
+    }
+
+    /**
+     * The compiled leaf walk of {@code half}'s tables, or null where the general walk must do it all:
+     * with stage 2 (every table address is an IPA), with the MMU off or the half's walks disabled
+     * (EPDn), a TTBR beyond the PA size, or a format without a compiled walk.
+     */
+    private LeafWalk compiledWalk(TranslationRegime.Half half) {
+        if (stage2 != null || !regime.mmuEnabled() || half.epd()) return null;
+        long paLimit = paLimit();
+        if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
+        return LeafWalk.compiled(half.format(), memory, half.root(), paLimit);
+    }
+
+    private long paLimit() {
+        return regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
     }
 
     public TranslationRegime regime() { return regime; }
@@ -179,7 +202,7 @@ public final class Mmu {
     private Translation walk(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
-        long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
+        long paLimit = paLimit();
         long table = half.root();
         if (Long.compareUnsigned(table, paLimit) > 0) {
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "TTBR base address beyond the PA size");
@@ -188,6 +211,22 @@ public final class Mmu {
         boolean uxnTable = false, pxnTable = false;
         // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
+        LeafWalk compiled = half == regime.upper() ? upperLeafWalk : lowerLeafWalk;
+        long compiledLeaf = compiled == null ? 0 : compiled.leaf(va);
+        if (compiledLeaf != 0) {
+            // The compiled walk reached a leaf through valid tables: its table bits ORed are what the
+            // loop below accumulates, and leaf() checks and caches it as that loop's would.
+            if (tablePermissions) {
+                TableAttributes t = f.tableAttributes(d.set(compiled.tableDescriptors(), 0));
+                apTable = t.apTable();
+                uxnTable = t.unprivilegedExecuteNeverTable();
+                pxnTable = t.privilegedExecuteNeverTable();
+            }
+            d.set(compiledLeaf, 0);
+            slot.at(compiled.leafAddress(), 0);
+            return leaf(va, access, el, half, compiled.level(), apTable, uxnTable, pxnTable, paLimit);
+        }
+        // No leaf, or no compiled walk: the general walk finds the fault (or the leaf) level by level.
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
             if (stage2 != null) {
