@@ -68,6 +68,12 @@ public final class Mmu {
     // of a walk that reaches one, and the checks below run on it as on any leaf.
     private final LeafWalk lowerLeafWalk;
     private final LeafWalk upperLeafWalk;
+    // What checkLeaf found: the fault, or null and the leaf's attributes (for a Translated record).
+    private Translation.Fault leafFault;
+    private boolean leafContiguous;
+    private int leafAttr;
+    private Shareability leafShareability;
+    private boolean leafGlobal;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -138,8 +144,41 @@ public final class Mmu {
         if (enabled && inRange(va)) {
             int hit = tlb.lookup(va, context, asid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
+            // A miss that the compiled walk takes to a leaf: checked and cached without a record.
+            LeafWalk compiled = (va >>> 55 & 1) != 0 ? upperLeafWalk : lowerLeafWalk;
+            if (hit < 0 && compiled != null && regime.kind().serves(el)) {
+                long pa = compiledLeaf(compiled, va, access, el, (va >>> 55 & 1) != 0 ? regime.upper() : regime.lower());
+                if (pa != NO_LEAF) return leafFault == null ? pa : -1;
+            }
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /** What {@link #compiledLeaf} answers when the compiled walk found no leaf. */
+    private static final long NO_LEAF = Long.MIN_VALUE;
+
+    /**
+     * The leaf of {@code va} through {@code compiled}, checked and cached by {@link #checkLeaf}
+     * (its output address, or -1 with {@link #leafFault}), or {@link #NO_LEAF} where the walk does
+     * not reach one, for the general walk to find the fault and its level.
+     */
+    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half) {
+        long lo = compiled.leaf(va);
+        if (lo == 0) return NO_LEAF;
+        DescriptorFormat f = half.format();
+        int apTable = 0;
+        boolean uxnTable = false, pxnTable = false;
+        // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
+        if (!half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions())) {
+            // The tables' bits ORed are what the general walk accumulates level by level.
+            TableAttributes t = f.tableAttributes(d.set(compiled.tableDescriptors(), 0));
+            apTable = t.apTable();
+            uxnTable = t.unprivilegedExecuteNeverTable();
+            pxnTable = t.privilegedExecuteNeverTable();
+        }
+        d.set(lo, 0);
+        slot.at(compiled.leafAddress(), 0);
+        return checkLeaf(va, access, el, half, compiled.level(), apTable, uxnTable, pxnTable, paLimit());
     }
 
     /** Bits [63:VA] (or [55:VA] with TBI) all equal bit 55: the VA is in a half's range. */
@@ -212,19 +251,9 @@ public final class Mmu {
         // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
         LeafWalk compiled = half == regime.upper() ? upperLeafWalk : lowerLeafWalk;
-        long compiledLeaf = compiled == null ? 0 : compiled.leaf(va);
-        if (compiledLeaf != 0) {
-            // The compiled walk reached a leaf through valid tables: its table bits ORed are what the
-            // loop below accumulates, and leaf() checks and caches it as that loop's would.
-            if (tablePermissions) {
-                TableAttributes t = f.tableAttributes(d.set(compiled.tableDescriptors(), 0));
-                apTable = t.apTable();
-                uxnTable = t.unprivilegedExecuteNeverTable();
-                pxnTable = t.privilegedExecuteNeverTable();
-            }
-            d.set(compiledLeaf, 0);
-            slot.at(compiled.leafAddress(), 0);
-            return leaf(va, access, el, half, compiled.level(), apTable, uxnTable, pxnTable, paLimit);
+        if (compiled != null) {
+            long pa = compiledLeaf(compiled, va, access, el, half);
+            if (pa != NO_LEAF) return leafFault != null ? leafFault : translated(va, pa, half, compiled.level());
         }
         // No leaf, or no compiled walk: the general walk finds the fault (or the leaf) level by level.
         for (int level = g.startLevel(); level <= 3; level++) {
@@ -268,17 +297,37 @@ public final class Mmu {
 
     private Translation leaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
                              boolean uxnTable, boolean pxnTable, long paLimit) {
+        long pa = checkLeaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
+        return leafFault != null ? leafFault : translated(va, pa, half, level);
+    }
+
+    /** The record of the leaf {@link #checkLeaf} accepted. */
+    private Translation.Translated translated(long va, long pa, TranslationRegime.Half half, int level) {
+        return new Translation.Translated(va, pa, level, half.geometry().entrySpan(level), leafContiguous, leafAttr,
+                MemoryType.decode(leafAttr), leafShareability, leafGlobal, regime.asid());
+    }
+
+    /**
+     * Checks the leaf in {@link #d} (at {@link #slot}) for {@code access}, updates AF or the dirty
+     * state in memory where the hardware would, and caches it: returns the output address with
+     * {@link #leafFault} null and the leaf's attributes in the leaf fields, or sets
+     * {@link #leafFault}. Fields rather than a record, so a TLB miss through {@link #outputAddress}
+     * allocates nothing.
+     */
+    private long checkLeaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
+                           boolean uxnTable, boolean pxnTable, long paLimit) {
+        leafFault = null;
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
         long span = g.entrySpan(level);
         long oa = f.outputAddress(d, level);
         if (Long.compareUnsigned(oa, paLimit) > 0) {
-            return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
+            return fault(new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size"));
         }
         long lo = d.lo();
         if ((lo & AF) == 0) {
             if (!regime.hardwareAccessFlag()) {
-                return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0");
+                return fault(new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0"));
             }
             lo |= AF;
             d.set(lo, 0);
@@ -329,8 +378,8 @@ public final class Mmu {
             }
         }
         if (!permitted(perms, access, el)) {
-            return new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
-                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo));
+            return fault(new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
+                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo)));
         }
         boolean contiguous = f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
@@ -355,8 +404,16 @@ public final class Mmu {
             s1Perms = perms;       // secondStage caches the combined entry
             s1EntryShift = entryShift;
         }
-        return new Translation.Translated(va, oa | (va & (span - 1)), level, span, contiguous, attr,
-                MemoryType.decode(attr), sh, global, regime.asid());
+        leafContiguous = contiguous;
+        leafAttr = attr;
+        leafShareability = sh;
+        leafGlobal = global;
+        return oa | (va & (span - 1));
+    }
+
+    private long fault(Translation.Fault f) {
+        leafFault = f;
+        return -1;
     }
 
     /**

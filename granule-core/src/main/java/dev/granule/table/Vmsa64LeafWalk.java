@@ -28,6 +28,10 @@ final class Vmsa64LeafWalk implements LeafWalk {
     private final long root;
     private final long rootMask;
     private final long paLimit;
+    // Memory that is one range of RAM (the common case) is checked with one unsigned compare; else
+    // (ramBytes 0) through PhysicalMemory.contains, which loops over the ranges.
+    private final long ramBase;
+    private final long ramBytes;
     private int level;
     private long leafAddress;
     private long outputAddress;
@@ -40,6 +44,16 @@ final class Vmsa64LeafWalk implements LeafWalk {
         this.root = root;
         this.rootMask = g.entries(g.startLevel()) - 1;
         this.paLimit = paLimit;
+        var ranges = memory.ranges();
+        boolean one = ranges.size() == 1 && ranges.getFirst().size() >= 8;
+        this.ramBase = one ? ranges.getFirst().base() : 0;
+        this.ramBytes = one ? ranges.getFirst().size() : 0;
+    }
+
+    /** Whether the 8 bytes at {@code address} are RAM, as {@link PhysicalMemory#contains} answers. */
+    private boolean inRam(long address) {
+        if (ramBytes == 0) return memory.contains(address, 8);
+        return Long.compareUnsigned(address - ramBase, ramBytes - 8) <= 0;
     }
 
     @Override
@@ -55,7 +69,7 @@ final class Vmsa64LeafWalk implements LeafWalk {
         try {
             while (true) {
                 long address = table + (((va >>> shift) & mask) << 3);
-                if (!memory.contains(address, 8)) return 0;
+                if (!inRam(address)) return 0;
                 long d = memory.readLong(address);
                 // Vmsa64Format.kind as bit tests: invalid, table (or page at level 3), block where allowed.
                 if ((d & 1) == 0) return 0;
