@@ -144,12 +144,22 @@ public final class Mmu {
         if (enabled && inRange(va)) {
             int hit = tlb.lookup(va, context, asid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
-            // A miss that the compiled walk takes to a leaf: checked and cached without a record.
-            LeafWalk compiled = (va >>> 55 & 1) != 0 ? upperLeafWalk : lowerLeafWalk;
-            if (hit < 0 && compiled != null && regime.kind().serves(el)) {
-                long pa = compiledLeaf(compiled, va, access, el, (va >>> 55 & 1) != 0 ? regime.upper() : regime.lower());
-                if (pa != NO_LEAF) return leafFault == null ? pa : -1;
-            }
+            if (hit < 0) return missOutputAddress(va, access, el);
+        }
+        return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /**
+     * {@link #outputAddress} after a TLB miss, out of line so that the hit path stays small enough
+     * to inline: a walk the compiled walk takes to a leaf is checked and cached without a record
+     * and without a second TLB lookup; any other goes through {@link #translate}.
+     */
+    private long missOutputAddress(long va, Access access, int el) {
+        boolean upperHalf = (va >>> 55 & 1) != 0;
+        LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
+        if (compiled != null && regime.kind().serves(el)) {
+            long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower());
+            if (pa != NO_LEAF) return leafFault == null ? pa : -1;
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
     }
