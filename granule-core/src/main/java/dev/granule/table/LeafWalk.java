@@ -4,9 +4,9 @@ import dev.granule.format.DescriptorFormat;
 import dev.granule.memory.PhysicalMemory;
 
 /**
- * A TLB-miss walk compiled for one geometry (see {@link Vmsa64LeafWalk}) that stops at the leaf and
- * reports it, for an MMU to check and cache: the leaf descriptor, its level and physical address,
- * its output address, and the hierarchical attribute bits of the table descriptors above it.
+ * A TLB-miss walk compiled for one geometry (a hidden copy of {@code Vmsa64LeafWalk}) that stops at
+ * the leaf and reports it, for an MMU to check and cache: the leaf descriptor, its level and
+ * physical address, its output address, and the hierarchical attribute bits of the tables above it.
  *
  * <p>It answers only the walks that reach a leaf: an invalid or reserved descriptor, a descriptor
  * outside RAM, a table address beyond the PA limit or an unreadable table all answer 0, and the
