@@ -6,6 +6,7 @@ import dev.granule.format.Shareability;
 import dev.granule.format.TableAttributes;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PhysicalMemory;
+import dev.granule.table.LeafWalk;
 import dev.granule.table.Slot;
 
 /**
@@ -70,6 +71,16 @@ public final class Mmu {
     // The address of the descriptor being read, before stage 2 (an IPA under stage 2): a hardware
     // update of a stage-1 descriptor is a write to it that stage 2 must permit.
     private long descriptorIpa;
+    // Each half's walk compiled for its geometry (VMSAv8-64, one stage), or null: it finds the leaf
+    // of a walk that reaches one, and the checks below run on it as on any leaf.
+    private final LeafWalk lowerLeafWalk;
+    private final LeafWalk upperLeafWalk;
+    // What checkLeaf found: the fault, or null and the leaf's attributes (for a Translated record).
+    private Translation.Fault leafFault;
+    private boolean leafContiguous;
+    private int leafAttr;
+    private Shareability leafShareability;
+    private boolean leafGlobal;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -108,6 +119,24 @@ public final class Mmu {
         this.upperVaBits = regime.upper().geometry().vaBits();
         this.lowerTagShift = regime.lower().tbi() ? 8 : 0;
         this.upperTagShift = regime.upper().tbi() ? 8 : 0;
+        this.lowerLeafWalk = compiledWalk(regime.lower());
+        this.upperLeafWalk = compiledWalk(regime.upper());
+    }
+
+    /**
+     * The compiled leaf walk of {@code half}'s tables, or null where the general walk must do it all:
+     * with stage 2 (every table address is an IPA), with the MMU off or the half's walks disabled
+     * (EPDn), a TTBR beyond the PA size, or a format without a compiled walk.
+     */
+    private LeafWalk compiledWalk(TranslationRegime.Half half) {
+        if (stage2 != null || !regime.mmuEnabled() || half.epd()) return null;
+        long paLimit = paLimit();
+        if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
+        return LeafWalk.compiled(half.format(), memory, half.root(), paLimit);
+    }
+
+    private long paLimit() {
+        return regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
     }
 
     public TranslationRegime regime() { return regime; }
@@ -125,8 +154,51 @@ public final class Mmu {
         if (enabled && inRange(va)) {
             int hit = tlb.lookup(va, context, asid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
+            if (hit < 0) return missOutputAddress(va, access, el);
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /**
+     * {@link #outputAddress} after a TLB miss, out of line so that the hit path stays small enough
+     * to inline: a walk the compiled walk takes to a leaf is checked and cached without a record
+     * and without a second TLB lookup; any other goes through {@link #translate}.
+     */
+    private long missOutputAddress(long va, Access access, int el) {
+        boolean upperHalf = (va >>> 55 & 1) != 0;
+        LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
+        if (compiled != null && regime.kind().serves(el)) {
+            long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower());
+            if (pa != NO_LEAF) return leafFault == null ? pa : -1;
+        }
+        return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /** What {@link #compiledLeaf} answers when the compiled walk found no leaf. */
+    private static final long NO_LEAF = Long.MIN_VALUE;
+
+    /**
+     * The leaf of {@code va} through {@code compiled}, checked and cached by {@link #checkLeaf}
+     * (its output address, or -1 with {@link #leafFault}), or {@link #NO_LEAF} where the walk does
+     * not reach one, for the general walk to find the fault and its level.
+     */
+    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half) {
+        long lo = compiled.leaf(va);
+        if (lo == 0) return NO_LEAF;
+        DescriptorFormat f = half.format();
+        int apTable = 0;
+        boolean uxnTable = false, pxnTable = false;
+        // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
+        if (!half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions())) {
+            // The tables' bits ORed are what the general walk accumulates level by level.
+            TableAttributes t = f.tableAttributes(d.set(compiled.tableDescriptors(), 0));
+            apTable = t.apTable();
+            uxnTable = t.unprivilegedExecuteNeverTable();
+            pxnTable = t.privilegedExecuteNeverTable();
+        }
+        d.set(lo, 0);
+        slot.at(compiled.leafAddress(), 0);
+        return checkLeaf(va, access, el, half, compiled.level(), apTable, uxnTable, pxnTable, paLimit());
     }
 
     /** Bits [63:VA] (or [55:VA] with TBI) all equal bit 55: the VA is in a half's range. */
@@ -198,7 +270,7 @@ public final class Mmu {
     private Translation walk(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
-        long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
+        long paLimit = paLimit();
         long table = half.root();
         if (Long.compareUnsigned(table, paLimit) > 0) {
             return new Translation.Fault(va, FaultType.ADDRESS_SIZE, 0, "TTBR base address beyond the PA size");
@@ -207,6 +279,12 @@ public final class Mmu {
         boolean uxnTable = false, pxnTable = false;
         // HPDn, and PIE or POE (AArch64.S1NextWalkStateTable; rule R_BVXDG for POE), turn them off.
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
+        LeafWalk compiled = half == regime.upper() ? upperLeafWalk : lowerLeafWalk;
+        if (compiled != null) {
+            long pa = compiledLeaf(compiled, va, access, el, half);
+            if (pa != NO_LEAF) return leafFault != null ? leafFault : translated(va, pa, half, compiled.level());
+        }
+        // No leaf, or no compiled walk: the general walk finds the fault (or the leaf) level by level.
         for (int level = g.startLevel(); level <= 3; level++) {
             slot.at(table, g.index(va, level));
             descriptorIpa = slot.address();
@@ -249,6 +327,26 @@ public final class Mmu {
 
     private Translation leaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
                              boolean uxnTable, boolean pxnTable, long paLimit) {
+        long pa = checkLeaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
+        return leafFault != null ? leafFault : translated(va, pa, half, level);
+    }
+
+    /** The record of the leaf {@link #checkLeaf} accepted. */
+    private Translation.Translated translated(long va, long pa, TranslationRegime.Half half, int level) {
+        return new Translation.Translated(va, pa, level, half.geometry().entrySpan(level), leafContiguous, leafAttr,
+                MemoryType.decode(leafAttr), leafShareability, leafGlobal, regime.asid());
+    }
+
+    /**
+     * Checks the leaf in {@link #d} (at {@link #slot}) for {@code access}, updates AF or the dirty
+     * state in memory where the hardware would, and caches it: returns the output address with
+     * {@link #leafFault} null and the leaf's attributes in the leaf fields, or sets
+     * {@link #leafFault}. Fields rather than a record, so a TLB miss through {@link #outputAddress}
+     * allocates nothing.
+     */
+    private long checkLeaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
+                           boolean uxnTable, boolean pxnTable, long paLimit) {
+        leafFault = null;
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
         long span = g.entrySpan(level);
@@ -257,14 +355,14 @@ public final class Mmu {
         // against the PA size (AArch64.S1Walk, AArch64.OAOutOfRange): a block larger than the PA size
         // (a 64K level-1 block is 4 TiB) faults at an offset beyond it even when its base is 0.
         if (Long.compareUnsigned(oa | (va & (span - 1)), paLimit) > 0) {
-            return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size");
+            return fault(new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "output address beyond the PA size"));
         }
         // lo is the descriptor as the access leaves it: AF and the dirty state are updated in table
         // memory only once the access is known to be permitted (below).
         long original = d.lo(), lo = original;
         if ((lo & AF) == 0) {
             if (!regime.hardwareAccessFlag()) {
-                return new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0");
+                return fault(new Translation.Fault(va, FaultType.ACCESS_FLAG, level, "AF is 0"));
             }
             lo |= AF;
         }
@@ -309,8 +407,8 @@ public final class Mmu {
             }
         }
         if (!permitted(perms, access, el)) {
-            return new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
-                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo));
+            return fault(new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
+                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo)));
         }
         if (lo != original) {
             // A faulting access updates nothing: on a permission fault the AF update is CONSTRAINED
@@ -319,7 +417,7 @@ public final class Mmu {
             // under stage 2, AArch64.S1Translate first translates its IPA for that write, which
             // needs S2AP[1] (or sets it through stage 2's DBM) and may fault at stage 2 (S1PTW).
             if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
-                return stage2Walker.fault();
+                return fault(stage2Walker.fault());
             }
             d.set(lo, 0);
             slot.write(d);
@@ -352,8 +450,16 @@ public final class Mmu {
             s1Perms = perms;       // secondStage caches the combined entry
             s1EntryShift = entryShift;
         }
-        return new Translation.Translated(va, oa | (va & (span - 1)), level, span, contiguous, attr,
-                MemoryType.decode(attr), sh, global, regime.asid());
+        leafContiguous = contiguous;
+        leafAttr = attr;
+        leafShareability = sh;
+        leafGlobal = global;
+        return oa | (va & (span - 1));
+    }
+
+    private long fault(Translation.Fault f) {
+        leafFault = f;
+        return -1;
     }
 
     /**

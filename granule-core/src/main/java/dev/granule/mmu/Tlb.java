@@ -106,14 +106,19 @@ public final class Tlb {
                 long stage2Leaf) {
         int first = set(va, s);
         long t = (va & -(1L << s)) | s;
-        int victim = first;
+        int victim = -1;
+        // The oldest way, the first of equals: age and way in one long, so that Math.min (a
+        // conditional move) picks it without a branch per way. Which way is oldest changes from one
+        // miss to the next, and a mispredicted branch per insert was most of a miss's TLB cost.
+        long oldest = Long.MAX_VALUE;
         for (int i = first; i < first + ways; i++) {
             if (tag[i] == EMPTY || (tag[i] == t && context[i] == entryContext && asid[i] == entryAsid)) {
                 victim = i;
                 break;
             }
-            if (age[i] < age[victim]) victim = i;
+            oldest = Math.min(oldest, (long) age[i] << 32 | (i - first));
         }
+        if (victim < 0) victim = first + (int) (oldest & 0xFFFF_FFFFL);
         if (tag[victim] != EMPTY && tag[victim] != t) evictions++;
         tag[victim] = t;
         context[victim] = entryContext;

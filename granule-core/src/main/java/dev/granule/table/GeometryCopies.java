@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Makes and caches the per-geometry hidden copies of the templates compiled for one geometry
- * ({@link Vmsa64Walk}, {@link Vmsa64LeafWriter}), and returns their constructors.
+ * ({@link Vmsa64Walk}, {@link Vmsa64LeafWalk}, {@link Vmsa64LeafWriter}), and returns their constructors.
  */
 final class GeometryCopies {
 
@@ -40,6 +40,17 @@ final class GeometryCopies {
             return (GeometryWalk) c.invokeExact(memory, root, rootMask, firstVa, lastVa);
         } catch (Throwable e) {
             throw new IllegalStateException("constructing the walk for " + format, e);
+        }
+    }
+
+    /** The MMU's leaf walk compiled for {@code format}'s geometry, or null where the format has none. */
+    static LeafWalk leafWalk(DescriptorFormat format, PhysicalMemory memory, long root, long paLimit) {
+        if (!(format instanceof Vmsa64Format f)) return null;
+        MethodHandle c = constructor(Vmsa64LeafWalk.class, f, LeafWalk.class, PhysicalMemory.class, long.class, long.class);
+        try {
+            return (LeafWalk) c.invokeExact(memory, root, paLimit);
+        } catch (Throwable e) {
+            throw new IllegalStateException("constructing the leaf walk for " + format, e);
         }
     }
 
