@@ -326,6 +326,14 @@ public final class Mmu {
             runBase = oa;
         }
         int entryShift = Long.numberOfTrailingZeros(span * run);
+        if (d128Walk != null && entryShift > regime.paBits()) {
+            // VMSAv9-128 checks the whole output address, not the leaf's base (D128Walk, as StageOA
+            // and AArch64.OAOutOfRange do, and a TLB hit checks it again): a leaf wider than the PA
+            // size is cached only for its part inside it, so no hit outputs an address beyond it.
+            long pa = runBase + (va & (span * run - 1));
+            entryShift = regime.paBits();
+            runBase = pa & -(1L << entryShift);
+        }
         int attrIndex = (int) (lo >>> 2) & attrIndexMask;
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
