@@ -172,4 +172,28 @@ class D128MmuTest {
         assertThat(regime.lower().geometry().format().option()).isEqualTo("d64");
         assertThat(regime(TCR, L0, TCR2_D128, 0, CpuFeatures.ALL).lower().geometry().format().option()).isEqualTo("d128");
     }
+
+    /**
+     * A 64 GiB block at level 0 (SKL 3) under a 32-bit PS (IPS 0b000): AArch64.S1Walk checks the whole
+     * output address StageOA forms, so VA 0x1000 is PA 0x1000 but VA 0x1_0000_1000 of the same block
+     * is an address size fault at level 0, also once the block's first part is in the TLB.
+     */
+    @Test
+    void aBlockWiderThanThePaSizeOutputsOnlyInsideIt() {
+        write(L0, 1L << 10 | 1, 3L << (109 - 64));                     // L0[0]: block at PA 0, AF, SKL 3
+        var regime = regime(25 | 1L << 23, L0, TCR2_D128, 0, CpuFeatures.ALL); // IPS 0b000: 32 bits
+        Mmu mmu = new Mmu(regime, memory, new Tlb(16, 4));
+        assertThat(mmu.translate(0x1000, Access.READ, 1)).isInstanceOfSatisfying(Translation.Translated.class, ok -> {
+            assertThat(ok.pa()).isEqualTo(0x1000);
+            assertThat(ok.leafSize()).isEqualTo(1L << 36);
+        });
+        for (int round = 0; round < 2; round++) {
+            assertThat(mmu.translate(0x1_0000_1000L, Access.READ, 1)).isInstanceOfSatisfying(Translation.Fault.class, f -> {
+                assertThat(f.type()).isEqualTo(FaultType.ADDRESS_SIZE);
+                assertThat(f.level()).isEqualTo(0);
+            });
+            assertThat(mmu.outputAddress(0x1_0000_1000L, Access.READ, 1)).isEqualTo(-1);
+            assertThat(mmu.outputAddress(0xFFFF_F000L, Access.READ, 1)).isEqualTo(0xFFFF_F000L);
+        }
+    }
 }
