@@ -196,4 +196,33 @@ class D128MmuTest {
             assertThat(mmu.outputAddress(0xFFFF_F000L, Access.READ, 1)).isEqualTo(0xFFFF_F000L);
         }
     }
+
+    /**
+     * TTBR1 as a 128-bit register: T1SZ = 25 and TG1 = 0b10 (4K) give the upper 39-bit range, VA
+     * 0xFFFF_FF80_0000_1234 has indices 0, 0, 0, 1; BADDR[48] (TTBR1 bit 80) puts the table beyond
+     * IPS = 48 bits, an address size fault at level 0.
+     */
+    @Test
+    void ttbr1IsA128BitRegisterToo() {
+        long va = 0xFFFF_FF80_0000_1234L;
+        write(L0, L1 | 1, 0);
+        write(L1, L2 | 1, 0);
+        write(L2, L3 | 1, 0);
+        write(L3 + 16, 0x5000_0000L | AF | 1, 0);
+        long tcr = 25L << 16 | 0b10L << 30 | 0b101L << 32 | 1L << 7;   // T1SZ 25, TG1 4K, IPS 48, EPD0
+        for (long high : new long[]{0, 1L << (80 - 64)}) {
+            var regime = new TranslationRegime(new Registers(tcr, 0, L0, 0xFF, 1, false, 0, high, 0),
+                    new PermissionRegisters(TCR2_D128, PIR, 0, 0, 0), CpuFeatures.ALL);
+            Translation t = new Mmu(regime, memory, new Tlb(16, 4)).translate(va, Access.READ, 1);
+            if (high == 0) {
+                assertThat(t).isInstanceOfSatisfying(Translation.Translated.class,
+                        ok -> assertThat(ok.pa()).isEqualTo(0x5000_0234L));
+            } else {
+                assertThat(t).isInstanceOfSatisfying(Translation.Fault.class, f -> {
+                    assertThat(f.type()).isEqualTo(FaultType.ADDRESS_SIZE);
+                    assertThat(f.level()).isEqualTo(0);
+                });
+            }
+        }
+    }
 }
