@@ -71,11 +71,16 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--armv8", description = "AArch32 on an Armv8 PE: LPAE bits [47:40] are an address size fault (default: Armv7, ignored).")
     boolean armv8;
 
-    @Option(names = "--ttbr0", paramLabel = "HEX", description = "TTBR0_EL1 (default 0).")
+    @Option(names = "--ttbr0", paramLabel = "HEX",
+            description = "TTBR0_EL1 (default 0). With TCR2_EL1.D128 a 128-bit value: up to 32 hex digits, '_' ignored, e.g. 0x<hi16>_<lo16> (BADDR[55:48] in bits [87:80]).")
     String ttbr0;
 
-    @Option(names = "--ttbr1", paramLabel = "HEX", description = "TTBR1_EL1 (default 0).")
+    @Option(names = "--ttbr1", paramLabel = "HEX", description = "TTBR1_EL1 (default 0); 128 bits with TCR2_EL1.D128, as --ttbr0.")
     String ttbr1;
+
+    @Option(names = "--mair2", paramLabel = "HEX",
+            description = "MAIR2_EL1: the attributes of AttrIndx 8..15 under TCR2_EL1.AIE [4] with VMSAv9-128 tables (default 0).")
+    String mair2 = "0";
 
     @Option(names = "--mair", paramLabel = "HEX", description = "MAIR_EL1 (default 0xff: Attr0 Normal WB).")
     String mair = "0xff";
@@ -87,7 +92,7 @@ final class TranslateCommand implements Callable<Integer> {
     boolean pan;
 
     @Option(names = "--tcr2", paramLabel = "HEX",
-            description = "TCR2_EL1 (default 0): PIE [1] takes leaf rights from --pir/--pire0, E0POE [2] and POE [3] apply --por-el0/--por (FEAT_S1PIE/S1POE CPUs only).")
+            description = "TCR2_EL1 (default 0): PIE [1] takes leaf rights from --pir/--pire0, E0POE [2] and POE [3] apply --por-el0/--por (FEAT_S1PIE/S1POE CPUs only); D128 [5] walks VMSAv9-128 tables (FEAT_D128), AIE [4] reads --mair2.")
     String tcr2 = "0";
 
     @Option(names = "--pir", paramLabel = "HEX", description = "PIR_EL1: privileged rights per PIIndex (default 0).")
@@ -206,8 +211,10 @@ final class TranslateCommand implements Callable<Integer> {
                 Mmu mmu = new Mmu(regime, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);
             } else if (tcr != null) {
-                Registers r = new Registers(hex("--tcr", tcr), hex("--ttbr0", ttbr0), hex("--ttbr1", ttbr1),
-                        hex("--mair", mair), hex("--sctlr", sctlr), pan);
+                // 128-bit TTBRs: the high halves are read only under TCR2_EL1.D128.
+                long[] t0 = hex128("--ttbr0", ttbr0), t1 = hex128("--ttbr1", ttbr1);
+                Registers r = new Registers(hex("--tcr", tcr), t0[0], t1[0], hex("--mair", mair), hex("--sctlr", sctlr), pan,
+                        t0[1], t1[1], hex("--mair2", mair2));
                 // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
                 Stage2Regime stage2 = new Stage2Regime(hcrValue, hex("--vtcr", vtcr), hex("--vttbr", vttbr),
                         hex("--s2pir", s2pir), hex("--s2por", s2por), cpuOptions.features());
@@ -306,6 +313,20 @@ final class TranslateCommand implements Callable<Integer> {
             }
         }
         return out;
+    }
+
+    /**
+     * A value of up to 128 bits as {low, high}: hex digits with '_' ignored, the last 16 the low word
+     * (so {@code 0x<hi>_<lo>} with a 16-digit low half, or 32 digits in one run).
+     */
+    static long[] hex128(String option, String text) {
+        if (text == null) return new long[]{0, 0};
+        String t = text.trim().replace("_", "");
+        if (t.startsWith("0x") || t.startsWith("0X")) t = t.substring(2);
+        if (!t.matches("[0-9a-fA-F]+")) throw new UserException(option + " " + text + ": not a hex value");
+        if (t.length() <= 16) return new long[]{hex(option, text), 0};
+        if (t.length() > 32) throw new UserException(option + " " + text + ": more than 128 bits (32 hex digits)");
+        return new long[]{hex(option, t.substring(t.length() - 16)), hex(option, t.substring(0, t.length() - 16))};
     }
 
     private static long hex(String option, String text) {

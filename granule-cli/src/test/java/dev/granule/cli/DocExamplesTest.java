@@ -35,6 +35,7 @@ class DocExamplesTest {
     static final Map<String, Fixture> FIXTURES = Map.of(
             "tables.bin", DocExamplesTest::fourKTables,
             "l1.bin", DocExamplesTest::shortL1,
+            "d128.bin", DocExamplesTest::vmsa128Tables,
             "smaps.txt", DocExamplesTest::smaps);
 
     /** Why an example that names this file or token is not run. */
@@ -207,6 +208,20 @@ class DocExamplesTest {
         b.putLong(4096, 0x4000_2000L | 0b11);
         b.putLong(2 * 4096, 0x4000_3000L | 0b11);
         b.putLong(3 * 4096 + 8, 0x8000_0000L | 1L << 10 | 0b11L << 8 | 0b11);
+        Files.write(file, b.array());
+    }
+
+    /**
+     * VMSAv9-128 tables at 0x4000_0000 for 4K and T0SZ = 25 (levels 0..3), 16-byte descriptors (valid
+     * [0], AF [10], SH [9:8], address [55:12]; SKL [110:109] = 0 in tables and the level-3 page):
+     * VA 0x1234 (indices 0, 0, 0, 1) to PA 0xAB_0000_8000_0000, Inner Shareable, PIIndex 0.
+     */
+    private static void vmsa128Tables(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4 * 4096).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, 0x4000_1000L | 1);
+        b.putLong(4096, 0x4000_2000L | 1);
+        b.putLong(2 * 4096, 0x4000_3000L | 1);
+        b.putLong(3 * 4096 + 16, 0x00AB_0000_8000_0000L | 1L << 10 | 0b11L << 8 | 1);
         Files.write(file, b.array());
     }
 

@@ -212,4 +212,46 @@ class TranslateCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--image nosuchfile: no such file");
     }
+
+    /**
+     * A VMSAv9-128 image written by hand from the Arm ARM's layout (4K, T0SZ = 25: levels 0..3, 16-byte
+     * descriptors, valid [0], AF [10], OA / table address [55:12], SKL [110:109] = 0 at level 3):
+     * tables at 0x4000_0000 + 0x1000 per level, VA 0x1234 (indices 0, 0, 0, 1) to PA 0xAB_0000_8000_0000,
+     * an OA only VMSAv9-128 holds. A second level-0 table at PA 2^48 is reached only through the
+     * TTBR's high half (BADDR[48] is TTBR bit 80).
+     */
+    @Test
+    void vmsa128TablesWithTcr2D128AndA128BitTtbr() throws Exception {
+        java.nio.ByteBuffer low = java.nio.ByteBuffer.allocate(0x4000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        low.putLong(0x0000, 0x4000_1001L);                                    // L0[0] -> L1
+        low.putLong(0x1000, 0x4000_2001L);                                    // L1[0] -> L2
+        low.putLong(0x2000, 0x4000_3001L);                                    // L2[0] -> L3
+        low.putLong(0x3000 + 16, 0x00AB_0000_8000_0000L | 1L << 10 | 1);      // L3[1]: page, AF, PIIndex 0
+        java.nio.ByteBuffer high = java.nio.ByteBuffer.allocate(0x1000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        high.putLong(0, 0x4000_1001L);                                        // L0[0] at PA 2^48 -> the same L1
+        Path lowImage = dir.resolve("d128.bin"), highImage = dir.resolve("d128-high.bin");
+        Files.write(lowImage, low.array());
+        Files.write(highImage, high.array());
+        String tcr = "0x" + Long.toHexString(25 | (0b111L << 32) | (1L << 23));  // T0SZ 25, IPS 56 bits, EPD1
+        String[] base = {"translate", "--tcr", tcr, "--tcr2", "0x20", "--pir", "0xc", "--image", lowImage + "@0x40000000",
+                "--image", highImage + "@0x1000000000000"};
+        var r = run(cat(base, "--ttbr0", "0x40000000", "0x1234"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("0x0000000000001234 -> 0xab000080000234  level 3 4K");
+        // The same walk from the table at 2^48: TTBR0 = 0x<high 16 digits>_<low 16 digits>, or 32 digits.
+        assertThat(run(cat(base, "--ttbr0", "0x0000000000010000_0000000000000000", "0x1234")).out())
+                .contains("-> 0xab000080000234  level 3 4K");
+        assertThat(run(cat(base, "--ttbr0", "0x00000000000100000000000000000000", "0x1234")).out())
+                .contains("-> 0xab000080000234  level 3 4K");
+        // PIR_EL1 gives PIIndex 0 read/write, not execute.
+        assertThat(run(cat(base, "--ttbr0", "0x40000000", "--access", "x", "0x1234")).out())
+                .contains("PERMISSION fault, level 3").contains("PIIndex 0");
+        // Without TCR2_EL1.D128 the image is read as 64-bit descriptors: a 39-bit VA starts at level 1,
+        // whose entry 0x40001001 (bits [1:0] = 0b01, AF = 0) is then a block with AF = 0.
+        String[] d64 = base.clone();
+        d64[4] = "0x0";
+        assertThat(run(cat(d64, "--ttbr0", "0x40000000", "0x1234")).out()).contains("ACCESS_FLAG fault, level 1");
+        assertThat(run(cat(base, "--ttbr0", "0x1_0000_0000_0000_0000_0000_0000_0000_0000", "0x1234")).err())
+                .contains("more than 128 bits");
+    }
 }

@@ -6,20 +6,20 @@ package dev.granule.geometry;
  * <ul>
  *   <li>ID_AA64MMFR0_EL1: PARange [3:0], TGran16 [23:20], TGran64 [27:24], TGran4 [31:28];</li>
  *   <li>ID_AA64MMFR2_EL1: VARange [19:16];</li>
- *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], D128 [35:32] (FEAT_D128).</li>
+ *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], AIE [27:24] (FEAT_AIE), D128 [35:32] (FEAT_D128).</li>
  * </ul>
  */
 public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
 
     /**
      * A CPU implementing every feature granule models: all granules with 52-bit forms, 52-bit PA,
-     * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE and FEAT_D128. Used when no CPU is named.
+     * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE, FEAT_AIE and FEAT_D128. Used when no CPU is named.
      */
     public static final CpuFeatures ALL = new CpuFeatures(
             field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
             field(16, 0b0010) | field(28, 0b0001),
             field(0, 0b0001) | field(8, 0b0001) | field(12, 0b0001) | field(16, 0b0001) | field(20, 0b0001)
-                    | field(32, 0b0001));
+                    | field(24, 0b0001) | field(32, 0b0001));
 
     private static long field(int lsb, long value) {
         return value << lsb;
@@ -106,6 +106,12 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
         return s2poe() >= 0b0001;
     }
 
+    /** ID_AA64MMFR3_EL1.AIE: FEAT_AIE, MAIR2_ELx and the fourth AttrIndx bit (with FEAT_TCR2, which holds TCR2_EL1.AIE). */
+    public boolean supportsAie() {
+        return supportsTcr2() && get(idAa64mmfr3, 24) >= 0b0001;
+    }
+
+    /** FEAT_D128 (with FEAT_TCR2, which holds its enable TCR2_EL1.D128). */
     public boolean supportsD128() {
         return d128() >= 0b0001;
     }

@@ -27,6 +27,11 @@ import dev.granule.table.Slot;
  * either, the walk ignores APTable/UXNTable/PXNTable. The TLB keeps what the Arm ARM lets it cache
  * (TCR2, PIR, PIRE0); POR_EL1/POR_EL0 and PSTATE.PAN are applied again on every hit.
  *
+ * <p>With TCR2_EL1.D128 (FEAT_D128) the same path translates VMSAv9-128 tables: {@link D128Walk}
+ * descends (start levels -2..3, SKL skips, 56-bit addresses) and the leaf is handled here as a
+ * 64-bit one is (AF, PIIndex/POIndex rights from the high word, nDirty, HA/HD writing back all 128
+ * bits, AttrIndx[3] with TCR2_EL1.AIE, the TLB entry).
+ *
  * <p>Not thread-safe (one per simulated CPU).
  */
 public final class Mmu {
@@ -81,6 +86,10 @@ public final class Mmu {
     private int leafAttr;
     private Shareability leafShareability;
     private boolean leafGlobal;
+    // TCR2_EL1.D128: the VMSAv9-128 descent, else null (VMSAv8-64).
+    private final D128Walk d128Walk;
+    // AttrIndx bits a leaf holds: [4:2], or [5:2] under VMSAv9-128 with TCR2_EL1.AIE.
+    private final int attrIndexMask;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -105,7 +114,9 @@ public final class Mmu {
         this.regime = regime;
         this.memory = memory;
         this.tlb = tlb;
-        this.slot = new Slot(memory, 3);
+        this.slot = new Slot(memory, regime.d128() ? 4 : 3);
+        this.d128Walk = regime.d128() ? new D128Walk(memory, stage2Walker) : null;
+        this.attrIndexMask = regime.d128() && regime.attributeIndexExtension() ? 0xF : 7;
         // HCR_EL2.DC and TGE turn EL1&0 stage 1 off (the Stage2Regime carries HCR_EL2 even when VM is 0).
         this.stage1Off = !regime.mmuEnabled() || el10 && stage2 != null && stage2.stage1Disabled();
         this.defaultCacheable = el10 && stage2 != null && stage2.defaultCacheable();
@@ -126,10 +137,10 @@ public final class Mmu {
     /**
      * The compiled leaf walk of {@code half}'s tables, or null where the general walk must do it all:
      * with stage 2 (every table address is an IPA), with the MMU off or the half's walks disabled
-     * (EPDn), a TTBR beyond the PA size, or a format without a compiled walk.
+     * (EPDn), a TTBR beyond the PA size, or VMSAv9-128 (its own descent, {@link D128Walk}).
      */
     private LeafWalk compiledWalk(TranslationRegime.Half half) {
-        if (stage2 != null || !regime.mmuEnabled() || half.epd()) return null;
+        if (stage2 != null || !regime.mmuEnabled() || half.epd() || regime.d128()) return null;
         long paLimit = paLimit();
         if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
         return LeafWalk.compiled(half.format(), memory, half.root(), paLimit);
@@ -268,6 +279,7 @@ public final class Mmu {
     }
 
     private Translation walk(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
+        if (d128Walk != null) return walk128(va, access, el, half, stage1Only);
         Geometry g = half.geometry();
         DescriptorFormat f = half.format();
         long paLimit = paLimit();
@@ -325,6 +337,18 @@ public final class Mmu {
         throw new AssertionError("a walk ends at level 3");
     }
 
+    /** The VMSAv9-128 walk: its own descent, then the leaf as the 64-bit walk handles one. */
+    private Translation walk128(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
+        long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
+        int level = d128Walk.descend(va, half, paLimit, slot, d, el);
+        if (level == D128Walk.FAULTED) return d128Walk.fault();
+        descriptorIpa = d128Walk.descriptorIpa();
+        // No hierarchical permissions: permission indirection is always on.
+        Translation t = leaf(va, access, el, half, level, 0, false, false, paLimit);
+        return stage2 == null || stage1Only || !(t instanceof Translation.Translated s1) ? t
+                : secondStage(s1, access, el, true);
+    }
+
     private Translation leaf(long va, Access access, int el, TranslationRegime.Half half, int level, int apTable,
                              boolean uxnTable, boolean pxnTable, long paLimit) {
         long pa = checkLeaf(va, access, el, half, level, apTable, uxnTable, pxnTable, paLimit);
@@ -371,8 +395,7 @@ public final class Mmu {
         boolean singleRange = regime.kind().singleRange();
         if (s1Permissions != null && s1Permissions.enabled()) {
             // Permission indirection: rights by PIIndex; bit 7 is nDirty (AArch64.S1CheckPermissions).
-            int pi = IndirectPermissions.piIndex64(lo);
-            perms = s1Permissions.cacheable(pi, IndirectPermissions.poIndex64(lo));
+            perms = s1Permissions.cacheable(piIndex(), poIndex());
             if ((lo & NDIRTY) != 0) {
                 if (access == Access.WRITE && regime.hardwareDirty() && permitted(perms, access, el)) {
                     // A permitted write under HA and HD clears nDirty in table memory (no DBM needed).
@@ -408,7 +431,7 @@ public final class Mmu {
         }
         if (!permitted(perms, access, el)) {
             return fault(new Translation.Fault(va, FaultType.PERMISSION, level, dirtyDenial != null ? dirtyDenial
-                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource(lo)));
+                    : "permissions " + describe(effective(perms)) + " deny " + access + " at EL" + el + rightsSource()));
         }
         if (lo != original) {
             // A faulting access updates nothing: on a permission fault the AF update is CONSTRAINED
@@ -419,10 +442,10 @@ public final class Mmu {
             if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
                 return fault(stage2Walker.fault());
             }
-            d.set(lo, 0);
+            d.set(lo, d.hi());  // a VMSAv9-128 leaf keeps its high word
             slot.write(d);
         }
-        boolean contiguous = f.contiguous(d);
+        boolean contiguous = d128Walk != null ? d128Walk.contiguous() : f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
         long runBase = oa - (va & (span * run - 1) & -span);
         if ((runBase & (span * run - 1)) != 0) {
@@ -438,7 +461,7 @@ public final class Mmu {
             runBase += va & (span * run - 1) & -(1L << regime.paBits());
             entryShift = regime.paBits();
         }
-        int attrIndex = (int) (lo >>> 2 & 7);
+        int attrIndex = (int) (lo >>> 2) & attrIndexMask;
         int attr = regime.mairAttr(attrIndex);
         Shareability sh = f.attributes(d).shareability();
         boolean global = singleRange || (lo >>> 11 & 1) == 0; // no ASIDs at EL2: nG is RES0
@@ -502,12 +525,22 @@ public final class Mmu {
     }
 
     /** Where PIE or POE decided the rights: the descriptor's indices, for a permission fault's text. */
-    private String rightsSource(long lo) {
+    private String rightsSource() {
         if (s1Permissions == null) return "";
         String po = s1Permissions.privilegedOverlays() || s1Permissions.unprivilegedOverlays()
-                ? "POIndex " + IndirectPermissions.poIndex64(lo) : "";
-        String pi = s1Permissions.enabled() ? "PIIndex " + IndirectPermissions.piIndex64(lo) : "";
+                ? "POIndex " + poIndex() : "";
+        String pi = s1Permissions.enabled() ? "PIIndex " + piIndex() : "";
         return " (" + pi + (pi.isEmpty() || po.isEmpty() ? "" : ", ") + po + ")";
+    }
+
+    /** The leaf's PIIndex: bits [118:115] of a VMSAv9-128 leaf, else UXN:PXN:DBM:AP[1]. */
+    private int piIndex() {
+        return d128Walk != null ? IndirectPermissions.piIndex128(d.hi()) : IndirectPermissions.piIndex64(d.lo());
+    }
+
+    /** The leaf's POIndex: bits [124:121] of a VMSAv9-128 leaf, else bits [62:60]. */
+    private int poIndex() {
+        return d128Walk != null ? IndirectPermissions.poIndex128(d.hi()) : IndirectPermissions.poIndex64(d.lo());
     }
 
     /** The access rights a leaf grants, folded with its tables' limits, WXN and the implied PXN. */

@@ -9,8 +9,18 @@ package dev.granule.mmu;
  * @param mair  MAIR_EL1
  * @param sctlr SCTLR_EL1 (M bit 0, WXN bit 19)
  * @param pan   PSTATE.PAN
+ * @param ttbr0High TTBR0_EL1 bits [127:64], read only when TCR2_EL1.D128 makes the TTBRs 128-bit
+ *                  (BADDR[55:48] at bits [87:80]); 0 otherwise
+ * @param ttbr1High TTBR1_EL1 bits [127:64], likewise
+ * @param mair2 MAIR2_EL1: the attributes of AttrIndx 8..15 under TCR2_EL1.AIE (FEAT_AIE)
  */
-public record Registers(long tcr, long ttbr0, long ttbr1, long mair, long sctlr, boolean pan) {
+public record Registers(long tcr, long ttbr0, long ttbr1, long mair, long sctlr, boolean pan,
+                        long ttbr0High, long ttbr1High, long mair2) {
+
+    /** 64-bit TTBRs and no MAIR2_EL1: every regime before FEAT_D128 and FEAT_AIE. */
+    public Registers(long tcr, long ttbr0, long ttbr1, long mair, long sctlr, boolean pan) {
+        this(tcr, ttbr0, ttbr1, mair, sctlr, pan, 0, 0, 0);
+    }
 
     /** TCR_EL1 field positions (Arm ARM D19, TCR_EL1). */
     static int t0sz(long tcr) { return (int) (tcr & 0x3F); }

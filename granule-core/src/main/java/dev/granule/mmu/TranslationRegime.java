@@ -2,10 +2,12 @@ package dev.granule.mmu;
 
 import dev.granule.format.DescriptorFormat;
 import dev.granule.format.Shareability;
+import dev.granule.format.Vmsa128Format;
 import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 
 /**
  * TCR_EL1, TTBR0/1_EL1, MAIR_EL1 and SCTLR_EL1 decoded once into what a walk needs, per half of
@@ -15,6 +17,11 @@ import dev.granule.geometry.Granule;
  * so that QEMU can serve as an oracle: an out-of-range TxSZ is clamped to the nearest supported
  * value (39 at most, 48/47 with FEAT_TTST); a reserved or unimplemented TGn encoding selects the
  * 4K granule.
+ *
+ * <p>With TCR2_EL1.D128 on a CPU with FEAT_TCR2 and FEAT_D128 the EL1&amp;0 regime translates with
+ * VMSAv9-128 descriptors (AArch64.S1TTWParamsEL10): 128-bit TTBRs (BADDR[55:48] in bits [87:80],
+ * BADDR[47:5], SKL [2:1]), start levels down to -2, a 56-bit output size (PS 0b111), and permission
+ * indirection always on (the effective value of TCR2_EL1.PIE is 1).
  */
 public final class TranslationRegime {
 
@@ -48,8 +55,25 @@ public final class TranslationRegime {
      * @param epd      EPDn: a TLB miss faults instead of walking
      * @param tbi      TBIn: the top byte is ignored for addresses in this half
      * @param hpd      HPDn: hierarchical permissions (APTable, XNTable, PXNTable) disabled
+     * @param skl      VMSAv9-128 only: TTBRn_EL1.SKL, the levels the walk skips at its start
+     *                 (AArch64.S1StartLevel adds it to the level TxSZ gives); 0 for VMSAv8-64
+     * @param disableContiguous VMSAv9-128 only: TCR2_EL1.DisCHn, the Contiguous bit of a leaf in the
+     *                 start-level table is ignored (deeper leaves follow their table's DisCH bit)
      */
-    public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {}
+    public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd,
+                       int skl, boolean disableContiguous) {
+
+        /** A VMSAv8-64 half. */
+        public Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {
+            this(geometry, format, root, epd, tbi, hpd, 0, false);
+        }
+
+        /** The level the walk starts at: the geometry's, after TTBR.SKL's skipped levels (may exceed 3). */
+        public int startLevel() { return geometry.startLevel() + skl; }
+    }
+
+    /** TCR2_EL1 fields beside PIE/POE: AIE [4], D128 [5], DisCH0 [14], DisCH1 [15] (Arm ARM, TCR2_EL1). */
+    static final long TCR2_AIE = 1L << 4, TCR2_DISCH0 = 1L << 14, TCR2_DISCH1 = 1L << 15;
 
     private final Registers registers;
     private final PermissionRegisters permissionRegisters;
@@ -61,6 +85,10 @@ public final class TranslationRegime {
     private final int cpuPaBits;
     private final int asid;
     private final Kind kind;
+    // TCR2_EL1.D128 in effect: VMSAv9-128 descriptors in both halves.
+    private final boolean d128;
+    // TCR2_EL1.AIE in effect: AttrIndx has four bits, 8..15 select MAIR2_EL1.
+    private final boolean aie;
 
     /** The EL1&amp;0 regime: TCR_EL1, TTBR0/1_EL1, MAIR_EL1, SCTLR_EL1, PSTATE.PAN. */
     public TranslationRegime(Registers r, CpuFeatures cpu) {
@@ -70,7 +98,10 @@ public final class TranslationRegime {
     /**
      * With TCR2_EL1, PIR_EL1, PIRE0_EL1, POR_EL1 and POR_EL0 as well: TCR2_EL1.PIE (FEAT_S1PIE) and
      * POE/E0POE (FEAT_S1POE) are read where the CPU implements them (ID_AA64MMFR3_EL1), and are 0
-     * otherwise, as AArch64.S1TTWParamsEL10 reads them. TCR2_EL1.D128 is not modelled and ignored.
+     * otherwise, as AArch64.S1TTWParamsEL10 reads them. TCR2_EL1.D128 (FEAT_D128) selects VMSAv9-128
+     * translation with TTBR0/1_EL1 as 128-bit values ({@link Registers#ttbr0High()}), and turns
+     * permission indirection on whatever TCR2_EL1.PIE says; TCR2_EL1.AIE (FEAT_AIE) gives AttrIndx a
+     * fourth bit that selects MAIR2_EL1 (the VMSAv9-128 walk reads it; the VMSAv8-64 one does not).
      */
     public TranslationRegime(Registers r, PermissionRegisters p, CpuFeatures cpu) {
         this(r, p, cpu, Kind.EL1_0);
@@ -114,20 +145,37 @@ public final class TranslationRegime {
         this.kind = kind;
         this.registers = r;
         this.permissionRegisters = p;
+        this.cpuPaBits = cpu.paBits();
+        // Only the EL1&0 regime reads TCR2_EL1 (the EL2 regimes take PermissionRegisters.NONE).
+        this.d128 = kind == Kind.EL1_0 && cpu.supportsTcr2() && cpu.supportsD128()
+                && (p.tcr2() & IndirectPermissions.TCR2_D128) != 0;
+        this.aie = kind == Kind.EL1_0 && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
         long tcr2 = (cpu.supportsS1pie() ? p.tcr2() & IndirectPermissions.TCR2_PIE : 0)
-                | (cpu.supportsS1poe() ? p.tcr2() & (IndirectPermissions.TCR2_POE | IndirectPermissions.TCR2_E0POE) : 0);
+                | (cpu.supportsS1poe() ? p.tcr2() & (IndirectPermissions.TCR2_POE | IndirectPermissions.TCR2_E0POE) : 0)
+                | (d128 ? IndirectPermissions.TCR2_D128 : 0);
         this.indirectPermissions = tcr2 == 0 ? null
                 : IndirectPermissions.of(tcr2, p.pir(), p.pire0(), p.porEl1(), p.porEl0());
         long tcr = r.tcr();
         boolean ds = Registers.ds(tcr);
         int ips = Geometry.decodePaBits(Registers.ips(tcr));
         int pa = Math.min(ips < 0 ? cpu.paBits() : ips, cpu.paBits());
+        if (d128) {
+            // AArch64.PhysicalAddressSize with d128: min(PS, PAMax), up to 56 bits.
+            this.lower = half128(Granule.fromTg0(Registers.tg0(tcr)), Registers.t0sz(tcr), ds, r.ttbr0(), r.ttbr0High(),
+                    Registers.epd0(tcr), Registers.tbi0(tcr), Registers.hpd0(tcr), Registers.sh0(tcr),
+                    (p.tcr2() & TCR2_DISCH0) != 0, cpu);
+            this.upper = half128(Granule.fromTg1(Registers.tg1(tcr)), Registers.t1sz(tcr), ds, r.ttbr1(), r.ttbr1High(),
+                    Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr),
+                    (p.tcr2() & TCR2_DISCH1) != 0, cpu);
+            this.paBits = pa;
+            this.asid = (int) ((Registers.a1(tcr) ? r.ttbr1() : r.ttbr0()) >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
+            return;
+        }
         this.lower = half(granule(Granule.fromTg0(Registers.tg0(tcr)), cpu), Registers.t0sz(tcr), ds, pa, r.ttbr0(),
                 Registers.epd0(tcr), Registers.tbi0(tcr), Registers.hpd0(tcr), Registers.sh0(tcr), cpu);
         this.upper = half(granule(Granule.fromTg1(Registers.tg1(tcr)), cpu), Registers.t1sz(tcr), ds, pa, r.ttbr1(),
                 Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr), cpu);
         this.paBits = pa;
-        this.cpuPaBits = cpu.paBits();
         long ttbr = Registers.a1(tcr) ? r.ttbr1() : r.ttbr0();
         this.asid = kind == Kind.EL2 ? 0 : (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
     }
@@ -165,6 +213,30 @@ public final class TranslationRegime {
         root &= -align;
         if (wideBaddr) root = (root & 0x0000_FFFF_FFFF_FFC0L) | ((ttbr >>> 2 & 0xF) << 48);
         return new Half(geometry, format, root, epd, tbi, hpd);
+    }
+
+    /**
+     * A VMSAv9-128 half (AArch64.S1TTWParamsEL10, S1StartLevel, S1TTBaseAddress with d128 = 1). TxSZ
+     * is clamped as for VMSAv8-64 (QEMU's choice) into [AArch64.S1MinTxSZ, 39]: the minimum is 9 with
+     * FEAT_LVA3 (a 55-bit VA: bit 55 selects the TTBR), 12 for 64K with FEAT_LVA or with DS, else 16.
+     * FEAT_TTST's larger TxSZ is not modelled for VMSAv9-128 (the geometry stops at 25 VA bits).
+     */
+    private static Half half128(Granule requested, int txsz, boolean ds, long ttbr, long ttbrHigh, boolean epd,
+                                boolean tbi, boolean hpd, int sh, boolean disch, CpuFeatures cpu) {
+        Granule g = granule(requested, cpu);
+        boolean dsEffective = ds && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
+        int minTxsz = cpu.vaRange() >= 0b0010 ? 9 : (g == Granule.SIXTY_FOUR_K && cpu.supportsLva()) || dsEffective ? 12 : 16;
+        int vaBits = 64 - Math.max(minTxsz, Math.min(txsz, 39));
+        Geometry geometry = Geometry.of(g, TranslationFormat.D128, vaBits, 56);
+        int skl = (int) (ttbr >>> 1 & 3);
+        // The start-level table holds every VA bit above the (skipped-to) start level: aligned to its
+        // size, at least 32 bytes (BADDR starts at bit 5).
+        int startLevel = geometry.startLevel() + skl;
+        int stride = g.pageShift() - 4;
+        int tableShift = Math.max(5, vaBits - ((3 - startLevel) * stride + g.pageShift()) + 4);
+        long root = (ttbrHigh >>> 16 & 0xFF) << 48 | (ttbr & 0x0000_FFFF_FFFF_FFE0L);
+        root &= tableShift >= 56 ? 0 : -(1L << tableShift);
+        return new Half(geometry, new Vmsa128Format(geometry), root, epd, tbi, hpd, skl, disch);
     }
 
     /** A PA size Geometry accepts (its list of architectural sizes) at or above {@code bits}. */
@@ -212,6 +284,14 @@ public final class TranslationRegime {
 
     public boolean pan() { return registers.pan(); }
 
-    /** The MAIR_EL1 attribute byte for AttrIndx {@code index}. */
-    public int mairAttr(int index) { return (int) (registers.mair() >>> (8 * index)) & 0xFF; }
+    /** The MAIR_EL1 attribute byte for AttrIndx {@code index}; 8..15 read MAIR2_EL1 (FEAT_AIE). */
+    public int mairAttr(int index) {
+        return (int) ((index < 8 ? registers.mair() : registers.mair2()) >>> (8 * (index & 7))) & 0xFF;
+    }
+
+    /** TCR2_EL1.D128 in effect: both halves hold VMSAv9-128 tables. */
+    public boolean d128() { return d128; }
+
+    /** TCR2_EL1.AIE in effect: VMSAv9-128 leaves carry AttrIndx[3] in bit 5. */
+    public boolean attributeIndexExtension() { return aie; }
 }

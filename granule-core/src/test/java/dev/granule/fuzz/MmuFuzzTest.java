@@ -15,7 +15,8 @@ import dev.granule.mmu.TranslationRegime;
 
 /**
  * Register decoding and translation over hostile inputs: any TCR/TTBR/MAIR/SCTLR values, any
- * TCR2/PIR/PIRE0/POR values (permission indirection and overlays), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
+ * TCR2/PIR/PIRE0/POR values (permission indirection and overlays; VMSAv9-128 with TCR2_EL1.D128, its
+ * 128-bit TTBRs and MAIR2), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
  * within the PA size, or a fault at a real level) and agrees with the allocation-free path.
  */
 class MmuFuzzTest {
@@ -28,7 +29,11 @@ class MmuFuzzTest {
             long tcr = data.consumeLong();
             long ttbr0 = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
             long ttbr1 = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
-            Registers r = new Registers(tcr, ttbr0, ttbr1, data.consumeLong(), data.consumeLong(), data.consumeBoolean());
+            // The high halves of 128-bit TTBRs (read under TCR2_EL1.D128) and MAIR2_EL1 (under AIE).
+            long ttbr0High = data.consumeBoolean() ? 0 : data.consumeLong();
+            long ttbr1High = data.consumeBoolean() ? 0 : data.consumeLong();
+            Registers r = new Registers(tcr, ttbr0, ttbr1, data.consumeLong(), data.consumeLong(), data.consumeBoolean(),
+                    ttbr0High, ttbr1High, data.consumeLong());
             int words = data.consumeInt(0, 256);
             for (int i = 0; i < words; i++) {
                 long pa = data.consumeLong(0, (1L << 17) - 1) * 8;
@@ -36,8 +41,8 @@ class MmuFuzzTest {
                         : (data.consumeLong(0, (1L << 20) - 1) & -4096L) | 0b11 | (data.consumeLong() & 0xFFF0_0000_0000_0FFCL);
                 memory.writeLong(pa, v);
             }
-            // TCR2_EL1 mostly with PIE/POE/E0POE only (bits [3:1]), sometimes any value; PIR/POR any.
-            long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b1110 : data.consumeLong();
+            // TCR2_EL1 mostly with PIE/POE/E0POE/AIE/D128 only (bits [5:1]), sometimes any value; PIR/POR any.
+            long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b11_1110 : data.consumeLong();
             PermissionRegisters p = new PermissionRegisters(tcr2, data.consumeLong(), data.consumeLong(),
                     data.consumeLong(), data.consumeLong());
             TranslationRegime regime = new TranslationRegime(r, p, cpu);
