@@ -52,7 +52,12 @@ public class KdumpBenchmark {
     /** QEMU's probe addresses, cycled to this many. */
     static final int PROBES = 512;
 
-    @Param({"elf", "kdump", "flattened"})
+    /**
+     * QEMU's three files of one stopped guest; or ({@code crash-}) kexec's ELF /proc/vmcore and
+     * Debian's makedumpfile {@code -l -d 0} KDUMP file (LZO, 4K blocks) of one crash, as
+     * granule-capture's {@code CrashCapture} makes them ({@code -Dgranule.crash=DIR}, default the 4K kernel's).
+     */
+    @Param({"elf", "kdump", "flattened", "crash-elf", "crash-kdump"})
     public String format;
 
     KernelDump dump;
@@ -75,12 +80,25 @@ public class KdumpBenchmark {
         }
     }
 
+    static Path crashDir() throws IOException {
+        String dir = System.getProperty("granule.crash");
+        if (dir != null) return Path.of(dir);
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = (xdg != null ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache")).resolve("granule/crash-captures");
+        try (var s = Files.list(base)) {
+            return s.filter(p -> !p.toString().contains("16k") && Files.exists(p.resolve("guest/vmcore-l-d0.kdump"))).sorted().findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no crash capture in " + base + ": run granule-capture's RealCrashDumpTest first"));
+        }
+    }
+
     @Setup(Level.Trial)
     public void open() throws IOException {
-        Path dir = captureDir();
+        Path dir = format.startsWith("crash-") ? crashDir() : captureDir();
         Path file = dir.resolve(switch (format) {
             case "elf" -> "vmcore.elf";
             case "kdump" -> "vmcore.kdump";
+            case "crash-elf" -> "guest/vmcore.elf";
+            case "crash-kdump" -> "guest/vmcore-l-d0.kdump";
             default -> "vmcore.kdump-flat";
         });
         dump = KernelDump.open(file);
@@ -135,6 +153,17 @@ public class KdumpBenchmark {
         long sum = 0;
         for (long va : vas) sum += memory.readLong(walker.outputAddress(va));
         return sum;
+    }
+
+    /** {@link KernelDump#resolve}: the walk with its leaf as a value and the target page's state, no text. */
+    @Benchmark
+    @OperationsPerInvocation(PROBES)
+    public long resolve() {
+        long n = 0;
+        for (long va : probes) {
+            if (dump.resolve(va) instanceof Translation.Mapped m) n += m.pa();
+        }
+        return n;
     }
 
     /** What {@code dump translate} does per address in the library: resolve, then the text line. */

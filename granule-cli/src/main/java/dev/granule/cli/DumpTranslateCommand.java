@@ -63,6 +63,12 @@ final class DumpTranslateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Chars of text output gathered before they go to the writer. */
+    static final int OUTPUT_BATCH = 1 << 15;
+
+    /** Hands gathered output to the writer; nothing while none is gathered (JSON streams itself). */
+    private Runnable batch = () -> { };
+
     /** Receives each address as it is read. */
     private interface Sink {
         void accept(long va) throws IOException;
@@ -92,12 +98,22 @@ final class DumpTranslateCommand implements Callable<Integer> {
             } else {
                 out.printf("# %s, root %s%n", g.label(), Units.hex(dump.tables().rootPa()));
                 TranslationText text = new TranslationText(g);
-                StringBuilder line = new StringBuilder(200);
-                feed(names, va -> {
-                    line.setLength(0);
-                    text.append(line, dump.resolve(va), names.symbolize(va)).append('\n');
-                    out.append(line);
-                });
+                // Lines gather in one buffer handed to the writer in large pieces (one copy per
+                // OUTPUT_BATCH chars, not per line); it is also handed over whenever the input has
+                // nothing more buffered, so answers to a pipe still come as their addresses do.
+                StringBuilder lines = new StringBuilder(OUTPUT_BATCH + 512);
+                batch = () -> {
+                    out.append(lines);
+                    lines.setLength(0);
+                };
+                try {
+                    feed(names, va -> {
+                        text.append(lines, dump.resolve(va), names.symbolize(va)).append('\n');
+                        if (lines.length() >= OUTPUT_BATCH) batch.run();
+                    });
+                } finally {
+                    batch.run(); // the answers before a bad line are out before its error
+                }
             }
         }
         out.flush();
@@ -132,7 +148,7 @@ final class DumpTranslateCommand implements Callable<Integer> {
         return new BoundedLineReader(in, from, MAX_ADDRESS_LINE, Long.MAX_VALUE);
     }
 
-    private static void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
+    private void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
         String from = r.toString();
         String line;
         long n = 0;
@@ -143,14 +159,34 @@ final class DumpTranslateCommand implements Callable<Integer> {
             if (start == line.length() || line.charAt(start) == '#') continue;
             int end = start;
             while (end < line.length() && !Character.isWhitespace(line.charAt(end))) end++;
-            long va;
-            try {
-                va = names.address(line.substring(start, end));
-            } catch (UserException e) {
-                throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
+            long va = hexAddress(line, start, end);
+            if (va == -1) {
+                try {
+                    va = names.address(line.substring(start, end));
+                } catch (UserException e) {
+                    throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
+                }
             }
             sink.accept(va);
+            if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
         }
+    }
+
+    /**
+     * {@code 0x} and 1 to 16 hex digits in {@code line[start, end)}, parsed in place (most lines of
+     * an address list), or -1 for anything else, which {@link SymbolOptions.Resolver#address} then
+     * reads (and an all-ones address, which it reads the same).
+     */
+    static long hexAddress(String line, int start, int end) {
+        int digits = end - start - 2;
+        if (digits < 1 || digits > 16 || line.charAt(start) != '0' || (line.charAt(start + 1) | 0x20) != 'x') return -1;
+        long v = 0;
+        for (int i = start + 2; i < end; i++) {
+            int d = Character.digit(line.charAt(i), 16);
+            if (d < 0) return -1;
+            v = v << 4 | d;
+        }
+        return v;
     }
 
     private static void writeJson(JsonGenerator j, KernelDump dump, SymbolOptions.Resolver names, long va) throws IOException {

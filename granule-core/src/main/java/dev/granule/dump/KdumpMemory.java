@@ -24,8 +24,10 @@ import java.util.zip.Inflater;
  * bytes at PA {@code pfn * block_size}; it is in the dump if the 2nd bitmap has its bit, and then its
  * page_desc is the one whose index is the number of dumped pages below it. Pages are read and
  * decompressed on demand (zlib with {@link Inflater}; LZO, snappy and zstd with aircompressor) into
- * a small direct-mapped cache, so memory use stays at the bitmap plus a few dozen pages however
- * large the dump.
+ * a bounded cache ({@link #CACHE_BYTES}: 2,048 4K pages, 512 16K, 128 64K; two ways per set, the
+ * older one evicted), so memory use stays at the two bitmaps plus that cache however large the dump.
+ * Two ways matter: a kernel's table pages and the data pages a batch touches would collide in a
+ * direct-mapped cache and be decompressed again on every walk.
  *
  * <p>{@link #ranges()} are the runs of dumped pages. A page the 1st bitmap marks as RAM but the 2nd
  * leaves out is {@link PageState#EXCLUDED}; reading it throws {@link PageNotInDumpException}.
@@ -34,8 +36,13 @@ import java.util.zip.Inflater;
 public final class KdumpMemory implements ReadOnlyMemory {
 
     static final int PAGE_DESC_SIZE = 24;
-    /** Pages kept decompressed; a walk touches at most one table page per level, a read a few data pages. */
-    static final int CACHE_PAGES = 64;
+    /**
+     * Bytes of decompressed pages kept: a kernel's walks touch a few hundred table pages (one per
+     * 2M of linear map at level 3 for 4K), which must stay cached for batch translation.
+     */
+    static final int CACHE_BYTES = 8 << 20;
+    /** Never fewer pages than this, name(index, pfn)ever the page size. */
+    static final int MIN_CACHE_PAGES = 64;
 
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -47,12 +54,18 @@ public final class KdumpMemory implements ReadOnlyMemory {
     private final long pages;
     /** The 2nd bitmap (pages in the dump), 64 pfns per word, and the dumped pages below each word. */
     private final long[] dumped;
+    /** The 1st bitmap (pages that are RAM), as {@link #dumped}. */
+    private final long[] ram;
     private final int[] rankBefore;
     private final List<MemoryRange> ranges;
     private final long[] rangeStart;
     private final long[] rangeEnd;
-    private final long[] cachedPfn = new long[CACHE_PAGES];
-    private final byte[][] cachedPage = new byte[CACHE_PAGES][];
+    /** Sets of two ways: slot {@code 2*set} and {@code 2*set+1}; {@code recent[set]} is the way used last. */
+    private final int setMask;
+    private final long[] cachedPfn;
+    private final byte[][] cachedPage;
+    private final byte[] recent;
+    private final byte[] desc = new byte[PAGE_DESC_SIZE];
     private byte[] compressed;
     private Inflater inflater;
     private Decompressor lzo;
@@ -67,9 +80,19 @@ public final class KdumpMemory implements ReadOnlyMemory {
         this.pages = file.pages();
         int words = (int) ((pages + 63) >>> 6);
         dumped = new long[words];
+        ram = new long[words];
         rankBefore = new int[words + 1];
-        readBitmap(file.bitmapOffset() + file.bitmapBytes(), dumped);
-        if ((pages & 63) != 0) dumped[words - 1] &= (1L << (pages & 63)) - 1; // bits past max_mapnr describe nothing
+        readBitmap(file.bitmapOffset() + file.bitmapBytes(), dumped, "2nd bitmap");
+        readBitmap(file.bitmapOffset(), ram, "1st bitmap");
+        if ((pages & 63) != 0) {
+            dumped[words - 1] &= (1L << (pages & 63)) - 1; // bits past max_mapnr describe nothing
+            ram[words - 1] &= (1L << (pages & 63)) - 1;
+        }
+        int sets = Integer.highestOneBit(Math.max(MIN_CACHE_PAGES, CACHE_BYTES / blockSize) / 2);
+        setMask = sets - 1;
+        cachedPfn = new long[2 * sets];
+        cachedPage = new byte[2 * sets][];
+        recent = new byte[sets];
         List<MemoryRange> runs = new ArrayList<>();
         long runStart = -1;
         for (int w = 0; w < words; w++) {
@@ -100,12 +123,12 @@ public final class KdumpMemory implements ReadOnlyMemory {
         if (last > 0) bytes.check(file.pageDescOffset(), last * PAGE_DESC_SIZE, "page_desc array (" + last + " dumped pages)");
     }
 
-    private void readBitmap(long at, long[] out) {
+    private void readBitmap(long at, long[] out, String field) {
         byte[] chunk = new byte[1 << 16];
         long total = (long) out.length * 8;
         for (long done = 0; done < total; done += chunk.length) {
             int n = (int) Math.min(chunk.length, total - done);
-            bytes.copy(at + done, chunk, 0, n, "2nd bitmap");
+            bytes.copy(at + done, chunk, 0, n, field);
             for (int i = 0; i < n; i += 8) {
                 long v = n - i >= 8 ? (long) LONG_LE.get(chunk, i) : tail(chunk, i, n);
                 out[(int) ((done + i) >>> 3)] = v;
@@ -132,10 +155,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
     }
 
     private boolean isRam(long pfn) {
-        if (pfn < 0 || pfn >= pages) return false;
-        byte[] b = new byte[1];
-        bytes.copy(file.bitmapOffset() + (pfn >>> 3), b, 0, 1, "1st bitmap");
-        return (b[0] >>> (pfn & 7) & 1) != 0;
+        return pfn >= 0 && pfn < pages && (ram[(int) (pfn >>> 6)] >>> (pfn & 63) & 1) != 0;
     }
 
     @Override
@@ -157,13 +177,23 @@ public final class KdumpMemory implements ReadOnlyMemory {
 
     /** The decompressed page {@code pfn}, which must be in the dump. */
     private byte[] page(long pfn) {
-        int slot = (int) (pfn & (CACHE_PAGES - 1));
-        if (cachedPfn[slot] == pfn) return cachedPage[slot];
+        int set = (int) (pfn & setMask);
+        int slot = set << 1;
+        if (cachedPfn[slot] == pfn) {
+            recent[set] = 0;
+            return cachedPage[slot];
+        }
+        if (cachedPfn[slot + 1] == pfn) {
+            recent[set] = 1;
+            return cachedPage[slot + 1];
+        }
+        slot += 1 - recent[set]; // the way not used last
         byte[] out = cachedPage[slot];
         if (out == null) out = cachedPage[slot] = new byte[blockSize];
         cachedPfn[slot] = -1;
         load(pfn, out);
         cachedPfn[slot] = pfn;
+        recent[set] = (byte) (slot & 1);
         return out;
     }
 
@@ -172,34 +202,33 @@ public final class KdumpMemory implements ReadOnlyMemory {
         int w = (int) (pfn >>> 6);
         long index = rankBefore[w] + Long.bitCount(dumped[w] & ((1L << (pfn & 63)) - 1));
         long descAt = file.pageDescOffset() + index * PAGE_DESC_SIZE;
-        byte[] desc = new byte[PAGE_DESC_SIZE];
-        bytes.copy(descAt, desc, 0, PAGE_DESC_SIZE, "page_desc of pfn " + Long.toHexString(pfn));
+        // The constructor checked that the whole page_desc array lies in the file.
+        bytes.copy(descAt, desc, 0, PAGE_DESC_SIZE, "page_desc array");
         long offset = (long) LONG_LE.get(desc, 0);
         int size = (int) INT_LE.get(desc, 8);
         int flags = (int) INT_LE.get(desc, 12);
-        String what = String.format("page_desc #%d (pfn %#x)", index, pfn);
         if (size <= 0 || size > blockSize) {
-            throw new DumpFormatException(descAt + 8, what + ": size is " + Integer.toUnsignedString(size)
+            throw new DumpFormatException(descAt + 8, name(index, pfn) + ": size is " + Integer.toUnsignedString(size)
                     + ", not 1 to block_size " + blockSize);
         }
         if (offset < 0 || offset > bytes.size() || size > bytes.size() - offset) {
             throw new DumpFormatException(descAt, String.format("%s: data [%#x, +%#x) lies outside the %d-byte dump (truncated file?)",
-                    what, offset, size, bytes.size()));
+                    name(index, pfn), offset, size, bytes.size()));
         }
         int codec = flags & (KdumpHeaders.COMPRESSED_ZLIB | KdumpHeaders.COMPRESSED_LZO | KdumpHeaders.COMPRESSED_SNAPPY
                 | KdumpHeaders.COMPRESSED_ZSTD);
         if (Integer.bitCount(codec) > 1 || (flags & ~codec) != 0) {
-            throw new DumpFormatException(descAt + 12, String.format("%s: flags %#x name no single known codec", what, flags));
+            throw new DumpFormatException(descAt + 12, String.format("%s: flags %#x name no single known codec", name(index, pfn), flags));
         }
         if (codec == 0) {
             if (size != blockSize) {
-                throw new DumpFormatException(descAt + 8, what + ": an uncompressed page of " + size + " bytes, not block_size " + blockSize);
+                throw new DumpFormatException(descAt + 8, name(index, pfn) + ": an uncompressed page of " + size + " bytes, not block_size " + blockSize);
             }
-            bytes.copy(offset, out, 0, blockSize, what + " data");
+            bytes.copy(offset, out, 0, blockSize, "page data"); // checked above: inside the file
             return;
         }
         if (compressed == null) compressed = new byte[blockSize];
-        bytes.copy(offset, compressed, 0, size, what + " data");
+        bytes.copy(offset, compressed, 0, size, "page data");
         int n;
         try {
             n = switch (codec) {
@@ -210,13 +239,18 @@ public final class KdumpMemory implements ReadOnlyMemory {
             };
         } catch (DataFormatException | RuntimeException e) {
             // The codecs report hostile input as MalformedInputException or as an index out of bounds.
-            throw new DumpFormatException(offset, String.format("%s: %s data of %d bytes does not decompress (%s)", what,
+            throw new DumpFormatException(offset, String.format("%s: %s data of %d bytes does not decompress (%s)", name(index, pfn),
                     codecName(codec), size, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         }
         if (n != blockSize) {
-            throw new DumpFormatException(offset, String.format("%s: %s data decompresses to %d bytes, not block_size %d", what,
+            throw new DumpFormatException(offset, String.format("%s: %s data decompresses to %d bytes, not block_size %d", name(index, pfn),
                     codecName(codec), n, blockSize));
         }
+    }
+
+    /** The page_desc in error messages (formatted only on error: per page it would cost more than an LZO page). */
+    private static String name(long index, long pfn) {
+        return String.format("page_desc #%d (pfn %#x)", index, pfn);
     }
 
     private int inflate(int size, byte[] out) throws DataFormatException {
@@ -288,6 +322,13 @@ public final class KdumpMemory implements ReadOnlyMemory {
     @Override
     public boolean contains(long pa, long length) {
         if (length < 0 || pa < 0 || pa + length < pa) return false;
+        if (length > 0 && length <= (long) blockSize << 4) {
+            // A table or a read of a few pages (every walk step asks): the bitmap, not a search of the runs.
+            for (long pfn = pa >>> shift, last = (pa + length - 1) >>> shift; pfn <= last; pfn++) {
+                if (!isDumped(pfn)) return false;
+            }
+            return true;
+        }
         int i = Arrays.binarySearch(rangeStart, pa);
         if (i < 0) i = -i - 2;
         return i >= 0 && pa + length <= rangeEnd[i];

@@ -25,6 +25,11 @@ public final class TranslationText {
     private final Geometry geometry;
     /** Attribute summaries by value: a kernel has a handful of distinct attribute sets. */
     private final Map<Attributes, String> summaries = new HashMap<>();
+    /** {@link #size} of each power of two, made once: a line costs no string of its own. */
+    private final String[] sizes = new String[64];
+    private final char[] digitScratch = new char[18];
+    private Attributes lastAttributes;
+    private String lastSummary;
 
     public TranslationText(Geometry geometry) {
         this.geometry = geometry;
@@ -35,6 +40,15 @@ public final class TranslationText {
         b.append('0').append('x');
         for (int i = digits - 1; i >= 0; i--) b.append(HEX[(int) (v >>> (i * 4)) & 0xF]);
         return b;
+    }
+
+    /** As {@link #hex(StringBuilder, long, int)}, one append of a reused buffer rather than one per digit. */
+    private StringBuilder hexLine(StringBuilder b, long v, int digits) {
+        char[] c = digitScratch;
+        c[0] = '0';
+        c[1] = 'x';
+        for (int i = digits + 1; i >= 2; i--, v >>>= 4) c[i] = HEX[(int) v & 0xF];
+        return b.append(c, 0, digits + 2);
     }
 
     /** Appends {@code 0x} and the hex digits of {@code v} without leading zeros. */
@@ -54,19 +68,34 @@ public final class TranslationText {
         return v + SIZE_SUFFIX[unit];
     }
 
+    /** The summary of {@code a}: consecutive lines mostly share one set, so the last one is tried before the map. */
+    private String summary(Attributes a) {
+        if (a.equals(lastAttributes)) return lastSummary;
+        lastSummary = summaries.computeIfAbsent(a, Attributes::summary);
+        lastAttributes = a;
+        return lastSummary;
+    }
+
+    private String sizeOf(long bytes) {
+        if (Long.bitCount(bytes) != 1) return size(bytes);
+        int i = Long.numberOfTrailingZeros(bytes);
+        String s = sizes[i];
+        return s != null ? s : (sizes[i] = size(bytes));
+    }
+
     /** Appends the line for {@code t} (without a line end); {@code symbol} is appended as {@code  <symbol>} if not null. */
     public StringBuilder append(StringBuilder b, Translation t, String symbol) {
-        hex(b, t.va(), 16);
+        hexLine(b, t.va(), 16);
         if (symbol != null) b.append(" <").append(symbol).append('>');
         b.append("  ");
         switch (t) {
             case Translation.Mapped m -> {
                 Mapping x = m.mapping();
                 b.append("-> ");
-                hex(b, m.pa(), 13).append("  ").append(size(x.size())).append(' ').append(geometry.linuxLevelName(x.level()))
+                hexLine(b, m.pa(), 13).append("  ").append(sizeOf(x.size())).append(' ').append(geometry.linuxLevelName(x.level()))
                         .append(x.isBlock() ? " block" : " page").append(" at level ").append(x.level()).append(" (");
-                hex(b, x.va(), 16).append('-');
-                hex(b, x.va() + x.size(), 16).append(")  ").append(summaries.computeIfAbsent(x.attributes(), Attributes::summary));
+                hexLine(b, x.va(), 16).append('-');
+                hexLine(b, x.va() + x.size(), 16).append(")  ").append(summary(x.attributes()));
                 if (x.contiguous()) b.append(" CON");
                 switch (m.target()) {
                     case EXCLUDED -> b.append("  (page not in the dump)");

@@ -54,6 +54,12 @@ public final class BoundedLineReader implements AutoCloseable {
         return new String(line, 0, n);
     }
 
+    /**
+     * Whether bytes already read wait in the buffer, so the next {@link #readLine()} may not block:
+     * a caller that batches its output flushes it when this turns false (before waiting on a pipe).
+     */
+    public boolean hasBufferedInput() { return position < limit; }
+
     /** The file's name, as messages give it. */
     @Override
     public String toString() { return source; }

@@ -234,6 +234,9 @@ public final class MappedMemory implements ReadOnlyMemory {
     @Override
     public boolean contains(long pa, long length) {
         if (length < 0 || pa < 0 || pa + length < pa) return false;
+        // Within one segment (the last one found, for a walk's tables nearly always): no search of the ranges.
+        int i = last;
+        if (i < start.length && pa >= start[i] && pa < end[i] && pa + length <= end[i]) return true;
         // Ranges are sorted and disjoint: only the last one starting at or below pa can hold it.
         int lo = 0;
         int hi = ranges.size() - 1;
