@@ -50,7 +50,9 @@ class RealCrashDumpTest {
             CAPTURES.put(flavour, c);
         }
         if (c instanceof CaptureUnavailableException e) {
-            Assumptions.abort("cannot make a kdump crash capture of " + flavour + " here: " + e.getMessage());
+            String why = "cannot make a kdump crash capture of " + flavour + " here: " + e.getMessage();
+            System.out.println("SKIPPED: " + why);
+            Assumptions.abort(why);
         }
         return (CrashCapture.Capture) c;
     }
@@ -76,7 +78,10 @@ class RealCrashDumpTest {
         if (c.exit(name) != 0 || !Files.isRegularFile(p) || Files.size(p) == 0) {
             String log = c.log(name).strip();
             String why = name + " was not written in the crash kernel (exit " + c.exit(name) + "): " + log;
-            if (log.contains("not supported")) Assumptions.abort(why);
+            if (log.contains("not supported")) {
+                System.out.println("SKIPPED: " + why);
+                Assumptions.abort(why);
+            }
             throw new AssertionError(why);
         }
         return p;

@@ -39,7 +39,9 @@ class RealCrashDumpCommandTest {
         try {
             c = CrashCapture.captureOrCached(flavour, DebianKernel.cacheRoot(), msg -> System.err.println("[crash capture] " + msg));
         } catch (CaptureUnavailableException e) {
-            Assumptions.abort("cannot make a kdump crash capture of " + flavour + " here: " + e.getMessage());
+            String why = "cannot make a kdump crash capture of " + flavour + " here: " + e.getMessage();
+            System.out.println("SKIPPED: " + why);
+            Assumptions.abort(why);
             return;
         }
         String version = Files.readString(c.guest().resolve("makedumpfile-version.log"));
@@ -90,7 +92,9 @@ class RealCrashDumpCommandTest {
         String first = CrashCapture.kdumpName("c", 0);
         // Only makedumpfile's refusal of the kernel ("... not supported") is a reason to skip.
         if (files == 0 && c.log(first).contains("not supported")) {
-            Assumptions.abort("makedumpfile wrote no file in " + flavour + "'s crash kernel: " + c.log(first).strip());
+            String why = "makedumpfile wrote no file in " + flavour + "'s crash kernel: " + c.log(first).strip();
+            System.out.println("SKIPPED: " + why);
+            Assumptions.abort(why);
         }
         assertThat(files).as("makedumpfile files written in the crash kernel").isEqualTo(8);
     }
