@@ -27,17 +27,7 @@ _start:
         mov     x0, #(1 << 31)          // HCR_EL2.RW
         msr     hcr_el2, x0
         isb
-        mov     x0, #'I'
-        bl      putc
-        mrs     x0, id_aa64mmfr0_el1
-        bl      space_hex
-        mrs     x0, id_aa64mmfr1_el1
-        bl      space_hex
-        mrs     x0, id_aa64mmfr2_el1
-        bl      space_hex
-        mrs     x0, CurrentEL
-        bl      space_hex
-        bl      newline
+        bl      id_line                 // I <MMFR0> <MMFR1> <MMFR2> <CurrentEL>
 
         ldr     x20, =JOB
         ldr     x21, [x20], #8          // cases left

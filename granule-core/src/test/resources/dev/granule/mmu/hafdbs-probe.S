@@ -40,17 +40,7 @@ _start:
         mov     x0, #(1 << 31)          // HCR_EL2.RW: EL1 is AArch64
         msr     hcr_el2, x0
         isb
-        mov     x0, #'I'
-        bl      putc
-        mrs     x0, id_aa64mmfr0_el1
-        bl      space_hex
-        mrs     x0, id_aa64mmfr1_el1
-        bl      space_hex
-        mrs     x0, id_aa64mmfr2_el1
-        bl      space_hex
-        mrs     x0, CurrentEL
-        bl      space_hex
-        bl      newline
+        bl      id_line                 // I <MMFR0> <MMFR1> <MMFR2> <CurrentEL>
 
         ldr     x20, =JOB
         ldp     x0, x1, [x20], #16      // scratch, bytes
