@@ -339,7 +339,7 @@ public final class Mmu {
 
     /** The VMSAv9-128 walk: its own descent, then the leaf as the 64-bit walk handles one. */
     private Translation walk128(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
-        long paLimit = regime.paBits() == 64 ? -1L : (1L << regime.paBits()) - 1;
+        long paLimit = paLimit();
         int level = d128Walk.descend(va, half, paLimit, slot, d, el);
         if (level == D128Walk.FAULTED) return d128Walk.fault();
         descriptorIpa = d128Walk.descriptorIpa();
