@@ -107,7 +107,7 @@ public final class QemuAt {
     private final Path elf;
     private final String version;
 
-    /** The UART routines the AArch64 probes {@code .include}. */
+    /** What the AArch64 probes share (their macros and UART routines), which each {@code .include}s. */
     private static final String UART_INCLUDE = "probe-uart.inc";
 
     public QemuAt(Target target, Path work) throws IOException, InterruptedException {
@@ -118,7 +118,7 @@ public final class QemuAt {
             if (in == null) throw new IOException(target.resource() + " is missing from the test resources");
             Files.write(source, in.readAllBytes());
         }
-        // The AArch64 probes share their UART output routines; `as` runs in work, where .include looks.
+        // The AArch64 probes share macros and UART routines (probe-uart.inc); `as` runs in work, where .include looks.
         try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/" + UART_INCLUDE)) {
             if (in == null) throw new IOException(UART_INCLUDE + " is missing from the test resources");
             Files.write(work.resolve(UART_INCLUDE), in.readAllBytes());
