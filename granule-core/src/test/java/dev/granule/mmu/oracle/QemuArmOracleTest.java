@@ -108,13 +108,13 @@ class QemuArmOracleTest {
         for (var c : cases) {
             boolean lpae = c.registers().lpae();
             for (var p : c.probes()) {
-                long par = answers.par()[n];
-                boolean exception = answers.exception()[n];
-                long esr = answers.esr()[n];
+                QemuAt.Answer a = answers.answer(n);
+                long par = a.par();
+                boolean exception = a.exception();
                 Translation t = model[n];
                 boolean agree;
                 if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    agree = exception && Par.isWalkAbort(esr, f);
+                    agree = a.tookWalkAbort(f);
                     if (agree) aborts.add();
                 } else if (exception) {
                     agree = false;
@@ -135,7 +135,7 @@ class QemuArmOracleTest {
                             + ", QEMU " + (exception ? "exception" : lpae ? Par.kind(Par.compared(par))
                             : (par & 1) == 0 ? "ok" : "FS 0x" + Long.toHexString(par >>> 1 & 0x1F)),
                             () -> String.format("op %d VA 0x%08x: QEMU %s, model %s%n    case %s", p.op(), p.va(),
-                                    exception ? String.format("exception HSR 0x%x", esr)
+                                    exception ? String.format("exception HSR 0x%x", a.esr())
                                             : lpae ? Par.describe(par) : String.format("PAR32 0x%08x", par),
                                     t, c.summary()));
                 }

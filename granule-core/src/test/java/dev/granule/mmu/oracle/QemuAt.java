@@ -1,6 +1,7 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.CpuFeatures;
+import dev.granule.mmu.Translation;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,6 +61,27 @@ public final class QemuAt {
         public CpuFeatures cpu() { return new CpuFeatures(id[0], id[2], 0); }
 
         public int currentEl() { return (int) (id[3] >> 2); }
+
+        /** The answer to probe {@code n}. */
+        public Answer answer(int n) { return new Answer(par[n], exception[n], esr[n]); }
+    }
+
+    /** One probe's answer: PAR, or the syndrome (ESR/HSR) of the exception its AT raised instead. */
+    public record Answer(long par, boolean exception, long esr) {
+        /**
+         * Whether QEMU took the synchronous external abort the model's walk ended in: a Data Abort
+         * with the fault's DFSC, not a PAR.
+         */
+        public boolean tookWalkAbort(Translation.Fault f) { return exception && Par.isWalkAbort(esr, f); }
+
+        /** Whether PAR holds the model's answer (the compared fields; see {@link Par#compared}). */
+        public boolean agrees(Translation t) { return !exception && Par.compared(par) == Par.expected(t); }
+
+        /** What QEMU said, for a mismatch's kind. */
+        public String kind() { return exception ? "exception" : Par.kind(Par.compared(par)); }
+
+        /** What QEMU said, in full, for a mismatch's details. */
+        public String describe() { return exception ? String.format("exception ESR 0x%x", esr) : Par.describe(par); }
     }
 
     /**

@@ -105,14 +105,12 @@ class QemuEl2OracleTest {
             total += c.probes().size();
         }
         Translation[] model = new Translation[total];
-        long[] expected = new long[total];
         int n = 0;
         for (El2Case e : cases) {
             Mmu m = new Mmu(e.regime(id.cpu()), memory, new Tlb(16, 4));
             for (var p : e.source().probes()) {
                 m.tlb().invalidateAll();
                 model[n] = m.translate(p.va(), access(p), 2);
-                expected[n] = Par.expected(model[n]);
                 oracle.tally("model outcomes", e.kind() + ": " + outcome(model[n]));
                 n++;
             }
@@ -123,29 +121,24 @@ class QemuEl2OracleTest {
         n = 0;
         for (El2Case e : cases) {
             for (var p : e.source().probes()) {
-                long par = answers.par()[n];
-                boolean exception = answers.exception()[n];
-                long esr = answers.esr()[n];
-                Translation t = model[n];
+                QemuAt.Answer a = answers.answer(n);
+                Translation t = model[n++];
                 boolean agree;
                 if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    agree = exception && Par.isWalkAbort(esr, f);
+                    agree = a.tookWalkAbort(f);
                     if (agree) aborts.add();
-                } else if (!exception && Par.isLargeBlockDeparture(t, par, e.regime(id.cpu()).paBits())) {
+                } else if (!a.exception() && Par.isLargeBlockDeparture(t, a.par(), e.regime(id.cpu()).paBits())) {
                     agree = true; // kept out: QEMU departs from the Arm ARM (QemuLargeBlockOaTest)
                     largeBlockDepartures.add();
                 } else {
-                    agree = !exception && Par.compared(par) == expected[n];
+                    agree = a.agrees(t);
                 }
                 if (!agree) {
-                    oracle.mismatch(e.kind() + " " + access(p) + ": model " + outcome(t) + ", QEMU "
-                            + (exception ? "exception" : Par.kind(Par.compared(par))),
+                    oracle.mismatch(e.kind() + " " + access(p) + ": model " + outcome(t) + ", QEMU " + a.kind(),
                             () -> String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    TCR_EL2=0x%x TTBR0=0x%x"
-                                            + " TTBR1=0x%x HCR=0x%x; case %s", e.kind(), access(p), p.va(),
-                                    exception ? String.format("exception ESR 0x%x", esr) : Par.describe(par),
+                                            + " TTBR1=0x%x HCR=0x%x; case %s", e.kind(), access(p), p.va(), a.describe(),
                                     t, e.tcr(), e.ttbr0(), e.ttbr1(), e.hcr(), e.source().summary()));
                 }
-                n++;
             }
         }
         oracle.asked(cases.size(), total);

@@ -105,24 +105,15 @@ class QemuTwoStageOracleTest {
         for (int i = 0; i < batch.size(); i++) {
             var c = batch.get(i);
             for (var p : asked.get(i)) {
-                Translation t = model.get(n);
-                long par = answers.par()[n];
-                boolean exception = answers.exception()[n];
-                long esr = answers.esr()[n];
-                boolean agree;
-                if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    agree = exception && Par.isWalkAbort(esr, f);
-                } else {
-                    agree = !exception && Par.compared(par) == Par.expected(t);
-                }
+                QemuAt.Answer a = answers.answer(n);
+                Translation t = model.get(n++);
+                boolean agree = t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK
+                        ? a.tookWalkAbort(f) : a.agrees(t);
                 if (!agree) {
-                    oracle.mismatch(p.op() + ": model " + outcome(t) + ", QEMU "
-                            + (exception ? "exception" : Par.kind(Par.compared(par))),
+                    oracle.mismatch(p.op() + ": model " + outcome(t) + ", QEMU " + a.kind(),
                             () -> String.format("%s VA 0x%016x: QEMU %s, model %s%n    stage 1 alone %s%n    case %s",
-                                    p.op(), p.va(), exception ? String.format("exception ESR 0x%x", esr) : Par.describe(par),
-                                    t, stage1Alone(c, memory, id, p), c.summary()));
+                                    p.op(), p.va(), a.describe(), t, stage1Alone(c, memory, id, p), c.summary()));
                 }
-                n++;
             }
         }
         oracle.asked(batch.size(), n);
