@@ -54,6 +54,7 @@ final class OracleDriver {
     final long seed;
     final QemuAt qemu;
     private final String cpu;
+    private final String version;
     private final String unit;
     private final String spreadLabel;
     private final Map<String, Integer> spread = new LinkedHashMap<>();
@@ -64,11 +65,13 @@ final class OracleDriver {
     private final List<String> mismatches = new ArrayList<>();
     private int mismatchCount, probes, cases, batches;
 
-    private OracleDriver(String name, QemuAt.Target target, Path work, String unit, String spreadLabel) throws Exception {
+    /** A driver over {@code qemu} (null in the driver's own test, which asks QEMU nothing). */
+    OracleDriver(String name, long seed, QemuAt qemu, String cpu, String version, String unit, String spreadLabel) {
         this.name = name;
-        this.seed = Seeds.oracleSeed();
-        this.qemu = new QemuAt(target, work);
-        this.cpu = target.cpu();
+        this.seed = seed;
+        this.qemu = qemu;
+        this.cpu = cpu;
+        this.version = version;
         this.unit = unit;
         this.spreadLabel = spreadLabel;
     }
@@ -82,7 +85,8 @@ final class OracleDriver {
             throws Exception {
         String missing = QemuAt.unavailableReason(target);
         assumeTrue(missing == null, () -> name + " skipped: " + missing);
-        return new OracleDriver(name, target, work, unit, spreadLabel);
+        QemuAt qemu = new QemuAt(target, work);
+        return new OracleDriver(name, Seeds.oracleSeed(), qemu, target.cpu(), qemu.version(), unit, spreadLabel);
     }
 
     /** The CPU's ID registers, checking that the probe runs at the Exception level it is written for. */
@@ -172,7 +176,7 @@ final class OracleDriver {
      */
     void finish(String detail) {
         System.out.printf("%s (seed %d, %s, -cpu %s%s): %d %s in %d cases, %d QEMU runs, %s %s, %d mismatches%n",
-                name, seed, qemu.version(), cpu, detail.isEmpty() ? "" : ", " + detail, probes, unit, cases, batches,
+                name, seed, version, cpu, detail.isEmpty() ? "" : ", " + detail, probes, unit, cases, batches,
                 spreadLabel, spread, mismatchCount);
         tallies.forEach((title, table) -> {
             System.out.printf("  %s:%n", title);
