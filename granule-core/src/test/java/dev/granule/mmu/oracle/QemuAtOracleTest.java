@@ -32,11 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("qemu")
 class QemuAtOracleTest {
 
-    static final int PROBES_PER_CASE = 400;
-    static final int CASES_PER_BATCH = 120;
-    /** A case's table pool is 64 MiB; a batch stops while one more still fits. */
-    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
-
     @TempDir
     Path work;
 
@@ -68,14 +63,11 @@ class QemuAtOracleTest {
     private void runBatch(long seed, SparseMemory memory, int perGranule) throws Exception {
         OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
         List<OracleCase> cases = new ArrayList<>();
-        int total = 0;
-        while (oracle.fewest() < perGranule && cases.size() < CASES_PER_BATCH
-                && generator.tablesEnd() < BATCH_TABLES_LIMIT) {
-            OracleCase c = generator.next(PROBES_PER_CASE);
+        generator.batch(() -> oracle.fewest() < perGranule, c -> {
             cases.add(c);
             for (var p : c.probes()) oracle.spread(c.granuleOf(p.va()), 1);
-            total += c.probes().size();
-        }
+        });
+        int total = cases.stream().mapToInt(c -> c.probes().size()).sum();
         // The model answers first; with HA/HD off the guest writes nothing to the tables.
         Translation[] model = new Translation[total];
         int n = 0;

@@ -36,9 +36,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("qemu")
 class QemuEl2OracleTest {
 
-    static final int PROBES_PER_CASE = 400;
-    static final int CASES_PER_BATCH = 120;
-    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
     static final long HCR_E2H = 1L << 34;
 
     @TempDir
@@ -92,18 +89,15 @@ class QemuEl2OracleTest {
     private void runBatch(long seed, SparseMemory memory, int perGranule) throws Exception {
         OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
         List<El2Case> cases = new ArrayList<>();
-        int total = 0;
-        while (oracle.fewest() < perGranule && cases.size() < CASES_PER_BATCH
-                && generator.tablesEnd() < BATCH_TABLES_LIMIT) {
-            OracleCase c = generator.next(PROBES_PER_CASE);
+        generator.batch(() -> oracle.fewest() < perGranule, c -> {
             Registers r = c.registers();
             El2Case e = generator.random().nextBoolean()
                     ? new El2Case(c, Kind.EL2_0, r.tcr(), r.ttbr0(), r.ttbr1(), QemuAt.HCR_RW | HCR_E2H)
                     : new El2Case(c, Kind.EL2, tcrEl2Layout(r.tcr()), r.ttbr0() & 0x0000_FFFF_FFFF_FFFFL, 0, QemuAt.HCR_RW);
             cases.add(e);
             for (var p : c.probes()) oracle.spread(e.kind() + " " + e.granuleOf(p.va()), 1);
-            total += c.probes().size();
-        }
+        });
+        int total = cases.stream().mapToInt(e -> e.source().probes().size()).sum();
         Translation[] model = new Translation[total];
         int n = 0;
         for (El2Case e : cases) {
