@@ -1,6 +1,7 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.CpuFeatures;
+import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Translation;
 
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * QEMU's stage-1 walker as an executable oracle: assembles a bare-metal probe with binutils, runs
@@ -76,6 +78,27 @@ public final class QemuAt {
 
         /** Whether PAR holds the model's answer (the compared fields; see {@link Par#compared}). */
         public boolean agrees(Translation t) { return !exception && Par.compared(par) == Par.expected(t); }
+
+        /**
+         * Whether this answers a stage-1 AT as the model does (the AT and EL2 oracles): the walk's
+         * external abort taken with its DFSC (counted in {@code aborts}); a PA beyond the regime's
+         * PA size ({@code paBits}, asked only then) in a block larger than it, where QEMU 10.0.2
+         * departs from the Arm ARM (QemuLargeBlockOaTest), kept out and counted in {@code departures};
+         * otherwise PAR's compared fields.
+         */
+        boolean agreesStage1(Translation t, IntSupplier paBits, OracleDriver.Count aborts, OracleDriver.Count departures) {
+            if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
+                // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
+                boolean taken = tookWalkAbort(f);
+                if (taken) aborts.add();
+                return taken;
+            }
+            if (!exception && Par.isLargeBlockDeparture(t, par, paBits.getAsInt())) {
+                departures.add();
+                return true;
+            }
+            return agrees(t);
+        }
 
         /** What QEMU said, for a mismatch's kind. */
         public String kind() { return exception ? "exception" : Par.kind(Par.compared(par)); }

@@ -2,7 +2,6 @@ package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.Granule;
 import dev.granule.memory.SparseMemory;
-import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
@@ -105,19 +104,8 @@ class QemuAtOracleTest {
             for (var p : c.probes()) {
                 QemuAt.Answer a = answers.answer(n);
                 Translation t = model[n++];
-                boolean agree;
-                if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
-                    agree = a.tookWalkAbort(f);
-                    if (agree) aborts.add();
-                } else if (!a.exception() && Par.isLargeBlockDeparture(t, a.par(),
-                        new TranslationRegime(c.registers(), id.cpu()).paBits())) {
-                    agree = true; // kept out: QEMU's answer departs from the Arm ARM (docs/translation.md)
-                    largeBlockDepartures.add();
-                } else {
-                    agree = a.agrees(t);
-                }
-                if (!agree) {
+                if (!a.agreesStage1(t, () -> new TranslationRegime(c.registers(), id.cpu()).paBits(), aborts,
+                        largeBlockDepartures)) {
                     oracle.mismatch(p.op() + ": model " + outcome(t) + ", QEMU " + a.kind(),
                             () -> String.format("%s VA 0x%016x: QEMU %s, model %s%n    case %s%n    walk %s", p.op(), p.va(),
                                     a.describe(), t, c.summary(), walk(memory, c, id, p.va())));

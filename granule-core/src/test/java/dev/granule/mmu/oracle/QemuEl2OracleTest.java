@@ -3,7 +3,6 @@ package dev.granule.mmu.oracle;
 import dev.granule.geometry.Granule;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
-import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
@@ -117,17 +116,7 @@ class QemuEl2OracleTest {
             for (var p : e.source().probes()) {
                 QemuAt.Answer a = answers.answer(n);
                 Translation t = model[n++];
-                boolean agree;
-                if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    agree = a.tookWalkAbort(f);
-                    if (agree) aborts.add();
-                } else if (!a.exception() && Par.isLargeBlockDeparture(t, a.par(), e.regime(id.cpu()).paBits())) {
-                    agree = true; // kept out: QEMU departs from the Arm ARM (QemuLargeBlockOaTest)
-                    largeBlockDepartures.add();
-                } else {
-                    agree = a.agrees(t);
-                }
-                if (!agree) {
+                if (!a.agreesStage1(t, () -> e.regime(id.cpu()).paBits(), aborts, largeBlockDepartures)) {
                     oracle.mismatch(e.kind() + " " + access(p) + ": model " + outcome(t) + ", QEMU " + a.kind(),
                             () -> String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    TCR_EL2=0x%x TTBR0=0x%x"
                                             + " TTBR1=0x%x HCR=0x%x; case %s", e.kind(), access(p), p.va(), a.describe(),
