@@ -6,19 +6,13 @@ import dev.granule.dump.TranslationText;
 import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.TableWalker;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One real crash in three files: QEMU's ELF dump of a stopped Debian kernel, QEMU's kdump-zlib
@@ -41,12 +34,7 @@ import java.util.concurrent.TimeUnit;
  * {@code ~/.cache/granule/captures/*-f4} of the 4K kernel.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class KdumpBenchmark {
+public class KdumpBenchmark extends NanosecondBenchmark {
 
     static final int READS = 4096;
     /** QEMU's probe addresses, cycled to this many. */
@@ -72,8 +60,7 @@ public class KdumpBenchmark {
     static Path captureDir() throws IOException {
         String dir = System.getProperty("granule.capture");
         if (dir != null) return Path.of(dir);
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = (xdg != null ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache")).resolve("granule/captures");
+        Path base = CacheDir.granule().resolve("captures");
         try (var s = Files.list(base)) {
             return s.filter(p -> p.getFileName().toString().endsWith("-f4") && !p.toString().contains("16k")).sorted().findFirst()
                     .orElseThrow(() -> new IllegalStateException("no capture in " + base + ": run granule-capture's tests first"));
@@ -83,8 +70,7 @@ public class KdumpBenchmark {
     static Path crashDir() throws IOException {
         String dir = System.getProperty("granule.crash");
         if (dir != null) return Path.of(dir);
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = (xdg != null ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache")).resolve("granule/crash-captures");
+        Path base = CacheDir.granule().resolve("crash-captures");
         try (var s = Files.list(base)) {
             return s.filter(p -> !p.toString().contains("16k") && Files.exists(p.resolve("guest/vmcore-l-d0.kdump"))).sorted().findFirst()
                     .orElseThrow(() -> new IllegalStateException("no crash capture in " + base + ": run granule-capture's RealCrashDumpTest first"));

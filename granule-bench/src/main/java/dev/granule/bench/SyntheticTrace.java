@@ -26,9 +26,7 @@ final class SyntheticTrace {
     private SyntheticTrace() {}
 
     static Path cacheDir() throws IOException {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return Files.createDirectories(base.resolve("granule").resolve("bench"));
+        return Files.createDirectories(CacheDir.granule().resolve("bench"));
     }
 
     /** The binary trace of {@code accesses} accesses, written on first use. */

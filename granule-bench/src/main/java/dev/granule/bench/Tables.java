@@ -10,6 +10,7 @@ import dev.granule.mmu.Access;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
+import dev.granule.mmu.Translation;
 import dev.granule.mmu.TranslationRegime;
 import dev.granule.table.AddressSpace;
 import dev.granule.table.FrameAllocator;
@@ -78,5 +79,24 @@ public record Tables(AddressSpace space, TableWalker walker, long[] vas, long ba
         long sum = 0;
         for (long va : vas) sum += mmu.outputAddress(va, Access.READ, 0);
         return sum;
+    }
+
+    /**
+     * What the TLB-miss benchmarks time: {@code mmu}'s whole TLB invalidated before each probe, so
+     * that every read at EL0 is a full walk (the {@link Translation} record made), the PAs summed.
+     */
+    static long missSum(Mmu mmu, long[] vas) {
+        Tlb tlb = mmu.tlb();
+        long sum = 0;
+        for (long va : vas) {
+            tlb.invalidateAll();
+            sum += pa(mmu.translate(va, Access.READ, 0));
+        }
+        return sum;
+    }
+
+    /** A translation's PA, -1 for a fault. */
+    static long pa(Translation t) {
+        return t instanceof Translation.Translated x ? x.pa() : -1;
     }
 }

@@ -4,7 +4,6 @@ import dev.granule.geometry.Geometry;
 import dev.granule.mmu.Access;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Tlb;
-import dev.granule.mmu.Translation;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.Setup;
@@ -19,26 +18,20 @@ public class TlbBenchmark extends NanosecondBenchmark {
     static final int PROBES = 1024;
 
     Mmu mmu;
-    Tlb tlb;
     long[] vas;
 
     @Setup
     public void setUp() {
         Tables t = Tables.dense(Geometry.FOUR_K_48, 64, PROBES);
-        tlb = new Tlb(1024, 4);
-        mmu = t.mmu(tlb);
+        mmu = t.mmu(new Tlb(1024, 4));
         vas = t.vas();
-    }
-
-    private static long pa(Translation t) {
-        return t instanceof Translation.Translated x ? x.pa() : -1;
     }
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
     public long tlbHit() {
         long sum = 0;
-        for (long va : vas) sum += pa(mmu.translate(va, Access.READ, 0));
+        for (long va : vas) sum += Tables.pa(mmu.translate(va, Access.READ, 0));
         return sum;
     }
 
@@ -51,12 +44,5 @@ public class TlbBenchmark extends NanosecondBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long tlbMissWalk() {
-        long sum = 0;
-        for (long va : vas) {
-            tlb.invalidateAll();
-            sum += pa(mmu.translate(va, Access.READ, 0));
-        }
-        return sum;
-    }
+    public long tlbMissWalk() { return Tables.missSum(mmu, vas); }
 }

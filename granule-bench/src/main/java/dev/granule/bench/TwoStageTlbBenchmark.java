@@ -8,21 +8,11 @@ import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Stage2Regime;
 import dev.granule.mmu.Tlb;
-import dev.granule.mmu.Translation;
 import dev.granule.mmu.TranslationRegime;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Two-stage translation (EL1&amp;0 under HCR_EL2.VM) beside one stage, over the same stage-1
@@ -32,13 +22,7 @@ import java.util.concurrent.TimeUnit;
  * IPA the walk needs to the same PA (4K pages, so no stage-2 block shortens the walk); the stage-1
  * tables are where {@link Tables#dense} put them.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class TwoStageTlbBenchmark {
+public class TwoStageTlbBenchmark extends NanosecondBenchmark {
 
     static final int PROBES = 1024;
     // Stage-1 TCR_EL1: T0SZ 16, EPD1, IPS 48 bits. VTCR_EL2: T0SZ 16, SL0 0b10 (start at level 0
@@ -53,8 +37,6 @@ public class TwoStageTlbBenchmark {
 
     Mmu oneStage;
     Mmu twoStage;
-    Tlb oneStageTlb;
-    Tlb twoStageTlb;
     long[] vas;
 
     @Setup
@@ -62,9 +44,7 @@ public class TwoStageTlbBenchmark {
         Tables t = Tables.dense(Geometry.FOUR_K_48, 64, PROBES);
         PhysicalMemory memory = t.space().memory();
         Registers s1 = new Registers(TCR, t.space().root(), 0, 0xFF, 1, false);
-        oneStageTlb = new Tlb(1024, 4);
-        twoStageTlb = new Tlb(1024, 4);
-        oneStage = new Mmu(new TranslationRegime(s1, CpuFeatures.ALL), memory, oneStageTlb);
+        oneStage = t.mmu(new Tlb(1024, 4));
         long s2Root = S2_FRAMES;
         Stage2Builder s2 = new Stage2Builder(memory, s2Root);
         for (long va : t.vas()) {
@@ -78,7 +58,7 @@ public class TwoStageTlbBenchmark {
             s2.identity(table);
         }
         twoStage = new Mmu(new TranslationRegime(s1, CpuFeatures.ALL),
-                new Stage2Regime(HCR_VM, VTCR, s2Root | 1L << 48, CpuFeatures.ALL), memory, twoStageTlb);
+                new Stage2Regime(HCR_VM, VTCR, s2Root | 1L << 48, CpuFeatures.ALL), memory, new Tlb(1024, 4));
         vas = t.vas();
         for (long va : vas) {
             long pa = oneStage.outputAddress(va, Access.READ, 0);
@@ -114,46 +94,20 @@ public class TwoStageTlbBenchmark {
         }
     }
 
-    private static long pa(Translation t) {
-        return t instanceof Translation.Translated x ? x.pa() : -1;
-    }
+    @Benchmark
+    @OperationsPerInvocation(PROBES)
+    public long oneStageHit() { return Tables.outputAddressSum(oneStage, vas); }
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long oneStageHit() {
-        long sum = 0;
-        for (long va : vas) sum += oneStage.outputAddress(va, Access.READ, 0);
-        return sum;
-    }
+    public long twoStageHit() { return Tables.outputAddressSum(twoStage, vas); }
 
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long twoStageHit() {
-        long sum = 0;
-        for (long va : vas) sum += twoStage.outputAddress(va, Access.READ, 0);
-        return sum;
-    }
-
-    @Benchmark
-    @OperationsPerInvocation(PROBES)
-    public long oneStageMiss() {
-        long sum = 0;
-        for (long va : vas) {
-            oneStageTlb.invalidateAll();
-            sum += pa(oneStage.translate(va, Access.READ, 0));
-        }
-        return sum;
-    }
+    public long oneStageMiss() { return Tables.missSum(oneStage, vas); }
 
     /** Up to 24 descriptor reads per probe. */
     @Benchmark
     @OperationsPerInvocation(PROBES)
-    public long twoStageMiss() {
-        long sum = 0;
-        for (long va : vas) {
-            twoStageTlb.invalidateAll();
-            sum += pa(twoStage.translate(va, Access.READ, 0));
-        }
-        return sum;
-    }
+    public long twoStageMiss() { return Tables.missSum(twoStage, vas); }
 }

@@ -16,6 +16,7 @@
  */
         .equ UART, 0x09000000
         .equ JOB, 0x40400000
+        .include "probe-uart.inc"       // read_case, the exception handler, the routines
 
         .text
         .global _start
@@ -33,10 +34,7 @@ _start:
         ldr     x21, [x20], #8          // cases left
 case_loop:
         cbz     x21, done
-        ldp     x0, x1, [x20], #16      // tcr, ttbr0
-        ldp     x2, x3, [x20], #16      // ttbr1, mair
-        ldp     x4, x5, [x20], #16      // sctlr, hcr
-        ldp     x6, x7, [x20], #16      // unused
+        read_case                       // x6, x7 unused
         ldr     x22, [x20], #8          // probes in this case
         msr     hcr_el2, x5             // E2H first: it selects TCR_EL2's layout
         isb
@@ -59,21 +57,14 @@ probe_loop:
 at_done:
         isb
         mrs     x0, par_el1
-        bl      hex
-        bl      newline
+        bl      hex_line
         sub     x22, x22, #1
         b       probe_loop
 next_case:
         sub     x21, x21, #1
         b       case_loop
 done:
-        mov     x0, #'E'
-        bl      putc
-        mov     x0, #'N'
-        bl      putc
-        mov     x0, #'D'
-        bl      putc
-        bl      newline
+        bl      end_line
         mov     x0, #0x18               // semihosting SYS_EXIT
         adr     x1, exit_block
         hlt     #0xf000
@@ -85,27 +76,10 @@ exit_block:
         .quad   0x20026                 // ADP_Stopped_ApplicationExit
         .quad   0                       // exit status
 
-        .include "probe-uart.inc"   // putc, newline, space_hex, hex
+        probe_routines
 
-/* Any exception taken to EL3: report ESR_EL3 and resume after the instruction that raised it. */
+/* Any exception taken to EL3 (an AT's external abort on the walk): report it, go on. */
 exception:
-        mov     x18, x30
-        mov     x19, x0
-        mov     x0, #'!'
-        bl      putc
-        mrs     x0, esr_el3
-        bl      hex
-        bl      newline
-        mrs     x0, elr_el3
-        add     x0, x0, #4
-        msr     elr_el3, x0
-        mov     x0, x19
-        mov     x30, x18
-        eret
+        report_and_resume 3
 
-        .balign 2048
-vectors:
-        .rept   16
-        b       exception
-        .balign 128
-        .endr
+        vector_table vectors, exception

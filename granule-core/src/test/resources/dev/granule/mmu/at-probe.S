@@ -22,6 +22,7 @@
  */
         .equ UART, 0x09000000
         .equ JOB, 0x40400000
+        .include "probe-uart.inc"       // read_case, set_el1_regime, the exception handler, the routines
 
         .text
         .global _start
@@ -37,23 +38,9 @@ _start:
         ldr     x21, [x20], #8          // cases left
 case_loop:
         cbz     x21, done
-        ldp     x0, x1, [x20], #16      // tcr, ttbr0
-        ldp     x2, x3, [x20], #16      // ttbr1, mair
-        ldp     x4, x5, [x20], #16      // sctlr, hcr
-        ldp     x6, x7, [x20], #16      // vtcr, vttbr
+        read_case
         ldr     x22, [x20], #8          // probes in this case
-        msr     tcr_el1, x0
-        msr     ttbr0_el1, x1
-        msr     ttbr1_el1, x2
-        msr     mair_el1, x3
-        msr     sctlr_el1, x4
-        msr     vtcr_el2, x6
-        msr     vttbr_el2, x7
-        msr     hcr_el2, x5
-        isb
-        tlbi    alle1                   // nothing cached from the previous case's tables, any VMID
-        dsb     sy
-        isb
+        set_el1_regime
 probe_loop:
         cbz     x22, next_case
         ldp     x0, x1, [x20], #16      // va, op
@@ -113,47 +100,20 @@ at_table:
 at_done:
         isb
         mrs     x0, par_el1
-        bl      hex
-        bl      newline
+        bl      hex_line
         sub     x22, x22, #1
         b       probe_loop
 next_case:
         sub     x21, x21, #1
         b       case_loop
 done:
-        mov     x0, #'E'
-        bl      putc
-        mov     x0, #'N'
-        bl      putc
-        mov     x0, #'D'
-        bl      putc
-        bl      newline
-        ldr     x0, =0x84000008         // PSCI SYSTEM_OFF
-        smc     #0
-1:      wfi
-        b       1b
+        bl      end_line
+        b       psci_off
 
-        .include "probe-uart.inc"   // putc, newline, space_hex, hex
+        probe_routines
 
-/* Any exception taken to EL2: report ESR_EL2 and resume after the instruction that raised it. */
+/* Any exception taken to EL2 (an AT's external abort on the walk): report it, go on. */
 exception:
-        mov     x18, x30
-        mov     x19, x0
-        mov     x0, #'!'
-        bl      putc
-        mrs     x0, esr_el2
-        bl      hex
-        bl      newline
-        mrs     x0, elr_el2
-        add     x0, x0, #4
-        msr     elr_el2, x0
-        mov     x0, x19
-        mov     x30, x18
-        eret
+        report_and_resume 2
 
-        .balign 2048
-vectors:
-        .rept   16
-        b       exception
-        .balign 128
-        .endr
+        vector_table vectors, exception

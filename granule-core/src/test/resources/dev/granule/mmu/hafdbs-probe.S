@@ -29,6 +29,7 @@
  */
         .equ UART, 0x09000000
         .equ JOB, 0x40400000
+        .include "probe-uart.inc"       // read_case, set_el1_regime, the routines
 
         .text
         .global _start
@@ -53,23 +54,9 @@ _start:
 2:      ldr     x21, [x20], #8          // cases left
 case_loop:
         cbz     x21, dump
-        ldp     x0, x1, [x20], #16      // tcr, ttbr0
-        ldp     x2, x3, [x20], #16      // ttbr1, mair
-        ldp     x4, x5, [x20], #16      // sctlr, hcr
-        ldp     x6, x7, [x20], #16      // vtcr, vttbr
+        read_case
         ldp     x23, x22, [x20], #16    // PSTATE.PAN for EL1, accesses
-        msr     tcr_el1, x0
-        msr     ttbr0_el1, x1
-        msr     ttbr1_el1, x2
-        msr     mair_el1, x3
-        msr     sctlr_el1, x4
-        msr     vtcr_el2, x6
-        msr     vttbr_el2, x7
-        msr     hcr_el2, x5
-        isb
-        tlbi    alle1                   // nothing cached from the previous case's tables
-        dsb     sy
-        isb
+        set_el1_regime
 access_loop:
         cbz     x22, next_case
         ldp     x0, x1, [x20], #16      // va, op
@@ -134,22 +121,12 @@ dump:
 1:      cbz     x21, done
         ldr     x0, [x20], #8
         ldr     x0, [x0]
-        bl      hex
-        bl      newline
+        bl      hex_line
         sub     x21, x21, #1
         b       1b
 done:
-        mov     x0, #'E'
-        bl      putc
-        mov     x0, #'N'
-        bl      putc
-        mov     x0, #'D'
-        bl      putc
-        bl      newline
-        ldr     x0, =0x84000008         // PSCI SYSTEM_OFF
-        smc     #0
-3:      wfi
-        b       3b
+        bl      end_line
+        b       psci_off
 
 /* An exception at EL2 itself is a broken probe: say so and stop. */
 fatal:
@@ -160,13 +137,9 @@ fatal:
         mrs     x0, elr_el2
         bl      space_hex
         bl      newline
-        ldr     x0, =0x84000008
-        smc     #0
-4:      wfi
-        b       4b
+        b       psci_off
 
-        .include "probe-uart.inc"   // putc, newline, space_hex, hex
-        .ltorg
+        probe_routines
 
         .balign 2048
 el2_vectors:

@@ -30,8 +30,8 @@ class CompiledMissPathTest {
         int probes = 0, translated = 0, faults = 0;
         try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
             OracleCaseGenerator generator = new OracleCaseGenerator(20, QEMU_MAX, memory);
-            for (int c = 0; c < 60 && generator.tablesEnd() < QemuAtOracleTest.BATCH_TABLES_LIMIT; c++) {
-                OracleCase oracleCase = generator.next(QemuAtOracleTest.PROBES_PER_CASE);
+            for (int c = 0; c < 60 && generator.tablesEnd() < OracleCaseGenerator.BATCH_TABLES_LIMIT; c++) {
+                OracleCase oracleCase = generator.next(OracleCaseGenerator.PROBES_PER_CASE);
                 Registers r = oracleCase.registers();
                 for (int pan = 0; pan < 2; pan++) {
                     var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);

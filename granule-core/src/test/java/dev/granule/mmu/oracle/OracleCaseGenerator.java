@@ -21,6 +21,8 @@ import dev.granule.table.VaRange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * Random translation regimes with random tables in guest RAM, and random probes into them.
@@ -61,6 +63,22 @@ public final class OracleCaseGenerator {
         long at = (next + align - 1) & -align;
         next = at + bytes;
         return at;
+    }
+
+    /** Probes per case and cases per QEMU run (one boot) of the AT oracles that ask these cases. */
+    static final int PROBES_PER_CASE = 400, CASES_PER_BATCH = 120;
+    /** A case's table pool is 64 MiB; a batch stops while one more still fits in the guest's RAM. */
+    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
+
+    /**
+     * One QEMU run's cases, each handed to {@code take} as it is made: while {@code wanted} holds
+     * (asked again after each, so it can count what {@code take} saw), at most {@link #CASES_PER_BATCH},
+     * and while the tables stay below {@link #BATCH_TABLES_LIMIT}.
+     */
+    void batch(BooleanSupplier wanted, Consumer<OracleCase> take) {
+        for (int n = 0; n < CASES_PER_BATCH && wanted.getAsBoolean() && tablesEnd() < BATCH_TABLES_LIMIT; n++) {
+            take.accept(next(PROBES_PER_CASE));
+        }
     }
 
     /** The generator's random source, for a generator that builds on its cases. */

@@ -1,6 +1,5 @@
 package dev.granule.mmu.oracle;
 
-import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
 import dev.granule.mmu.Armv7Mmu;
@@ -16,11 +15,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Differential test of {@link Armv7Mmu} against QEMU's Armv7 walker: random short-descriptor and
@@ -57,102 +53,96 @@ class QemuArmOracleTest {
         }
     }
 
+    private static final String SHORT = "short", LPAE = "LPAE";
+
+    private OracleDriver oracle;
+    private Cpu cpu;
+    private OracleDriver.Count aborts, reservedShareability;
+
     @ParameterizedTest
     @EnumSource(Cpu.class)
     void shortDescriptorAndLpaeTranslationAgreeWithQemu(Cpu cpu) throws Exception {
-        String missing = QemuAt.unavailableReason(cpu.target);
-        assumeTrue(missing == null, () -> "QEMU Armv7 oracle skipped: " + missing);
+        this.cpu = cpu;
+        oracle = OracleDriver.start("QEMU Armv7 oracle", cpu.target, work, "probes", "per format");
         int perFormat = Integer.getInteger("granule.oracle.probes", 10_000);
-        long seed = Seeds.oracleSeed();
-        QemuAt qemu = new QemuAt(cpu.target, work);
+        aborts = oracle.count("walks ended in a synchronous external abort, taken to Hyp mode with the expected DFSC");
+        reservedShareability = oracle.count("LPAE translations through a descriptor with the reserved SH = 0b01,"
+                + " reported as read (CONSTRAINED UNPREDICTABLE)");
+        oracle.spreadOver(List.of(SHORT, LPAE));
 
-        int[] probes = new int[2]; // short, LPAE
-        Map<String, Integer> outcomes = new TreeMap<>(), mismatchKinds = new TreeMap<>();
-        List<String> mismatches = new ArrayList<>();
-        int batches = 0, reservedShareability = 0, aborts = 0;
-        while (Math.min(probes[0], probes[1]) < perFormat) {
-            try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
-                Armv7CaseGenerator generator = new Armv7CaseGenerator(seed + batches, memory,
-                        cpu.profile == Armv7Mmu.Profile.ARMV8);
-                List<Armv7CaseGenerator.Case> cases = new ArrayList<>();
-                int total = 0;
-                while (cases.size() < CASES_PER_BATCH && Math.min(probes[0], probes[1]) < perFormat
-                        && generator.tablesEnd() < QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (64L << 20)) {
-                    boolean lpae = probes[1] < probes[0] || (probes[1] == probes[0] && cases.size() % 2 == 1);
-                    cases.add(generator.next(PROBES_PER_CASE, lpae));
-                    probes[lpae ? 1 : 0] += PROBES_PER_CASE;
-                    total += PROBES_PER_CASE;
-                }
-                Translation[] model = new Translation[total];
-                int n = 0;
-                for (var c : cases) {
-                    Armv7Mmu mmu = new Armv7Mmu(c.registers(), memory, cpu.profile);
-                    for (var p : c.probes()) {
-                        mmu.tlb().invalidateAll(); // every probe is a walk, as QEMU's ATS is
-                        model[n] = mmu.translate(p.va(), p.write() ? Access.WRITE : Access.READ, p.pl());
-                        outcomes.merge((c.registers().lpae() ? "LPAE  " : "short ") + outcome(model[n]), 1, Integer::sum);
-                        n++;
-                    }
-                }
-                byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
-                memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
-                QemuAt.Answers answers = qemu.ask(job(cases, total), tables, total);
-                if (batches == 0) {
-                    assertThat(answers.id()[2] & 0x1F).as("the probe must run in Hyp mode (CPSR.M)").isEqualTo(0x1A);
-                }
-                n = 0;
-                for (var c : cases) {
-                    boolean lpae = c.registers().lpae();
-                    for (var p : c.probes()) {
-                        long par = answers.par()[n];
-                        boolean exception = answers.exception()[n];
-                        boolean agree;
-                        if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                            agree = exception && Par.isWalkAbort(answers.esr()[n], f);
-                            if (agree) aborts++;
-                        } else if (exception) {
-                            agree = false;
-                        } else if (!lpae) {
-                            agree = (par & ~0x200L) == shortPar(model[n]);
-                        } else {
-                            long actual = Par.compared(par);
-                            agree = actual == Par.expected(model[n]);
-                            if (!agree && model[n] instanceof Translation.Translated && (actual >>> 7 & 3) == 1
-                                    && (actual & ~(3L << 7)) == (Par.expected(model[n]) & ~(3L << 7))) {
-                                // SH = 0b01 is reserved (CONSTRAINED UNPREDICTABLE): QEMU reports it as read.
-                                agree = true;
-                                reservedShareability++;
-                            }
-                        }
-                        if (!agree) {
-                            mismatchKinds.merge((lpae ? "LPAE " : "short ") + p.op() + ": model " + outcome(model[n])
-                                    + ", QEMU " + (exception ? "exception" : lpae ? Par.kind(Par.compared(par))
-                                    : (par & 1) == 0 ? "ok" : "FS 0x" + Long.toHexString(par >>> 1 & 0x1F)), 1, Integer::sum);
-                            if (mismatches.size() < 1000) {
-                                mismatches.add(String.format("op %d VA 0x%08x: QEMU %s, model %s%n    case %s", p.op(), p.va(),
-                                        exception ? String.format("exception HSR 0x%x", answers.esr()[n])
-                                                : lpae ? Par.describe(par) : String.format("PAR32 0x%08x", par),
-                                        model[n], c.summary()));
-                            }
-                        }
-                        n++;
-                    }
-                }
-                batches++;
+        oracle.runBatches(() -> oracle.fewest() >= perFormat, (seed, memory) -> runBatch(seed, memory, perFormat));
+
+        oracle.finish(cpu.profile.toString());
+    }
+
+    private void runBatch(long seed, SparseMemory memory, int perFormat) throws Exception {
+        Armv7CaseGenerator generator = new Armv7CaseGenerator(seed, memory, cpu.profile == Armv7Mmu.Profile.ARMV8);
+        List<Armv7CaseGenerator.Case> cases = new ArrayList<>();
+        int total = 0;
+        while (cases.size() < CASES_PER_BATCH && oracle.fewest() < perFormat
+                && generator.tablesEnd() < QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (64L << 20)) {
+            int shorts = oracle.spread().get(SHORT), lpaes = oracle.spread().get(LPAE);
+            boolean lpae = lpaes < shorts || (lpaes == shorts && cases.size() % 2 == 1);
+            cases.add(generator.next(PROBES_PER_CASE, lpae));
+            oracle.spread(lpae ? LPAE : SHORT, PROBES_PER_CASE);
+            total += PROBES_PER_CASE;
+        }
+        Translation[] model = new Translation[total];
+        int n = 0;
+        for (var c : cases) {
+            Armv7Mmu mmu = new Armv7Mmu(c.registers(), memory, cpu.profile);
+            for (var p : c.probes()) {
+                mmu.tlb().invalidateAll(); // every probe is a walk, as QEMU's ATS is
+                model[n] = mmu.translate(p.va(), p.write() ? Access.WRITE : Access.READ, p.pl());
+                oracle.tally("model outcomes", (c.registers().lpae() ? "LPAE  " : "short ") + outcome(model[n]));
+                n++;
             }
         }
-        System.out.printf("QEMU Armv7 oracle (seed %d, %s, -cpu %s, %s): %d short-descriptor and %d LPAE probes,"
-                + " %d QEMU runs, %d mismatches%n", seed, qemu.version(), cpu.target.cpu(), cpu.profile, probes[0], probes[1],
-                batches, mismatches.size());
-        outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        System.out.printf("  %d walks ended in a synchronous external abort, taken to Hyp mode with the expected DFSC%n", aborts);
-        if (reservedShareability > 0) {
-            System.out.printf("  %d LPAE translations through a descriptor with the reserved SH = 0b01, reported as read%n",
-                    reservedShareability);
+        byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+        memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+        QemuAt.Answers answers = oracle.qemu.ask(job(cases, total), tables, total);
+        if (oracle.batches() == 0) {
+            assertThat(answers.id()[2] & 0x1F).as("the probe must run in Hyp mode (CPSR.M)").isEqualTo(0x1A);
         }
-        mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
-        assertThat(mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size())))).isEmpty();
+        n = 0;
+        for (var c : cases) {
+            boolean lpae = c.registers().lpae();
+            for (var p : c.probes()) {
+                QemuAt.Answer a = answers.answer(n);
+                long par = a.par();
+                boolean exception = a.exception();
+                Translation t = model[n];
+                boolean agree;
+                if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
+                    agree = a.tookWalkAbort(f);
+                    if (agree) aborts.add();
+                } else if (exception) {
+                    agree = false;
+                } else if (!lpae) {
+                    agree = (par & ~0x200L) == shortPar(t);
+                } else {
+                    long actual = Par.compared(par);
+                    agree = actual == Par.expected(t);
+                    if (!agree && t instanceof Translation.Translated && (actual >>> 7 & 3) == 1
+                            && (actual & ~(3L << 7)) == (Par.expected(t) & ~(3L << 7))) {
+                        // SH = 0b01 is reserved (CONSTRAINED UNPREDICTABLE): QEMU reports it as read.
+                        agree = true;
+                        reservedShareability.add();
+                    }
+                }
+                if (!agree) {
+                    oracle.mismatch((lpae ? "LPAE " : "short ") + p.op() + ": model " + outcome(t)
+                            + ", QEMU " + (exception ? "exception" : lpae ? Par.kind(Par.compared(par))
+                            : (par & 1) == 0 ? "ok" : "FS 0x" + Long.toHexString(par >>> 1 & 0x1F)),
+                            () -> String.format("op %d VA 0x%08x: QEMU %s, model %s%n    case %s", p.op(), p.va(),
+                                    exception ? String.format("exception HSR 0x%x", a.esr())
+                                            : lpae ? Par.describe(par) : String.format("PAR32 0x%08x", par),
+                                    t, c.summary()));
+                }
+                n++;
+            }
+        }
+        oracle.asked(cases.size(), total);
     }
 
     /**
@@ -188,7 +178,7 @@ class QemuArmOracleTest {
     private static String outcome(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> "translated, level " + ok.level() + " (" + (ok.leafSize() >> 10) + "K)";
-            case Translation.Fault f -> f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+            case Translation.Fault f -> OracleDriver.fault(f);
         };
     }
 

@@ -1,6 +1,8 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.CpuFeatures;
+import dev.granule.mmu.FaultType;
+import dev.granule.mmu.Translation;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * QEMU's stage-1 walker as an executable oracle: assembles a bare-metal probe with binutils, runs
@@ -60,6 +63,48 @@ public final class QemuAt {
         public CpuFeatures cpu() { return new CpuFeatures(id[0], id[2], 0); }
 
         public int currentEl() { return (int) (id[3] >> 2); }
+
+        /** The answer to probe {@code n}. */
+        public Answer answer(int n) { return new Answer(par[n], exception[n], esr[n]); }
+    }
+
+    /** One probe's answer: PAR, or the syndrome (ESR/HSR) of the exception its AT raised instead. */
+    public record Answer(long par, boolean exception, long esr) {
+        /**
+         * Whether QEMU took the synchronous external abort the model's walk ended in: a Data Abort
+         * with the fault's DFSC, not a PAR.
+         */
+        public boolean tookWalkAbort(Translation.Fault f) { return exception && Par.isWalkAbort(esr, f); }
+
+        /** Whether PAR holds the model's answer (the compared fields; see {@link Par#compared}). */
+        public boolean agrees(Translation t) { return !exception && Par.compared(par) == Par.expected(t); }
+
+        /**
+         * Whether this answers a stage-1 AT as the model does (the AT and EL2 oracles): the walk's
+         * external abort taken with its DFSC (counted in {@code aborts}); a PA beyond the regime's
+         * PA size ({@code paBits}, asked only then) in a block larger than it, where QEMU 10.0.2
+         * departs from the Arm ARM (QemuLargeBlockOaTest), kept out and counted in {@code departures};
+         * otherwise PAR's compared fields.
+         */
+        boolean agreesStage1(Translation t, IntSupplier paBits, OracleDriver.Count aborts, OracleDriver.Count departures) {
+            if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
+                // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
+                boolean taken = tookWalkAbort(f);
+                if (taken) aborts.add();
+                return taken;
+            }
+            if (!exception && Par.isLargeBlockDeparture(t, par, paBits.getAsInt())) {
+                departures.add();
+                return true;
+            }
+            return agrees(t);
+        }
+
+        /** What QEMU said, for a mismatch's kind. */
+        public String kind() { return exception ? "exception" : Par.kind(Par.compared(par)); }
+
+        /** What QEMU said, in full, for a mismatch's details. */
+        public String describe() { return exception ? String.format("exception ESR 0x%x", esr) : Par.describe(par); }
     }
 
     /**
@@ -107,7 +152,7 @@ public final class QemuAt {
     private final Path elf;
     private final String version;
 
-    /** The UART routines the AArch64 probes {@code .include}. */
+    /** What the AArch64 probes share (their macros and UART routines), which each {@code .include}s. */
     private static final String UART_INCLUDE = "probe-uart.inc";
 
     public QemuAt(Target target, Path work) throws IOException, InterruptedException {
@@ -118,7 +163,7 @@ public final class QemuAt {
             if (in == null) throw new IOException(target.resource() + " is missing from the test resources");
             Files.write(source, in.readAllBytes());
         }
-        // The AArch64 probes share their UART output routines; `as` runs in work, where .include looks.
+        // The AArch64 probes share macros and UART routines (probe-uart.inc); `as` runs in work, where .include looks.
         try (InputStream in = QemuAt.class.getResourceAsStream("/dev/granule/mmu/" + UART_INCLUDE)) {
             if (in == null) throw new IOException(UART_INCLUDE + " is missing from the test resources");
             Files.write(work.resolve(UART_INCLUDE), in.readAllBytes());

@@ -1,9 +1,7 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.Granule;
-import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
-import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
@@ -16,13 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Differential test of {@link Mmu#translate} against QEMU's walker: random regimes, damaged random
@@ -37,142 +31,85 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag("qemu")
 class QemuAtOracleTest {
 
-    static final int PROBES_PER_CASE = 400;
-    static final int CASES_PER_BATCH = 120;
-    /** A case's table pool is 64 MiB; a batch stops while one more still fits. */
-    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
-
     @TempDir
     Path work;
 
-    /** What all batches found. */
-    static final class Tally {
-        final Map<Granule, Integer> perGranule = new EnumMap<>(Granule.class);
-        final Map<String, Integer> outcomes = new TreeMap<>();
-        final Map<String, Integer> mismatchKinds = new TreeMap<>();
-        final List<String> mismatches = new ArrayList<>();
-        int probes, cases, batches, wideVa, lpa2, pa52, aborts, block64kLevel1, largeBlockDepartures;
-
-        Tally() {
-            for (Granule g : Granule.values()) perGranule.put(g, 0);
-        }
-
-        int fewest() { return perGranule.values().stream().mapToInt(Integer::intValue).min().orElse(0); }
-    }
+    private OracleDriver oracle;
+    private QemuAt.Answers id;
+    private OracleDriver.Count wideVa, lpa2, pa52, block64kLevel1, aborts, largeBlockDepartures;
 
     @Test
     void translationAgreesWithQemuOnRandomTablesForEveryGranule() throws Exception {
-        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64);
-        assumeTrue(missing == null, () -> "QEMU oracle skipped: " + missing);
+        oracle = OracleDriver.start("QEMU AT oracle", QemuAt.Target.AARCH64, work, "probes", "per granule");
         int perGranule = Integer.getInteger("granule.oracle.probes", 10_000);
-        long seed = Seeds.oracleSeed();
+        id = oracle.identify(2);
+        wideVa = oracle.count("probes in halves with a VA above 48 bits");
+        lpa2 = oracle.count("probes with TCR.DS = 1 (LPA2)");
+        pa52 = oracle.count("probes under a 52-bit PA size");
+        block64kLevel1 = oracle.count("translations through a 64K level-1 (4T) block under a PA size below 52 bits"
+                + " (the CPU's PARange decides, AArch64.BlockDescSupported)");
+        aborts = oracle.count("walks ended in a synchronous external abort, taken as a Data Abort with the expected DFSC");
+        largeBlockDepartures = oracle.departure("probes at an offset beyond the PA size in a block larger than it"
+                + " (QEMU 10.0.2 translates them, the Arm ARM faults; QemuLargeBlockOaTest)");
+        oracle.spreadOver(List.of(Granule.values()));
 
-        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64, work);
-        QemuAt.Answers id = qemu.identify();
-        assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
+        oracle.runBatches(() -> oracle.fewest() >= perGranule, (seed, memory) -> runBatch(seed, memory, perGranule));
 
-        Tally tally = new Tally();
-        while (tally.fewest() < perGranule) {
-            runBatch(qemu, id, seed + tally.batches, perGranule, tally);
-            tally.batches++;
-        }
-
-        System.out.printf("QEMU AT oracle (seed %d, %s, -cpu max): %d probes in %d cases, %d QEMU runs, per granule %s,"
-                + " %d mismatches%n", seed, qemu.version(), tally.probes, tally.cases, tally.batches, tally.perGranule,
-                tally.mismatches.size());
-        System.out.printf("  model outcomes:%n");
-        tally.outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        System.out.printf("  %d probes in halves with a VA above 48 bits, %d with TCR.DS = 1 (LPA2), %d under a 52-bit PA size%n",
-                tally.wideVa, tally.lpa2, tally.pa52);
-        System.out.printf("  %d translations through a 64K level-1 (4T) block under a PA size below 52 bits (the CPU's"
-                + " PARange decides, AArch64.BlockDescSupported)%n", tally.block64kLevel1);
-        System.out.printf("  %d walks ended in a synchronous external abort, taken as a Data Abort with the expected DFSC%n",
-                tally.aborts);
-        System.out.printf("  %d probes at an offset beyond the PA size in a block larger than it kept out (QEMU 10.0.2"
-                + " translates them, the Arm ARM faults; QemuLargeBlockOaTest)%n", tally.largeBlockDepartures);
-        tally.mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
-        assertThat(tally.mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                String.join("\n", tally.mismatches.subList(0, Math.min(20, tally.mismatches.size())))).isEmpty();
-        assertThat(tally.perGranule.values()).allMatch(v -> v >= perGranule);
+        oracle.finish("");
+        assertThat(oracle.spread().values()).allMatch(v -> v >= perGranule);
     }
 
-    private static void runBatch(QemuAt qemu, QemuAt.Answers id, long seed, int perGranule, Tally tally) throws Exception {
-        try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
-            OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
-            List<OracleCase> cases = new ArrayList<>();
-            int total = 0;
-            while (tally.fewest() < perGranule && cases.size() < CASES_PER_BATCH
-                    && generator.tablesEnd() < BATCH_TABLES_LIMIT) {
-                OracleCase c = generator.next(PROBES_PER_CASE);
-                cases.add(c);
-                for (var p : c.probes()) tally.perGranule.merge(c.granuleOf(p.va()), 1, Integer::sum);
-                total += c.probes().size();
+    private void runBatch(long seed, SparseMemory memory, int perGranule) throws Exception {
+        OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
+        List<OracleCase> cases = new ArrayList<>();
+        generator.batch(() -> oracle.fewest() < perGranule, c -> {
+            cases.add(c);
+            for (var p : c.probes()) oracle.spread(c.granuleOf(p.va()), 1);
+        });
+        int total = cases.stream().mapToInt(c -> c.probes().size()).sum();
+        // The model answers first; with HA/HD off the guest writes nothing to the tables.
+        Translation[] model = new Translation[total];
+        int n = 0;
+        for (OracleCase c : cases) {
+            Registers r = c.registers();
+            Mmu[] mmu = new Mmu[2];
+            for (int pan = 0; pan < 2; pan++) {
+                var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);
+                mmu[pan] = new Mmu(new TranslationRegime(regs, id.cpu()), memory, new Tlb(16, 4));
             }
-            // The model answers first; with HA/HD off the guest writes nothing to the tables.
-            long[] expected = new long[total];
-            Translation[] model = new Translation[total];
-            int n = 0;
-            for (OracleCase c : cases) {
-                Registers r = c.registers();
-                Mmu[] mmu = new Mmu[2];
-                for (int pan = 0; pan < 2; pan++) {
-                    var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);
-                    mmu[pan] = new Mmu(new TranslationRegime(regs, id.cpu()), memory, new Tlb(16, 4));
-                }
-                for (var p : c.probes()) {
-                    Mmu m = mmu[p.op().pan ? 1 : 0];
-                    m.tlb().invalidateAll(); // every probe is a walk, as QEMU's AT is
-                    model[n] = m.translate(p.va(), p.op().access, p.op().el);
-                    expected[n] = Par.expected(model[n]);
-                    tally.outcomes.merge(outcome(model[n]), 1, Integer::sum);
-                    var half = (p.va() >>> 55 & 1) == 0 ? m.regime().lower() : m.regime().upper();
-                    if (half.geometry().vaBits() > 48) tally.wideVa++;
-                    if (half.geometry().lpa2()) tally.lpa2++;
-                    if (m.regime().paBits() == 52) tally.pa52++;
-                    if (model[n] instanceof Translation.Translated ok && ok.level() == 1 && m.regime().paBits() < 52
-                            && half.geometry().granule() == Granule.SIXTY_FOUR_K) tally.block64kLevel1++;
-                    n++;
-                }
+            for (var p : c.probes()) {
+                Mmu m = mmu[p.op().pan ? 1 : 0];
+                m.tlb().invalidateAll(); // every probe is a walk, as QEMU's AT is
+                model[n] = m.translate(p.va(), p.op().access, p.op().el);
+                oracle.tally("model outcomes", outcome(model[n]));
+                var half = (p.va() >>> 55 & 1) == 0 ? m.regime().lower() : m.regime().upper();
+                if (half.geometry().vaBits() > 48) wideVa.add();
+                if (half.geometry().lpa2()) lpa2.add();
+                if (m.regime().paBits() == 52) pa52.add();
+                if (model[n] instanceof Translation.Translated ok && ok.level() == 1 && m.regime().paBits() < 52
+                        && half.geometry().granule() == Granule.SIXTY_FOUR_K) block64kLevel1.add();
+                n++;
             }
-            byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
-            memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
-            QemuAt.Answers answers = qemu.ask(job(cases, total), tables, total);
-            compare(qemu, id, memory, cases, model, expected, answers, tally);
-            tally.probes += total;
-            tally.cases += cases.size();
         }
+        byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+        memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+        QemuAt.Answers answers = oracle.qemu.ask(job(cases, total), tables, total);
+        compare(memory, cases, model, answers);
+        oracle.asked(cases.size(), total);
     }
 
-    private static void compare(QemuAt qemu, QemuAt.Answers id, SparseMemory memory, List<OracleCase> cases,
-                                Translation[] model, long[] expected, QemuAt.Answers answers, Tally tally) {
+    private void compare(SparseMemory memory, List<OracleCase> cases, Translation[] model, QemuAt.Answers answers) {
         int n = 0;
         for (OracleCase c : cases) {
             for (var p : c.probes()) {
-                long par = answers.par()[n];
-                boolean exception = answers.exception()[n];
-                boolean agree;
-                if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                    // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
-                    agree = exception && Par.isWalkAbort(answers.esr()[n], f);
-                    if (agree) tally.aborts++;
-                } else if (!exception && Par.isLargeBlockDeparture(model[n], par,
-                        new TranslationRegime(c.registers(), id.cpu()).paBits())) {
-                    agree = true; // kept out: QEMU's answer departs from the Arm ARM (docs/translation.md)
-                    tally.largeBlockDepartures++;
-                } else {
-                    long actual = Par.compared(par);
-                    agree = !exception && actual == expected[n];
+                QemuAt.Answer a = answers.answer(n);
+                Translation t = model[n++];
+                if (!a.agreesStage1(t, () -> new TranslationRegime(c.registers(), id.cpu()).paBits(), aborts,
+                        largeBlockDepartures)) {
+                    oracle.mismatch(p.op() + ": model " + outcome(t) + ", QEMU " + a.kind(),
+                            () -> String.format("%s VA 0x%016x: QEMU %s, model %s%n    case %s%n    walk %s", p.op(), p.va(),
+                                    a.describe(), t, c.summary(), walk(memory, c, id, p.va())));
                 }
-                if (!agree) {
-                    String qemuSaid = exception ? String.format("exception ESR 0x%x", answers.esr()[n]) : Par.describe(par);
-                    tally.mismatchKinds.merge(p.op() + ": model " + outcome(model[n]) + ", QEMU "
-                            + (exception ? "exception" : Par.kind(Par.compared(par))), 1, Integer::sum);
-                    if (tally.mismatches.size() < 1000) {
-                        tally.mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    case %s%n    walk %s",
-                                p.op(), p.va(), qemuSaid, model[n], c.summary(), walk(memory, c, id, p.va())));
-                    }
-                }
-                n++;
             }
         }
     }
@@ -180,7 +117,7 @@ class QemuAtOracleTest {
     private static String outcome(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> "translated, leaf at level " + ok.level() + (ok.contiguous() ? " (contiguous)" : "");
-            case Translation.Fault f -> f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+            case Translation.Fault f -> OracleDriver.fault(f);
         };
     }
 

@@ -1,10 +1,8 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.Granule;
-import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
-import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.Registers;
 import dev.granule.mmu.Tlb;
@@ -17,13 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The EL2 (HCR_EL2.E2H = 0) and EL2&amp;0 (E2H = 1) regimes against QEMU's walker: {@code AT S1E2R}
@@ -40,34 +35,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag("qemu")
 class QemuEl2OracleTest {
 
-    static final int PROBES_PER_CASE = 400;
-    static final int CASES_PER_BATCH = 120;
-    static final long BATCH_TABLES_LIMIT = QemuAt.RAM_BASE + QemuAt.RAM_SIZE - (80L << 20);
     static final long HCR_E2H = 1L << 34;
 
     @TempDir
     Path work;
 
     enum Kind { EL2, EL2_0 }
-
-    static final class Tally {
-        final Map<Kind, Map<Granule, Integer>> perGranule = new EnumMap<>(Kind.class);
-        final Map<String, Integer> outcomes = new TreeMap<>();
-        final List<String> mismatches = new ArrayList<>();
-        int probes, cases, batches, aborts;
-
-        Tally() {
-            for (Kind k : Kind.values()) {
-                Map<Granule, Integer> m = new EnumMap<>(Granule.class);
-                for (Granule g : Granule.values()) m.put(g, 0);
-                perGranule.put(k, m);
-            }
-        }
-
-        int fewest() {
-            return perGranule.values().stream().flatMap(m -> m.values().stream()).mapToInt(Integer::intValue).min().orElse(0);
-        }
-    }
 
     /** One generated case as an EL2 or EL2&amp;0 setting. */
     record El2Case(OracleCase source, Kind kind, long tcr, long ttbr0, long ttbr1, long hcr) {
@@ -92,89 +65,66 @@ class QemuEl2OracleTest {
                 | (tcrEl1 >>> 59 & 1) << 32 | 1L << 23 | 1L << 31;
     }
 
+    private OracleDriver oracle;
+    private QemuAt.Answers id;
+    private OracleDriver.Count aborts, largeBlockDepartures;
+
     @Test
     void el2AndEl20TranslationAgreesWithQemu() throws Exception {
-        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64_EL2);
-        assumeTrue(missing == null, () -> "QEMU EL2 oracle skipped: " + missing);
+        oracle = OracleDriver.start("QEMU EL2/EL2&0 AT oracle", QemuAt.Target.AARCH64_EL2, work, "probes",
+                "per regime and granule");
         int perGranule = Integer.getInteger("granule.oracle.probes", 10_000);
-        long seed = Seeds.oracleSeed();
+        id = oracle.identify(3);
+        aborts = oracle.count("walks ended in a synchronous external abort, taken with the expected DFSC");
+        largeBlockDepartures = oracle.departure("probes at an offset beyond the PA size in a block larger than it"
+                + " (QEMU 10.0.2 translates them, the Arm ARM faults; QemuLargeBlockOaTest)");
+        for (Kind k : Kind.values()) oracle.spreadOver(Stream.of(Granule.values()).map(g -> k + " " + g).toList());
 
-        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64_EL2, work);
-        QemuAt.Answers id = qemu.identify();
-        assertThat(id.currentEl()).as("the probe must run at EL3").isEqualTo(3);
+        oracle.runBatches(() -> oracle.fewest() >= perGranule, (seed, memory) -> runBatch(seed, memory, perGranule));
 
-        Tally tally = new Tally();
-        while (tally.fewest() < perGranule) {
-            runBatch(qemu, id, seed + tally.batches, perGranule, tally);
-            tally.batches++;
-        }
-        System.out.printf("QEMU EL2/EL2&0 AT oracle (seed %d, %s, -cpu max): %d probes in %d cases, %d QEMU runs,"
-                + " per regime and granule %s, %d mismatches%n", seed, qemu.version(), tally.probes, tally.cases,
-                tally.batches, tally.perGranule, tally.mismatches.size());
-        tally.outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        System.out.printf("  %d walks ended in a synchronous external abort, taken with the expected DFSC%n", tally.aborts);
-        assertThat(tally.mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                String.join("\n", tally.mismatches.subList(0, Math.min(20, tally.mismatches.size())))).isEmpty();
+        oracle.finish("");
     }
 
-    private static void runBatch(QemuAt qemu, QemuAt.Answers id, long seed, int perGranule, Tally tally) throws Exception {
-        try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
-            OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
-            List<El2Case> cases = new ArrayList<>();
-            int total = 0;
-            while (tally.fewest() < perGranule && cases.size() < CASES_PER_BATCH
-                    && generator.tablesEnd() < BATCH_TABLES_LIMIT) {
-                OracleCase c = generator.next(PROBES_PER_CASE);
-                Registers r = c.registers();
-                El2Case e = generator.random().nextBoolean()
-                        ? new El2Case(c, Kind.EL2_0, r.tcr(), r.ttbr0(), r.ttbr1(), QemuAt.HCR_RW | HCR_E2H)
-                        : new El2Case(c, Kind.EL2, tcrEl2Layout(r.tcr()), r.ttbr0() & 0x0000_FFFF_FFFF_FFFFL, 0, QemuAt.HCR_RW);
-                cases.add(e);
-                for (var p : c.probes()) tally.perGranule.get(e.kind()).merge(e.granuleOf(p.va()), 1, Integer::sum);
-                total += c.probes().size();
+    private void runBatch(long seed, SparseMemory memory, int perGranule) throws Exception {
+        OracleCaseGenerator generator = new OracleCaseGenerator(seed, id.cpu(), memory);
+        List<El2Case> cases = new ArrayList<>();
+        generator.batch(() -> oracle.fewest() < perGranule, c -> {
+            Registers r = c.registers();
+            El2Case e = generator.random().nextBoolean()
+                    ? new El2Case(c, Kind.EL2_0, r.tcr(), r.ttbr0(), r.ttbr1(), QemuAt.HCR_RW | HCR_E2H)
+                    : new El2Case(c, Kind.EL2, tcrEl2Layout(r.tcr()), r.ttbr0() & 0x0000_FFFF_FFFF_FFFFL, 0, QemuAt.HCR_RW);
+            cases.add(e);
+            for (var p : c.probes()) oracle.spread(e.kind() + " " + e.granuleOf(p.va()), 1);
+        });
+        int total = cases.stream().mapToInt(e -> e.source().probes().size()).sum();
+        Translation[] model = new Translation[total];
+        int n = 0;
+        for (El2Case e : cases) {
+            Mmu m = new Mmu(e.regime(id.cpu()), memory, new Tlb(16, 4));
+            for (var p : e.source().probes()) {
+                m.tlb().invalidateAll();
+                model[n] = m.translate(p.va(), access(p), 2);
+                oracle.tally("model outcomes", e.kind() + ": " + outcome(model[n]));
+                n++;
             }
-            Translation[] model = new Translation[total];
-            long[] expected = new long[total];
-            int n = 0;
-            for (El2Case e : cases) {
-                Mmu m = new Mmu(e.regime(id.cpu()), memory, new Tlb(16, 4));
-                for (var p : e.source().probes()) {
-                    m.tlb().invalidateAll();
-                    model[n] = m.translate(p.va(), access(p), 2);
-                    expected[n] = Par.expected(model[n]);
-                    tally.outcomes.merge(e.kind() + ": " + outcome(model[n]), 1, Integer::sum);
-                    n++;
-                }
-            }
-            byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
-            memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
-            QemuAt.Answers answers = qemu.ask(job(cases, total), tables, total);
-            n = 0;
-            for (El2Case e : cases) {
-                for (var p : e.source().probes()) {
-                    long par = answers.par()[n];
-                    boolean exception = answers.exception()[n];
-                    boolean agree;
-                    if (model[n] instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                        agree = exception && Par.isWalkAbort(answers.esr()[n], f);
-                        if (agree) tally.aborts++;
-                    } else if (!exception && Par.isLargeBlockDeparture(model[n], par, e.regime(id.cpu()).paBits())) {
-                        agree = true; // kept out: QEMU departs from the Arm ARM (QemuLargeBlockOaTest)
-                    } else {
-                        agree = !exception && Par.compared(par) == expected[n];
-                    }
-                    if (!agree && tally.mismatches.size() < 1000) {
-                        tally.mismatches.add(String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    TCR_EL2=0x%x TTBR0=0x%x"
-                                        + " TTBR1=0x%x HCR=0x%x; case %s", e.kind(), access(p), p.va(),
-                                exception ? String.format("exception ESR 0x%x", answers.esr()[n]) : Par.describe(par),
-                                model[n], e.tcr(), e.ttbr0(), e.ttbr1(), e.hcr(), e.source().summary()));
-                    }
-                    n++;
-                }
-            }
-            tally.probes += total;
-            tally.cases += cases.size();
         }
+        byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+        memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+        QemuAt.Answers answers = oracle.qemu.ask(job(cases, total), tables, total);
+        n = 0;
+        for (El2Case e : cases) {
+            for (var p : e.source().probes()) {
+                QemuAt.Answer a = answers.answer(n);
+                Translation t = model[n++];
+                if (!a.agreesStage1(t, () -> e.regime(id.cpu()).paBits(), aborts, largeBlockDepartures)) {
+                    oracle.mismatch(e.kind() + " " + access(p) + ": model " + outcome(t) + ", QEMU " + a.kind(),
+                            () -> String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    TCR_EL2=0x%x TTBR0=0x%x"
+                                            + " TTBR1=0x%x HCR=0x%x; case %s", e.kind(), access(p), p.va(), a.describe(),
+                                    t, e.tcr(), e.ttbr0(), e.ttbr1(), e.hcr(), e.source().summary()));
+                }
+            }
+        }
+        oracle.asked(cases.size(), total);
     }
 
     /** AT S1E2R for the generated read probes, S1E2W for the writes. */
@@ -185,7 +135,7 @@ class QemuEl2OracleTest {
     private static String outcome(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> "translated, leaf at level " + ok.level() + (ok.contiguous() ? " (contiguous)" : "");
-            case Translation.Fault f -> f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+            case Translation.Fault f -> OracleDriver.fault(f);
         };
     }
 

@@ -1,7 +1,6 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.Granule;
-import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.Access;
 import dev.granule.mmu.Mmu;
@@ -19,10 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Hardware updates of the Access flag and dirty state (FEAT_HAFDBS) checked by REAL accesses:
@@ -47,89 +44,27 @@ class QemuHafdbsOracleTest {
     @TempDir
     Path work;
 
+    private OracleDriver oracle;
+    private QemuAt.Answers id;
+    private OracleDriver.Count words;
+
     @Test
     void hardwareAccessFlagAndDirtyUpdatesEqualQemusAfterRealAccesses() throws Exception {
-        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64_HAFDBS);
-        assumeTrue(missing == null, () -> "QEMU hardware-update oracle skipped: " + missing);
+        oracle = OracleDriver.start("QEMU hardware-update oracle", QemuAt.Target.AARCH64_HAFDBS, work, "accesses",
+                "per stage-1 granule and stage 2");
         int perGranule = Integer.getInteger("granule.oracle.hafdbs", 4_000);
-        long seed = Seeds.oracleSeed();
-        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64_HAFDBS, work);
-        QemuAt.Answers id = identify(qemu.output(new byte[32], null));
+        id = identify(oracle.qemu.output(new byte[32], null));
         assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
         assertThat(id.id()[1] & 0xF).as("ID_AA64MMFR1_EL1.HAFDBS: Access flag and dirty state").isEqualTo(2);
+        words = oracle.count("descriptor words compared");
 
-        Map<String, Integer> outcomes = new TreeMap<>(), updates = new TreeMap<>(), counts = new TreeMap<>();
-        List<String> mismatches = new ArrayList<>();
-        int accesses = 0, cases = 0, batches = 0, words = 0;
         for (Granule g1 : Granule.values()) {
-            int done = 0;
-            while (done < perGranule) {
-                try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
-                    var generator = new HafdbsCaseGenerator(seed + batches, id.cpu(), memory);
-                    List<HafdbsCaseGenerator.Case> batch = new ArrayList<>();
-                    while (batch.size() < CASES_PER_BATCH && generator.tablesEnd() < BATCH_TABLES_LIMIT && done < perGranule) {
-                        Granule g2 = batch.size() % 2 == 0 ? null : Granule.values()[batch.size() / 2 % 3];
-                        var c = generator.next(g1, g2, ACCESSES_PER_CASE);
-                        batch.add(c);
-                        done += c.probes().size();
-                        counts.merge(g1 + (g2 == null ? " one stage" : " over " + g2), c.probes().size(), Integer::sum);
-                    }
-                    Map<Long, String> set = generator.words();
-                    long[] addresses = set.keySet().stream().mapToLong(Long::longValue).toArray();
-                    long[] before = new long[addresses.length];
-                    for (int i = 0; i < addresses.length; i++) before[i] = memory.readLong(addresses[i]);
-                    byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
-                    memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
-
-                    // The model makes every access before QEMU runs, updating its copy of the tables.
-                    List<Translation> model = new ArrayList<>();
-                    for (var c : batch) {
-                        Stage2Regime s2 = c.stage2() == null ? null : new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), id.cpu());
-                        var mmu = new Mmu(new TranslationRegime(c.registers(), id.cpu()), s2, memory, new Tlb(16, 4));
-                        for (var p : c.probes()) model.add(mmu.translate(p.va(), p.access(), p.el()));
-                    }
-                    Run run = parse(qemu.output(job(batch, addresses), tables), model.size(), addresses.length);
-
-                    int n = 0;
-                    for (var c : batch) {
-                        for (var p : c.probes()) {
-                            Translation t = model.get(n);
-                            String qemuSays = run.lines.get(n);
-                            String expected = expected(p, t);
-                            outcomes.merge(String.format("%-9s %s", p.name(), outcome(t)), 1, Integer::sum);
-                            if (!expected.equals(qemuSays) && mismatches.size() < 200) {
-                                mismatches.add(String.format("%s VA 0x%x: QEMU \"%s\", model \"%s\" (%s)%n    case %s",
-                                        p.name(), p.va(), qemuSays, expected, t, c.summary()));
-                            }
-                            n++;
-                        }
-                    }
-                    for (int i = 0; i < addresses.length; i++) {
-                        long mine = memory.readLong(addresses[i]);
-                        long theirs = run.words[i];
-                        updates.merge(set.get(addresses[i]) + ": " + change(before[i], theirs), 1, Integer::sum);
-                        if (mine != theirs && mismatches.size() < 200) {
-                            mismatches.add(String.format("%s at PA 0x%x: was 0x%016x, QEMU 0x%016x, model 0x%016x",
-                                    set.get(addresses[i]), addresses[i], before[i], theirs, mine));
-                        }
-                    }
-                    accesses += n;
-                    words += addresses.length;
-                    cases += batch.size();
-                    batches++;
-                }
-            }
+            int[] done = {0};
+            oracle.runBatches(() -> done[0] >= perGranule, (seed, memory) -> done[0] += runBatch(seed, memory, g1, perGranule - done[0]));
         }
-        System.out.printf("QEMU hardware-update oracle (seed %d, %s, -cpu max, real loads/stores/fetches): %d accesses"
-                + " in %d cases, %d QEMU runs, %d descriptor words compared, %d mismatches%n",
-                seed, qemu.version(), accesses, cases, batches, words, mismatches.size());
-        System.out.printf("  accesses per stage-1 granule and stage 2: %s%n", counts);
-        System.out.printf("  access outcomes (model):%n");
-        outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        System.out.printf("  descriptor words after the accesses (QEMU):%n");
-        updates.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        assertThat(mismatches).as("where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size())))).isEmpty();
+
+        oracle.finish("real loads/stores/fetches");
+        var updates = oracle.tally(WORDS_AFTER);
         assertThat(updates.keySet()).as("the oracle saw the updates it is for")
                 .anyMatch(k -> k.startsWith("stage-1") && k.contains("AF set"))
                 .anyMatch(k -> k.startsWith("stage-1") && k.contains("AP[2] cleared"))
@@ -137,8 +72,65 @@ class QemuHafdbsOracleTest {
                 .anyMatch(k -> k.startsWith("stage-2 page of data") && k.contains("S2AP[1] set"))
                 .anyMatch(k -> k.startsWith("stage-2 page of stage-1 tables") && k.contains("AF set"))
                 .anyMatch(k -> k.startsWith("stage-2 page of stage-1 tables") && k.contains("S2AP[1] set"));
-        assertThat(outcomes.keySet()).as("stage-1 descriptor updates that stage 2 refuses")
+        assertThat(oracle.tally(OUTCOMES).keySet()).as("stage-1 descriptor updates that stage 2 refuses")
                 .anyMatch(k -> k.contains("stage-2 (s1 walk) permission fault"));
+    }
+
+    private static final String OUTCOMES = "access outcomes (model)", WORDS_AFTER = "descriptor words after the accesses (QEMU)";
+
+    /** One QEMU run of cases with stage-1 granule {@code g1}, at most {@code wanted} accesses; returns how many. */
+    private int runBatch(long seed, SparseMemory memory, Granule g1, int wanted) throws Exception {
+        var generator = new HafdbsCaseGenerator(seed, id.cpu(), memory);
+        List<HafdbsCaseGenerator.Case> batch = new ArrayList<>();
+        int accesses = 0;
+        while (batch.size() < CASES_PER_BATCH && generator.tablesEnd() < BATCH_TABLES_LIMIT && accesses < wanted) {
+            Granule g2 = batch.size() % 2 == 0 ? null : Granule.values()[batch.size() / 2 % 3];
+            var c = generator.next(g1, g2, ACCESSES_PER_CASE);
+            batch.add(c);
+            accesses += c.probes().size();
+            oracle.spread(g1 + (g2 == null ? " one stage" : " over " + g2), c.probes().size());
+        }
+        Map<Long, String> set = generator.words();
+        long[] addresses = set.keySet().stream().mapToLong(Long::longValue).toArray();
+        long[] before = new long[addresses.length];
+        for (int i = 0; i < addresses.length; i++) before[i] = memory.readLong(addresses[i]);
+        byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+        memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+
+        // The model makes every access before QEMU runs, updating its copy of the tables.
+        List<Translation> model = new ArrayList<>();
+        for (var c : batch) {
+            Stage2Regime s2 = c.stage2() == null ? null : new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), id.cpu());
+            var mmu = new Mmu(new TranslationRegime(c.registers(), id.cpu()), s2, memory, new Tlb(16, 4));
+            for (var p : c.probes()) model.add(mmu.translate(p.va(), p.access(), p.el()));
+        }
+        Run run = parse(oracle.qemu.output(job(batch, addresses), tables), model.size(), addresses.length);
+
+        int n = 0;
+        for (var c : batch) {
+            for (var p : c.probes()) {
+                Translation t = model.get(n);
+                String qemuSays = run.lines.get(n);
+                String expected = expected(p, t);
+                oracle.tally(OUTCOMES, String.format("%-9s %s", p.name(), outcome(t)));
+                if (!expected.equals(qemuSays)) {
+                    oracle.mismatch(p.name() + " outcome", () -> String.format("%s VA 0x%x: QEMU \"%s\", model \"%s\" (%s)%n    case %s",
+                            p.name(), p.va(), qemuSays, expected, t, c.summary()));
+                }
+                n++;
+            }
+        }
+        for (int i = 0; i < addresses.length; i++) {
+            long address = addresses[i], was = before[i], mine = memory.readLong(address), theirs = run.words[i];
+            oracle.tally(WORDS_AFTER, set.get(address) + ": " + change(was, theirs));
+            if (mine != theirs) {
+                oracle.mismatch(set.get(address) + " after the accesses", () -> String.format(
+                        "%s at PA 0x%x: was 0x%016x, QEMU 0x%016x, model 0x%016x", set.get(address), address, was, theirs, mine));
+            }
+        }
+        words.add(addresses.length);
+        oracle.asked(batch.size(), n);
+        return n;
     }
 
     /**
@@ -184,8 +176,7 @@ class QemuHafdbsOracleTest {
     private static String outcome(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> "completed, stage-1 leaf at level " + ok.level();
-            case Translation.Fault f -> (f.stage() == 2 ? "stage-2 " + (f.s1ptw() ? "(s1 walk) " : "") : "stage-1 ")
-                    + f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+            case Translation.Fault f -> OracleDriver.stagedFault(f);
         };
     }
 

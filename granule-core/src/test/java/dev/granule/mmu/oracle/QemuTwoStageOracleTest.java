@@ -1,7 +1,6 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.geometry.Granule;
-import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
 import dev.granule.mmu.FaultType;
 import dev.granule.mmu.Mmu;
@@ -17,13 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Differential test of two-stage EL1&amp;0 translation ({@link Mmu} with a {@link Stage2Regime})
@@ -46,105 +41,82 @@ class QemuTwoStageOracleTest {
     @TempDir
     Path work;
 
+    private OracleDriver oracle;
+    private QemuAt.Answers id;
+    private OracleDriver.Count keptOut;
+
     @Test
     void twoStageTranslationAgreesWithQemuForMixedGranules() throws Exception {
-        String missing = QemuAt.unavailableReason(QemuAt.Target.AARCH64);
-        assumeTrue(missing == null, () -> "QEMU two-stage oracle skipped: " + missing);
+        oracle = OracleDriver.start("QEMU two-stage AT oracle", QemuAt.Target.AARCH64, work, "probes",
+                "per stage-2 granule");
         int perGranule = Integer.getInteger("granule.oracle.probes", 10_000);
-        long seed = Seeds.oracleSeed();
-        QemuAt qemu = new QemuAt(QemuAt.Target.AARCH64, work);
-        QemuAt.Answers id = qemu.identify();
-        assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
+        id = oracle.identify(2);
+        keptOut = oracle.count("AT S12* probes that end in a stage-2 permission fault on the final IPA asked as AT S1*"
+                + " (QEMU 10.0.2 aborts on them)");
+        oracle.spreadOver(List.of(Granule.values()));
 
-        Map<Granule, Integer> perStage2 = new EnumMap<>(Granule.class);
-        for (Granule g : Granule.values()) perStage2.put(g, 0);
-        Map<String, Integer> outcomes = new TreeMap<>(), mismatchKinds = new TreeMap<>();
-        Map<String, Integer> mixes = new TreeMap<>();
-        List<String> mismatches = new ArrayList<>();
-        int probes = 0, cases = 0, batches = 0, keptOut = 0;
-        while (perStage2.values().stream().mapToInt(Integer::intValue).min().orElse(0) < perGranule) {
-            try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
-                TwoStageCaseGenerator generator = new TwoStageCaseGenerator(seed + batches, id.cpu(), memory);
-                List<TwoStageCaseGenerator.Case> batch = new ArrayList<>();
-                List<List<OracleCase.Probe>> asked = new ArrayList<>();
-                List<Translation> model = new ArrayList<>();
-                while (batch.size() < CASES_PER_BATCH && generator.tablesEnd() < BATCH_TABLES_LIMIT
-                        && perStage2.values().stream().mapToInt(Integer::intValue).min().orElse(0) < perGranule) {
-                    TwoStageCaseGenerator.Case c = generator.next(PROBES_PER_CASE);
-                    batch.add(c);
-                    perStage2.merge(c.stage2Granule(), c.stage1().probes().size(), Integer::sum);
+        oracle.runBatches(() -> oracle.fewest() >= perGranule, (seed, memory) -> runBatch(seed, memory, perGranule));
+
+        oracle.finish("");
+        assertThat(oracle.spread().values()).allMatch(v -> v >= perGranule);
+    }
+
+    private void runBatch(long seed, SparseMemory memory, int perGranule) throws Exception {
+        TwoStageCaseGenerator generator = new TwoStageCaseGenerator(seed, id.cpu(), memory);
+        List<TwoStageCaseGenerator.Case> batch = new ArrayList<>();
+        List<List<OracleCase.Probe>> asked = new ArrayList<>();
+        List<Translation> model = new ArrayList<>();
+        while (batch.size() < CASES_PER_BATCH && generator.tablesEnd() < BATCH_TABLES_LIMIT
+                && oracle.fewest() < perGranule) {
+            TwoStageCaseGenerator.Case c = generator.next(PROBES_PER_CASE);
+            batch.add(c);
+            oracle.spread(c.stage2Granule(), c.stage1().probes().size());
+        }
+        // The model answers every probe before QEMU runs (HA/HD are off: nothing is written).
+        for (TwoStageCaseGenerator.Case c : batch) {
+            Registers r = c.stage1().registers();
+            Stage2Regime s2 = new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), id.cpu());
+            Mmu[] mmu = new Mmu[2];
+            for (int pan = 0; pan < 2; pan++) {
+                var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);
+                mmu[pan] = new Mmu(new TranslationRegime(regs, id.cpu()), s2, memory, new Tlb(16, 4));
+            }
+            List<OracleCase.Probe> list = new ArrayList<>();
+            for (var p : c.stage1().probes()) {
+                AtOp op = p.op();
+                Translation t = answer(mmu[op.pan ? 1 : 0], p.va(), op);
+                if (op.twoStages() && t instanceof Translation.Fault f && f.stage() == 2 && !f.s1ptw()
+                        && f.type() == FaultType.PERMISSION) {
+                    op = AtOp.values()[op.ordinal() - 8]; // S12E1R -> S1E1R, ...: QEMU would abort
+                    t = answer(mmu[0], p.va(), op);
+                    keptOut.add();
                 }
-                // The model answers every probe before QEMU runs (HA/HD are off: nothing is written).
-                for (TwoStageCaseGenerator.Case c : batch) {
-                    Registers r = c.stage1().registers();
-                    Stage2Regime s2 = new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), id.cpu());
-                    Mmu[] mmu = new Mmu[2];
-                    for (int pan = 0; pan < 2; pan++) {
-                        var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);
-                        mmu[pan] = new Mmu(new TranslationRegime(regs, id.cpu()), s2, memory, new Tlb(16, 4));
-                    }
-                    List<OracleCase.Probe> list = new ArrayList<>();
-                    for (var p : c.stage1().probes()) {
-                        AtOp op = p.op();
-                        Translation t = answer(mmu[op.pan ? 1 : 0], p.va(), op);
-                        if (op.twoStages() && t instanceof Translation.Fault f && f.stage() == 2 && !f.s1ptw()
-                                && f.type() == FaultType.PERMISSION) {
-                            op = AtOp.values()[op.ordinal() - 8]; // S12E1R -> S1E1R, ...: QEMU would abort
-                            t = answer(mmu[0], p.va(), op);
-                            keptOut++;
-                        }
-                        list.add(new OracleCase.Probe(p.va(), op));
-                        model.add(t);
-                        outcomes.merge((op.twoStages() ? "S12 " : "S1  ") + outcome(t), 1, Integer::sum);
-                        mixes.merge(c.stage1().granuleOf(p.va()) + " over " + c.stage2Granule(), 1, Integer::sum);
-                    }
-                    asked.add(list);
+                list.add(new OracleCase.Probe(p.va(), op));
+                model.add(t);
+                oracle.tally("stage-1 granule over stage-2 granule", c.stage1().granuleOf(p.va()) + " over " + c.stage2Granule());
+                oracle.tally("model outcomes", (op.twoStages() ? "S12 " : "S1  ") + outcome(t));
+            }
+            asked.add(list);
+        }
+        byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
+        memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
+        QemuAt.Answers answers = oracle.qemu.ask(job(batch, asked, model.size()), tables, model.size());
+        int n = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            var c = batch.get(i);
+            for (var p : asked.get(i)) {
+                QemuAt.Answer a = answers.answer(n);
+                Translation t = model.get(n++);
+                boolean agree = t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK
+                        ? a.tookWalkAbort(f) : a.agrees(t);
+                if (!agree) {
+                    oracle.mismatch(p.op() + ": model " + outcome(t) + ", QEMU " + a.kind(),
+                            () -> String.format("%s VA 0x%016x: QEMU %s, model %s%n    stage 1 alone %s%n    case %s",
+                                    p.op(), p.va(), a.describe(), t, stage1Alone(c, memory, id, p), c.summary()));
                 }
-                byte[] tables = new byte[(int) (generator.tablesEnd() - QemuAt.TABLES_BASE)];
-                memory.read(QemuAt.TABLES_BASE, tables, 0, tables.length);
-                QemuAt.Answers answers = qemu.ask(job(batch, asked, model.size()), tables, model.size());
-                int n = 0;
-                for (int i = 0; i < batch.size(); i++) {
-                    for (var p : asked.get(i)) {
-                        Translation t = model.get(n);
-                        long par = answers.par()[n];
-                        boolean exception = answers.exception()[n];
-                        boolean agree;
-                        if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
-                            agree = exception && Par.isWalkAbort(answers.esr()[n], f);
-                        } else {
-                            agree = !exception && Par.compared(par) == Par.expected(t);
-                        }
-                        if (!agree) {
-                            mismatchKinds.merge(p.op() + ": model " + outcome(t) + ", QEMU "
-                                    + (exception ? "exception" : Par.kind(Par.compared(par))), 1, Integer::sum);
-                            if (mismatches.size() < 200) {
-                                mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    stage 1 alone %s%n    case %s",
-                                        p.op(), p.va(),
-                                        exception ? String.format("exception ESR 0x%x", answers.esr()[n]) : Par.describe(par),
-                                        t, stage1Alone(batch.get(i), memory, id, p), batch.get(i).summary()));
-                            }
-                        }
-                        n++;
-                    }
-                }
-                probes += n;
-                cases += batch.size();
-                batches++;
             }
         }
-        System.out.printf("QEMU two-stage AT oracle (seed %d, %s, -cpu max): %d probes in %d cases, %d QEMU runs,"
-                + " per stage-2 granule %s, %d mismatches%n", seed, qemu.version(), probes, cases, batches, perStage2,
-                mismatches.size());
-        System.out.printf("  stage-1 granule over stage-2 granule: %s%n", mixes);
-        System.out.printf("  %d AT S12* probes that end in a stage-2 permission fault on the final IPA asked as AT S1*"
-                + " (QEMU 10.0.2 aborts on them)%n", keptOut);
-        System.out.printf("  model outcomes:%n");
-        outcomes.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
-        mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));
-        assertThat(mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", seed,
-                String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size())))).isEmpty();
-        assertThat(perStage2.values()).allMatch(v -> v >= perGranule);
+        oracle.asked(batch.size(), n);
     }
 
     /** The stage-1 answer without stage 2 (its attributes), for mismatch reports. */
@@ -162,8 +134,7 @@ class QemuTwoStageOracleTest {
     private static String outcome(Translation t) {
         return switch (t) {
             case Translation.Translated ok -> "translated, stage-1 leaf at level " + ok.level();
-            case Translation.Fault f -> (f.stage() == 2 ? "stage-2 " + (f.s1ptw() ? "(s1 walk) " : "") : "stage-1 ")
-                    + f.type().name().toLowerCase().replace('_', ' ') + " fault, level " + f.level();
+            case Translation.Fault f -> OracleDriver.stagedFault(f);
         };
     }
 
