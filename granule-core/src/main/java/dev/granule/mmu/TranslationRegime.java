@@ -21,7 +21,8 @@ import dev.granule.geometry.TranslationFormat;
  * <p>With TCR2_EL1.D128 on a CPU with FEAT_TCR2 and FEAT_D128 the EL1&amp;0 regime translates with
  * VMSAv9-128 descriptors (AArch64.S1TTWParamsEL10): 128-bit TTBRs (BADDR[55:48] in bits [87:80],
  * BADDR[47:5], SKL [2:1]), start levels down to -2, a 56-bit output size (PS 0b111), and permission
- * indirection always on (the effective value of TCR2_EL1.PIE is 1).
+ * indirection always on (the effective value of TCR2_EL1.PIE is 1). The EL2&amp;0 regime does the same
+ * with TCR2_EL2.D128 ({@link #el20(Registers, PermissionRegisters, CpuFeatures)}).
  */
 public final class TranslationRegime {
 
@@ -142,6 +143,19 @@ public final class TranslationRegime {
     }
 
     /**
+     * The EL2&amp;0 regime with its TCR2 registers: {@code el2Permissions} holds TCR2_EL2, PIR_EL2,
+     * PIRE0_EL2, POR_EL2 and POR_EL0. With E2H = 1, TCR2_EL2 has TCR2_EL1's layout and
+     * AArch64.S1TTWParamsEL20 reads it as AArch64.S1TTWParamsEL10 reads TCR2_EL1: D128 (VMSAv9-128 with
+     * 128-bit TTBR0/TTBR1_EL2, {@link Registers#ttbr0High()}), PIE, POE/E0POE, AIE (MAIR2_EL2 in
+     * {@link Registers#mair2()}), DisCH0/1, HAFT, FNG0/1 and A2, each where the CPU has the feature.
+     * The EL2 regime with E2H = 0 has no VMSAv9-128 (its walk parameters take d128 = 0) and is not
+     * given TCR2_EL2 here.
+     */
+    public static TranslationRegime el20(Registers el2, PermissionRegisters el2Permissions, CpuFeatures cpu) {
+        return new TranslationRegime(el2, el2Permissions, cpu, Kind.EL2_0);
+    }
+
+    /**
      * TCR_EL2 (E2H = 0) rewritten in the TCR_EL1 layout the walk decodes: its fields moved to the
      * TTBR0 half's positions, and the TTBR1 half shut off (EPD1), as there is no upper range. Bits
      * 6 and 7 are RES0 in TCR_EL2 (there is no EPD0) and are dropped.
@@ -162,14 +176,15 @@ public final class TranslationRegime {
         this.registers = r;
         this.permissionRegisters = p;
         this.cpuPaBits = cpu.paBits();
-        // Only the EL1&0 regime reads TCR2_EL1 (the EL2 regimes take PermissionRegisters.NONE).
-        this.d128 = kind == Kind.EL1_0 && cpu.supportsTcr2() && cpu.supportsD128()
+        // EL1&0 reads TCR2_EL1, EL2&0 TCR2_EL2 in the same layout; EL2 (E2H = 0) takes PermissionRegisters.NONE.
+        boolean tcr2Layout = kind != Kind.EL2;
+        this.d128 = tcr2Layout && cpu.supportsTcr2() && cpu.supportsD128()
                 && (p.tcr2() & IndirectPermissions.TCR2_D128) != 0;
-        this.aie = kind == Kind.EL1_0 && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
+        this.aie = tcr2Layout && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
         // AArch64.S1TTWParamsEL10: haft = TCR2_EL1.HAFT where FEAT_HAFT is implemented and walkparams.ha
         // is 1; fng = TCR2_EL1.FNG0 (lower range) or FNG1 (upper) where FEAT_ASID2 is implemented.
-        this.haft = kind == Kind.EL1_0 && cpu.supportsHaft() && Registers.ha(r.tcr()) && (p.tcr2() & TCR2_HAFT) != 0;
-        boolean asid2 = kind == Kind.EL1_0 && cpu.supportsAsid2();
+        this.haft = tcr2Layout && cpu.supportsHaft() && Registers.ha(r.tcr()) && (p.tcr2() & TCR2_HAFT) != 0;
+        boolean asid2 = tcr2Layout && cpu.supportsAsid2();
         this.forceNonGlobalLower = asid2 && (p.tcr2() & TCR2_FNG0) != 0;
         this.forceNonGlobalUpper = asid2 && (p.tcr2() & TCR2_FNG1) != 0;
         boolean twoAsids = asid2 && (p.tcr2() & TCR2_A2) != 0;
