@@ -37,12 +37,21 @@ public final class CpuOptions {
     @Option(names = "--mmfr3", paramLabel = "HEX", description = "ID_AA64MMFR3_EL1 value (with --mmfr0; default 0).")
     String mmfr3;
 
+    @Option(names = "--mmfr1", paramLabel = "HEX",
+            description = "ID_AA64MMFR1_EL1 value (with --mmfr0; default 0): HAFDBS [3:0] 0b0011 is FEAT_HAFT.")
+    String mmfr1;
+
+    @Option(names = "--mmfr4", paramLabel = "HEX",
+            description = "ID_AA64MMFR4_EL1 value (with --mmfr0; default 0): ASID2 [11:8] is FEAT_ASID2.")
+    String mmfr4;
+
     public CpuFeatures features() {
         if (mmfr0 != null) {
-            return new CpuFeatures(parseHex("--mmfr0", mmfr0), parseHex("--mmfr2", mmfr2), parseHex("--mmfr3", mmfr3));
+            return new CpuFeatures(parseHex("--mmfr0", mmfr0), parseHex("--mmfr2", mmfr2), parseHex("--mmfr3", mmfr3),
+                    parseHex("--mmfr1", mmfr1), parseHex("--mmfr4", mmfr4));
         }
-        if (mmfr2 != null || mmfr3 != null) {
-            throw new UserException("--mmfr2/--mmfr3 need --mmfr0 as well");
+        if (mmfr1 != null || mmfr2 != null || mmfr3 != null || mmfr4 != null) {
+            throw new UserException("--mmfr1/--mmfr2/--mmfr3/--mmfr4 need --mmfr0 as well");
         }
         return preset == null ? CpuFeatures.ALL : preset.features();
     }

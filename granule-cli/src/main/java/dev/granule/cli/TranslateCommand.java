@@ -121,7 +121,7 @@ final class TranslateCommand implements Callable<Integer> {
             description = "TCR_EL2 for --el 2 (and EL0 with HCR_EL2.E2H and TGE): its own layout, or the TCR_EL1 layout with HCR_EL2.E2H [34] = 1.")
     String tcrEl2;
 
-    @Option(names = "--ttbr0-el2", paramLabel = "HEX", description = "TTBR0_EL2 (default 0).")
+    @Option(names = "--ttbr0-el2", paramLabel = "HEX", description = "TTBR0_EL2 (default 0); 128 bits as --ttbr0 with E2H and TCR2_EL2.D128 (--tcr2).")
     String ttbr0El2;
 
     @Option(names = "--ttbr1-el2", paramLabel = "HEX", description = "TTBR1_EL2, the upper range with HCR_EL2.E2H = 1 (default 0).")
@@ -141,7 +141,7 @@ final class TranslateCommand implements Callable<Integer> {
     String access = "r";
 
     @Option(names = "--el", paramLabel = "0|1|2",
-            description = "Exception level of the access (default 1). 2 translates in the EL2 regime (--tcr-el2; --mair and --sctlr are MAIR_EL2 and SCTLR_EL2), or EL2&0 with HCR_EL2.E2H = 1; so does 0 with E2H and TGE [27] = 1.")
+            description = "Exception level of the access (default 1). 2 translates in the EL2 regime (--tcr-el2; --mair and --sctlr are MAIR_EL2 and SCTLR_EL2), or EL2&0 with HCR_EL2.E2H = 1 (where --tcr2, --pir, --pire0, --por, --por-el0 and --mair2 are the _EL2 registers); so does 0 with E2H and TGE [27] = 1.")
     int el = 1;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -203,11 +203,19 @@ final class TranslateCommand implements Callable<Integer> {
             java.util.function.LongFunction<Translation> translate;
             if (el2Regime) {
                 long tcr2 = hex("--tcr-el2", tcrEl2);
-                TranslationRegime regime = e2h
-                        ? TranslationRegime.el20(new Registers(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--ttbr1-el2", ttbr1El2),
-                                hex("--mair", mair), hex("--sctlr", sctlr), pan), cpuOptions.features())
-                        : TranslationRegime.el2(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--mair", mair), hex("--sctlr", sctlr),
-                                cpuOptions.features());
+                TranslationRegime regime;
+                if (e2h) {
+                    // EL2&0: --tcr2, --pir, --pire0, --por, --por-el0 and --mair2 are TCR2_EL2, PIR_EL2, PIRE0_EL2,
+                    // POR_EL2, POR_EL0 and MAIR2_EL2; TTBR0/1_EL2 are 128-bit under TCR2_EL2.D128.
+                    long[] t0 = hex128("--ttbr0-el2", ttbr0El2), t1 = hex128("--ttbr1-el2", ttbr1El2);
+                    regime = TranslationRegime.el20(new Registers(tcr2, t0[0], t1[0], hex("--mair", mair), hex("--sctlr", sctlr),
+                                    pan, t0[1], t1[1], hex("--mair2", mair2)),
+                            new PermissionRegisters(hex("--tcr2", this.tcr2), hex("--pir", pir), hex("--pire0", pire0),
+                                    hex("--por", por), hex("--por-el0", porEl0)), cpuOptions.features());
+                } else {
+                    regime = TranslationRegime.el2(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--mair", mair), hex("--sctlr", sctlr),
+                            cpuOptions.features());
+                }
                 Mmu mmu = new Mmu(regime, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);
             } else if (tcr != null) {

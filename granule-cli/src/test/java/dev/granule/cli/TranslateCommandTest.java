@@ -90,6 +90,56 @@ class TranslateCommandTest {
         return r;
     }
 
+    /**
+     * TCR2_EL1.FNG0 (bit 17, FEAT_ASID2) makes the global 4K page non-global: the line names the ASID of
+     * TTBR0_EL1 [63:48] instead of "global". The CPU needs ID_AA64MMFR3_EL1.TCRX and ID_AA64MMFR4_EL1.ASID2
+     * [11:8]: the default CPU has both, QEMU's max CPU neither, and --mmfr4 gives ASID2 to a CPU named by
+     * its ID registers.
+     */
+    @Test
+    void tcr2Fng0MakesGlobalPagesNonGlobalOnACpuWithFeatAsid2() throws Exception {
+        long[] root = new long[1];
+        Path img = image(root);
+        String tcr = "0x" + Long.toHexString(16 | (0b101L << 32) | (1L << 23));
+        String ttbr0 = Long.toHexString(root[0] | 5L << 48);
+        String[] base = {"translate", "--tcr", tcr, "--ttbr0", ttbr0, "--image", img + "@0x40000000"};
+        assertThat(run(cat(base, "0x1234")).out()).contains("0x0000000000001234 -> 0x0000080000234").contains("global");
+        var fng0 = run(cat(base, "--tcr2", "0x20000", "0x1234"));
+        assertThat(fng0.exit()).as(fng0.err()).isZero();
+        assertThat(fng0.out()).contains("0x0000000000001234 -> 0x0000080000234").contains("ASID 5").doesNotContain("global");
+        assertThat(run(cat(base, "--tcr2", "0x20000", "--cpu", "qemu-max", "0x1234")).out()).contains("global");
+        // MMFR0: PARange 48 bits, 4K; MMFR3: TCRX. Without --mmfr4 there is no FEAT_ASID2.
+        String[] cpu = {"--mmfr0", "0x5", "--mmfr3", "0x1"};
+        assertThat(run(cat(cat(base, cpu), "--tcr2", "0x20000", "0x1234")).out()).contains("global");
+        assertThat(run(cat(cat(base, cpu), "--mmfr4", "0x100", "--tcr2", "0x20000", "0x1234")).out()).contains("ASID 5");
+        assertThat(run(cat(base, "--mmfr4", "0x100", "0x1234")).err()).contains("need --mmfr0");
+    }
+
+    /**
+     * EL2&0 (--el 2, HCR_EL2.E2H [34]) with TCR2_EL2.D128 given as --tcr2 and PIR_EL2 as --pir: the
+     * VMSAv9-128 tables of {@link #vmsa128TablesWithTcr2D128AndA128BitTtbr} through TTBR0_EL2 translate
+     * as they do through TTBR0_EL1; without --tcr2 they are read as 64-bit descriptors (level 1, AF 0).
+     */
+    @Test
+    void el20TranslatesVmsa128TablesWithTcr2El2D128() throws Exception {
+        java.nio.ByteBuffer low = java.nio.ByteBuffer.allocate(0x4000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        low.putLong(0x0000, 0x4000_1001L);
+        low.putLong(0x1000, 0x4000_2001L);
+        low.putLong(0x2000, 0x4000_3001L);
+        low.putLong(0x3000 + 16, 0x00AB_0000_8000_0000L | 1L << 10 | 1);      // L3[1]: page, AF, PIIndex 0
+        Path image = dir.resolve("d128-el2.bin");
+        Files.write(image, low.array());
+        String tcr = "0x" + Long.toHexString(25 | (0b111L << 32) | (1L << 23));  // T0SZ 25, IPS 56 bits, EPD1
+        String[] base = {"translate", "--el", "2", "--hcr", "0x400000000", "--tcr-el2", tcr, "--ttbr0-el2", "0x40000000",
+                "--image", image + "@0x40000000"};
+        var r = run(cat(base, "--tcr2", "0x20", "--pir", "0xc", "0x1234"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("0x0000000000001234 -> 0xab000080000234  level 3 4K");
+        assertThat(run(cat(base, "--tcr2", "0x20", "--pir", "0xc", "--access", "x", "0x1234")).out())
+                .contains("PERMISSION fault, level 3").contains("PIIndex 0");
+        assertThat(run(cat(base, "0x1234")).out()).contains("ACCESS_FLAG fault, level 1");
+    }
+
     @Test
     void deviceMemoryIsShownOuterShareableBesideTheDescriptorsField() throws Exception {
         long[] root = new long[1];

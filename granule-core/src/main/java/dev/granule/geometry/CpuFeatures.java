@@ -6,20 +6,32 @@ package dev.granule.geometry;
  * <ul>
  *   <li>ID_AA64MMFR0_EL1: PARange [3:0], TGran16 [23:20], TGran64 [27:24], TGran4 [31:28];</li>
  *   <li>ID_AA64MMFR2_EL1: VARange [19:16];</li>
- *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], AIE [27:24] (FEAT_AIE), D128 [35:32] (FEAT_D128).</li>
+ *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], AIE [27:24] (FEAT_AIE), D128 [35:32] (FEAT_D128);</li>
+ *   <li>ID_AA64MMFR1_EL1: HAFDBS [3:0] (0b0011: FEAT_HAFT, the hardware Access flag of table descriptors);</li>
+ *   <li>ID_AA64MMFR4_EL1: ASID2 [11:8] (FEAT_ASID2: TCR2_EL1.A2, FNG0, FNG1).</li>
  * </ul>
+ * The last two are the record's last components, so that a CPU named by MMFR0/2/3 alone (the
+ * three-argument constructor) has neither feature, as a CPU before Armv8.9 has not.
  */
-public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
+public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, long idAa64mmfr1, long idAa64mmfr4) {
+
+    /** A CPU described by MMFR0, MMFR2 and MMFR3 only: MMFR1 and MMFR4 read 0 (no HAFDBS, no ASID2). */
+    public CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
+        this(idAa64mmfr0, idAa64mmfr2, idAa64mmfr3, 0, 0);
+    }
 
     /**
      * A CPU implementing every feature granule models: all granules with 52-bit forms, 52-bit PA,
-     * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE, FEAT_AIE and FEAT_D128. Used when no CPU is named.
+     * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE, FEAT_AIE, FEAT_D128, FEAT_HAFT
+     * (HAFDBS 0b0011) and FEAT_ASID2. Used when no CPU is named.
      */
     public static final CpuFeatures ALL = new CpuFeatures(
             field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
             field(16, 0b0010) | field(28, 0b0001),
             field(0, 0b0001) | field(8, 0b0001) | field(12, 0b0001) | field(16, 0b0001) | field(20, 0b0001)
-                    | field(24, 0b0001) | field(32, 0b0001));
+                    | field(24, 0b0001) | field(32, 0b0001),
+            field(0, 0b0011),
+            field(8, 0b0001));
 
     private static long field(int lsb, long value) {
         return value << lsb;
@@ -47,6 +59,11 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
     public int s2pie() { return get(idAa64mmfr3, 12); }
     /** ID_AA64MMFR3_EL1.S2POE: FEAT_S2POE, stage-2 permission overlays. */
     public int s2poe() { return get(idAa64mmfr3, 20); }
+
+    /** ID_AA64MMFR1_EL1.HAFDBS: 0b0001 Access flag, 0b0010 and dirty state, 0b0011 and table Access flag (FEAT_HAFT). */
+    public int hafdbs() { return get(idAa64mmfr1, 0); }
+    /** ID_AA64MMFR4_EL1.ASID2: FEAT_ASID2, two ASIDs at once and forced non-global translations. */
+    public int asid2() { return get(idAa64mmfr4, 8); }
 
     /** Implemented PA size in bits, per PARange; reserved encodings are reported as the largest defined. */
     public int paBits() {
@@ -116,6 +133,24 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
         return d128() >= 0b0001;
     }
 
+    /** FEAT_HAFT (HAFDBS 0b0011, with FEAT_TCR2, which holds its enable TCR2_EL1.HAFT). */
+    public boolean supportsHaft() {
+        return supportsTcr2() && hafdbs() >= 0b0011;
+    }
+
+    /**
+     * FEAT_HAFT for stage 2 (VTCR_EL2.HAFT, which needs no TCR2): HAFDBS 0b0011. Every CPU with
+     * FEAT_HAFT has FEAT_TCR2 (FEAT_HAFT requires FEAT_HAFDBS and is an Armv8.9 feature).
+     */
+    public boolean supportsStage2Haft() {
+        return hafdbs() >= 0b0011;
+    }
+
+    /** FEAT_ASID2 (with FEAT_TCR2, which holds TCR2_EL1.A2, FNG0 and FNG1). */
+    public boolean supportsAsid2() {
+        return supportsTcr2() && asid2() >= 0b0001;
+    }
+
     /** Largest VA size this CPU can translate with {@code granule} in {@code format}. */
     public int maxVaBits(Granule granule, TranslationFormat format) {
         if (format == TranslationFormat.D128) {
@@ -137,7 +172,8 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) 
 
     @Override
     public String toString() {
-        return String.format("CpuFeatures[ID_AA64MMFR0_EL1=%#018x, ID_AA64MMFR2_EL1=%#018x, ID_AA64MMFR3_EL1=%#018x]",
-                idAa64mmfr0, idAa64mmfr2, idAa64mmfr3);
+        return String.format("CpuFeatures[ID_AA64MMFR0_EL1=%#018x, ID_AA64MMFR1_EL1=%#018x, ID_AA64MMFR2_EL1=%#018x,"
+                        + " ID_AA64MMFR3_EL1=%#018x, ID_AA64MMFR4_EL1=%#018x]",
+                idAa64mmfr0, idAa64mmfr1, idAa64mmfr2, idAa64mmfr3, idAa64mmfr4);
     }
 }

@@ -18,7 +18,9 @@ import dev.granule.table.Slot;
  * descriptor, SKL 3 with 16K/64K, a level + SKL beyond 3, a start level beyond 3), address size
  * faults (the TTBR's table at level 0, a next table at its table descriptor's level, the output
  * address StageOA forms from the leaf, Contiguous run included, at the leaf's level) and external
- * aborts on descriptors outside RAM. Not modelled: FEAT_HAFT (table AF), FEAT_BBM's nT faults, the
+ * aborts on descriptors outside RAM. With TCR2_EL1.HAFT (FEAT_HAFT) it sets the Access flag, bit 10, of
+ * each table descriptor it follows, as AArch64.S1Walk does for d128 = 1 as for VMSAv8-64 (under stage
+ * 2, a stage-2 write to the descriptor's IPA). Not modelled: FEAT_BBM's nT faults, the
  * IMPLEMENTATION DEFINED fault on a Contiguous run wider than the VA range (this model does not fault).
  */
 final class D128Walk {
@@ -30,9 +32,13 @@ final class D128Walk {
     private static final int SKL_SHIFT_HI = 109 - 64;
     private static final long CONTIGUOUS_HI = 1L << (111 - 64);
     private static final long DISCH_HI = 1L << (112 - 64);
+    // A table descriptor's Access flag under FEAT_HAFT (the VMSAv9-128 table layout's bit 10).
+    private static final long TABLE_AF = 1L << 10;
 
     private final PhysicalMemory memory;
     private final Stage2Walker stage2Walker;
+    // TCR2_EL1.HAFT in effect: table descriptors' AF is set by the walk.
+    private final boolean hardwareTableAccessFlag;
     private Translation.Fault fault;
     // What the leaf left for Mmu: whether its Contiguous bit counts (after DisCH).
     private boolean contiguous;
@@ -40,9 +46,10 @@ final class D128Walk {
     // update of the leaf is a write to it that stage 2 must permit.
     private long descriptorIpa;
 
-    D128Walk(PhysicalMemory memory, Stage2Walker stage2Walker) {
+    D128Walk(PhysicalMemory memory, Stage2Walker stage2Walker, boolean hardwareTableAccessFlag) {
         this.memory = memory;
         this.stage2Walker = stage2Walker;
+        this.hardwareTableAccessFlag = hardwareTableAccessFlag;
     }
 
     /** Sentinel level of {@link #descend} when it ended in a fault. */
@@ -123,6 +130,16 @@ final class D128Walk {
             long nextBase = (lo & ADDRESS_47_0 & -(1L << granuleBits) & -(1L << (nextBits + 4))) | (lo & ADDRESS_55_48);
             if (Long.compareUnsigned(nextBase, paLimit) > 0) {
                 return fault(va, FaultType.ADDRESS_SIZE, level, "table address beyond the PA size");
+            }
+            if (hardwareTableAccessFlag && (lo & TABLE_AF) == 0) {
+                // The update is a write of the descriptor (CreateAccDescTTEUpdate); under stage 2 it
+                // must be permitted at stage 2 first (a stage-2 fault on it is S1PTW).
+                if (stage2Walker != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                    fault = stage2Walker.fault();
+                    return FAULTED;
+                }
+                d.set(lo | TABLE_AF, hi);
+                slot.write(d);
             }
             disch = (hi & DISCH_HI) != 0;
             table = nextBase;

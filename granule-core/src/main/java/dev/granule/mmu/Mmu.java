@@ -53,7 +53,9 @@ public final class Mmu {
     // Stage 1 off: SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE for EL1&0; with DC the flat output is Normal WB.
     private final boolean stage1Off;
     private final boolean defaultCacheable;
-    private final int asid;
+    // The ASID of each half's translations: both the current ASID, or TTBR0's and TTBR1's with TCR2_EL1.A2.
+    private final int lowerAsid;
+    private final int upperAsid;
     private final boolean pan;
     // POR_EL1 / POR_EL0: not permitted to be cached in a TLB, so applied on every hit.
     private final long porEl1;
@@ -88,8 +90,6 @@ public final class Mmu {
     private boolean leafGlobal;
     // TCR2_EL1.D128: the VMSAv9-128 descent, else null (VMSAv8-64).
     private final D128Walk d128Walk;
-    // AttrIndx bits a leaf holds: [4:2], or [5:2] under VMSAv9-128 with TCR2_EL1.AIE.
-    private final int attrIndexMask;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -115,13 +115,13 @@ public final class Mmu {
         this.memory = memory;
         this.tlb = tlb;
         this.slot = new Slot(memory, regime.d128() ? 4 : 3);
-        this.d128Walk = regime.d128() ? new D128Walk(memory, stage2Walker) : null;
-        this.attrIndexMask = regime.d128() && regime.attributeIndexExtension() ? 0xF : 7;
+        this.d128Walk = regime.d128() ? new D128Walk(memory, stage2Walker, regime.hardwareTableAccessFlag()) : null;
         // HCR_EL2.DC and TGE turn EL1&0 stage 1 off (the Stage2Regime carries HCR_EL2 even when VM is 0).
         this.stage1Off = !regime.mmuEnabled() || el10 && stage2 != null && stage2.stage1Disabled();
         this.defaultCacheable = el10 && stage2 != null && stage2.defaultCacheable();
         this.enabled = !stage1Off;
-        this.asid = regime.asid();
+        this.lowerAsid = regime.asid(false);
+        this.upperAsid = regime.asid(true);
         this.pan = regime.pan();
         this.porEl1 = regime.permissionRegisters().porEl1();
         this.porEl0 = regime.permissionRegisters().porEl0();
@@ -137,10 +137,12 @@ public final class Mmu {
     /**
      * The compiled leaf walk of {@code half}'s tables, or null where the general walk must do it all:
      * with stage 2 (every table address is an IPA), with the MMU off or the half's walks disabled
-     * (EPDn), a TTBR beyond the PA size, or VMSAv9-128 (its own descent, {@link D128Walk}).
+     * (EPDn), a TTBR beyond the PA size, VMSAv9-128 (its own descent, {@link D128Walk}), or with
+     * TCR2_EL1.HAFT (the walk writes the tables' Access flags, which the compiled walk does not).
      */
     private LeafWalk compiledWalk(TranslationRegime.Half half) {
-        if (stage2 != null || !regime.mmuEnabled() || half.epd() || regime.d128()) return null;
+        if (stage2 != null || !regime.mmuEnabled() || half.epd() || regime.d128()
+                || regime.hardwareTableAccessFlag()) return null;
         long paLimit = paLimit();
         if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
         return LeafWalk.compiled(half.format(), memory, half.root(), paLimit);
@@ -163,7 +165,7 @@ public final class Mmu {
      */
     public long outputAddress(long va, Access access, int el) {
         if (enabled && inRange(va)) {
-            int hit = tlb.lookup(va, context, asid);
+            int hit = tlb.lookup(va, context, (va >>> 55 & 1) != 0 ? upperAsid : lowerAsid);
             if (hit >= 0 && permitted(tlb.perms(hit), access, el)) return tlb.pa(hit, va);
             if (hit < 0) return missOutputAddress(va, access, el);
         }
@@ -264,13 +266,13 @@ public final class Mmu {
                     + (upperHalf ? "TTBR1" : "TTBR0") + " range");
         }
         // The TLB holds final translations: with stage 2 on, AT S1E1* (stage 1 alone) walks.
-        int hit = stage2 != null && stage1Only ? -1 : tlb.lookup(va, context, asid);
+        int hit = stage2 != null && stage1Only ? -1 : tlb.lookup(va, context, upperHalf ? upperAsid : lowerAsid);
         if (hit >= 0 && permitted(tlb.perms(hit), access, el)) {
             int info = tlb.info(hit);
             int attr = info >>> 8 & 0xFF;
             return new Translation.Translated(va, tlb.pa(hit, va), (byte) info, 1L << (info >>> 24 & 0x3F),
                     (info >>> 20 & 1) != 0, attr, MemoryType.decode(attr), Shareability.decode(info >>> 16 & 3),
-                    tlb.asid(hit) == -1, regime.asid());
+                    tlb.asid(hit) == -1, regime.asid(upperHalf));
         }
         if (half.epd()) {
             return new Translation.Fault(va, FaultType.TRANSLATION, 0, "EPD" + (upperHalf ? 1 : 0) + " set: no walk");
@@ -320,6 +322,16 @@ public final class Mmu {
                     if (Long.compareUnsigned(table, paLimit) > 0) {
                         return new Translation.Fault(va, FaultType.ADDRESS_SIZE, level, "table address beyond the PA size");
                     }
+                    if (regime.hardwareTableAccessFlag() && (d.lo() & AF) == 0) {
+                        // FEAT_HAFT: the walk sets the table descriptor's AF (bit 10), once its next
+                        // table's address is known to be in range, whatever the walk then finds
+                        // (AArch64.S1Walk). Under stage 2 the update is a write to the descriptor's IPA.
+                        if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                            return stage2Walker.fault();
+                        }
+                        d.set(d.lo() | AF, 0);
+                        slot.write(d);
+                    }
                     if (tablePermissions) {
                         TableAttributes t = f.tableAttributes(d);
                         apTable |= t.apTable();
@@ -358,7 +370,7 @@ public final class Mmu {
     /** The record of the leaf {@link #checkLeaf} accepted. */
     private Translation.Translated translated(long va, long pa, TranslationRegime.Half half, int level) {
         return new Translation.Translated(va, pa, level, half.geometry().entrySpan(level), leafContiguous, leafAttr,
-                MemoryType.decode(leafAttr), leafShareability, leafGlobal, regime.asid());
+                MemoryType.decode(leafAttr), leafShareability, leafGlobal, regime.asid(half == regime.upper()));
     }
 
     /**
@@ -461,14 +473,16 @@ public final class Mmu {
             runBase += va & (span * run - 1) & -(1L << regime.paBits());
             entryShift = regime.paBits();
         }
-        int attrIndex = (int) (lo >>> 2) & attrIndexMask;
-        int attr = regime.mairAttr(attrIndex);
+        int attr = regime.mairAttr(regime.attrIndex(lo));
         Shareability sh = f.attributes(d).shareability();
-        boolean global = singleRange || (lo >>> 11 & 1) == 0; // no ASIDs at EL2: nG is RES0
+        boolean upperHalf = half == regime.upper();
+        // No ASIDs at EL2: nG is RES0. TCR2_EL1.FNGn (FEAT_ASID2) makes every leaf of the half non-global.
+        boolean global = singleRange || (lo >>> 11 & 1) == 0 && !regime.forceNonGlobal(upperHalf);
+        int leafAsid = upperHalf ? upperAsid : lowerAsid;
         int info = level | attr << 8 | sh.encoding() << 16 | (contiguous ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(span) << 24;
         if (stage2 == null) {
-            tlb.insert(va, runBase, entryShift, context, global ? -1 : regime.asid(), perms, info, -1L); // -1: no stage 2
+            tlb.insert(va, runBase, entryShift, context, global ? -1 : leafAsid, perms, info, -1L); // -1: no stage 2
         } else {
             s1Perms = perms;       // secondStage caches the combined entry
             s1EntryShift = entryShift;
@@ -510,7 +524,7 @@ public final class Mmu {
         int s = Math.min(Math.min(s1EntryShift, s2Shift), stage2.paBits()); // a stage-2 block may exceed the PA size
         int info = t.level() | t.mairAttr() << 8 | t.shareability().encoding() << 16 | (t.contiguous() ? 1 : 0) << 20
                 | Long.numberOfTrailingZeros(t.leafSize()) << 24;
-        tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : regime.asid(),
+        tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : t.asid(),
                 s1Perms & (m.perms() | ~0x3F), info, (ipa & -m.span()) | s2Shift); // keeps stage 1's PAN/overlay marks
     }
 

@@ -5,10 +5,12 @@ package dev.granule.mmu;
  * permission indirection (FEAT_S1PIE) and permission overlays (FEAT_S1POE).
  *
  * <p>A CPU without FEAT_TCR2, S1PIE or S1POE (ID_AA64MMFR3_EL1) ignores them, as it would find the
- * fields RES0: {@link TranslationRegime} reads them only where the CPU has the feature. TCR2_EL1.D128
- * (VMSAv9-128 translation) is not modelled by {@link Mmu} yet and is ignored.
+ * fields RES0: {@link TranslationRegime} reads them only where the CPU has the feature. For the EL2&amp;0
+ * regime the same record holds TCR2_EL2, PIR_EL2, PIRE0_EL2, POR_EL2 and POR_EL0 (TCR2_EL2 has
+ * TCR2_EL1's layout when HCR_EL2.E2H is 1).
  *
- * @param tcr2   TCR2_EL1 (PIE [1], E0POE [2], POE [3] are read)
+ * @param tcr2   TCR2_EL1 (PIE [1], E0POE [2], POE [3], AIE [4], D128 [5], HAFT [11], DisCH0/1 [15:14],
+ *               A2 [16], FNG0 [17], FNG1 [18] are read)
  * @param pir    PIR_EL1: the privileged rights of each PIIndex
  * @param pire0  PIRE0_EL1: the unprivileged rights of each PIIndex
  * @param porEl1 POR_EL1: the privileged overlay of each POIndex (TCR2_EL1.POE)

@@ -34,13 +34,15 @@ public final class Stage2Regime {
     private final String invalidReason;
     private final boolean ha;
     private final boolean hd;
+    // VTCR_EL2.HAFT in effect (FEAT_HAFT, with VTCR_EL2.HA): the walk sets stage-2 table descriptors' AF.
+    private final boolean haft;
     // S2PIR_EL2/S2POR_EL1 rights under VTCR_EL2.S2PIE, or null (S2AP/XN).
     private final Stage2IndirectPermissions indirectPermissions;
 
     /**
      * @param hcr   HCR_EL2 (VM [0], PTW [2], DC [12], TGE [27], E2H [34], FWB [46])
      * @param vtcr  VTCR_EL2 (T0SZ [5:0], SL0 [7:6], SH0 [13:12], TG0 [15:14], PS [18:16], VS [19],
-     *              HA [21], HD [22], DS [32], SL2 [33])
+     *              HA [21], HD [22], DS [32], SL2 [33], HAFT [44])
      * @param vttbr VTTBR_EL2 (VMID [63:48] or [55:48], BADDR [47:1] with [5:2] as BADDR[51:48], CnP [0])
      */
     public Stage2Regime(long hcr, long vtcr, long vttbr, CpuFeatures cpu) {
@@ -83,6 +85,8 @@ public final class Stage2Regime {
         String inconsistent = invalid != null ? invalid : inconsistentStartLevel();
         this.ha = (vtcr >>> 21 & 1) != 0;
         this.hd = ha && (vtcr >>> 22 & 1) != 0;
+        // AArch64.S2TTWParams: haft = VTCR_EL2.HAFT [44] where FEAT_HAFT is implemented and walkparams.ha is 1.
+        this.haft = ha && cpu.supportsStage2Haft() && (vtcr >>> 44 & 1) != 0;
         this.vmid = (int) (vttbr >>> 48) & ((vtcr >>> 19 & 1) != 0 ? 0xFFFF : 0xFF);
         boolean wideBaddr = ds || (g == Granule.SIXTY_FOUR_K && paBits == 52);
         long base = wideBaddr ? (vttbr & 0x0000_FFFF_FFFF_FFC0L) | ((vttbr >>> 2 & 0xF) << 48)
@@ -176,6 +180,9 @@ public final class Stage2Regime {
     public boolean hardwareAccessFlag() { return ha; }
 
     public boolean hardwareDirty() { return hd; }
+
+    /** VTCR_EL2.HAFT in effect: a stage-2 walk sets AF (bit 10) in the stage-2 table descriptors it uses. */
+    public boolean hardwareTableAccessFlag() { return haft; }
 
     /** The S2PIR_EL2/S2POR_EL1 evaluator when VTCR_EL2.S2PIE is on, else null. */
     public Stage2IndirectPermissions indirectPermissions() { return indirectPermissions; }

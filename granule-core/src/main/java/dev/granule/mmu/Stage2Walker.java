@@ -16,7 +16,8 @@ import dev.granule.table.Slot;
  * hierarchical permissions. Faults are reported as stage 2 with the IPA, and as S1PTW when the IPA
  * was a stage-1 table descriptor's. With VTCR_EL2.S2PIE the rights come from S2PIR_EL2 (and S2POR_EL1
  * under S2POE) by the leaf's PIIndex and S2POIndex instead of S2AP/XN, and bit 7 is the Dirty bit
- * ({@link Stage2IndirectPermissions}).
+ * ({@link Stage2IndirectPermissions}). With VTCR_EL2.HAFT (FEAT_HAFT) the walk sets the Access flag,
+ * bit 10, of each stage-2 table descriptor it follows.
  *
  * <p>Not thread-safe (one per simulated CPU).
  */
@@ -89,6 +90,12 @@ final class Stage2Walker {
                 table = f.tableAddress(d);
                 if (Long.compareUnsigned(table, paLimit) > 0) {
                     return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 table address beyond the PA size", s1ptw);
+                }
+                if (regime.hardwareTableAccessFlag() && (d.lo() & AF) == 0) {
+                    // FEAT_HAFT at stage 2 (AArch64.S2Walk): the walk sets the table descriptor's AF,
+                    // a write to its PA, once the next table's address is known to be in range.
+                    d.set(d.lo() | AF, 0);
+                    slot.write(d);
                 }
                 level++;
                 index = g.index(ipa, level);

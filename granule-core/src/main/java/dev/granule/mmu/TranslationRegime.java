@@ -21,7 +21,8 @@ import dev.granule.geometry.TranslationFormat;
  * <p>With TCR2_EL1.D128 on a CPU with FEAT_TCR2 and FEAT_D128 the EL1&amp;0 regime translates with
  * VMSAv9-128 descriptors (AArch64.S1TTWParamsEL10): 128-bit TTBRs (BADDR[55:48] in bits [87:80],
  * BADDR[47:5], SKL [2:1]), start levels down to -2, a 56-bit output size (PS 0b111), and permission
- * indirection always on (the effective value of TCR2_EL1.PIE is 1).
+ * indirection always on (the effective value of TCR2_EL1.PIE is 1). The EL2&amp;0 regime does the same
+ * with TCR2_EL2.D128 ({@link #el20(Registers, PermissionRegisters, CpuFeatures)}).
  */
 public final class TranslationRegime {
 
@@ -72,8 +73,12 @@ public final class TranslationRegime {
         public int startLevel() { return geometry.startLevel() + skl; }
     }
 
-    /** TCR2_EL1 fields beside PIE/POE: AIE [4], D128 [5], DisCH0 [14], DisCH1 [15] (Arm ARM, TCR2_EL1). */
-    static final long TCR2_AIE = 1L << 4, TCR2_DISCH0 = 1L << 14, TCR2_DISCH1 = 1L << 15;
+    /**
+     * TCR2_EL1 fields beside PIE/POE (Arm ARM, TCR2_EL1): AIE [4], D128 [5], HAFT [11], DisCH0 [14],
+     * DisCH1 [15], A2 [16], FNG0 [17], FNG1 [18].
+     */
+    static final long TCR2_AIE = 1L << 4, TCR2_HAFT = 1L << 11, TCR2_DISCH0 = 1L << 14, TCR2_DISCH1 = 1L << 15,
+            TCR2_A2 = 1L << 16, TCR2_FNG0 = 1L << 17, TCR2_FNG1 = 1L << 18;
 
     private final Registers registers;
     private final PermissionRegisters permissionRegisters;
@@ -89,6 +94,16 @@ public final class TranslationRegime {
     private final boolean d128;
     // TCR2_EL1.AIE in effect: AttrIndx has four bits, 8..15 select MAIR2_EL1.
     private final boolean aie;
+    // TCR2_EL1.HAFT in effect (FEAT_HAFT, with TCR_EL1.HA): a walk sets AF (bit 10) in the table
+    // descriptors it passes through.
+    private final boolean haft;
+    // TCR2_EL1.FNG0/FNG1 in effect (FEAT_ASID2): every leaf of that half is taken as nG = 1.
+    private final boolean forceNonGlobalLower;
+    private final boolean forceNonGlobalUpper;
+    // The ASID each half's translations are tagged with: both TCR.A1's choice, or with TCR2_EL1.A2
+    // (FEAT_ASID2) TTBR0's for the lower half and TTBR1's for the upper.
+    private final int lowerAsid;
+    private final int upperAsid;
 
     /** The EL1&amp;0 regime: TCR_EL1, TTBR0/1_EL1, MAIR_EL1, SCTLR_EL1, PSTATE.PAN. */
     public TranslationRegime(Registers r, CpuFeatures cpu) {
@@ -101,7 +116,9 @@ public final class TranslationRegime {
      * otherwise, as AArch64.S1TTWParamsEL10 reads them. TCR2_EL1.D128 (FEAT_D128) selects VMSAv9-128
      * translation with TTBR0/1_EL1 as 128-bit values ({@link Registers#ttbr0High()}), and turns
      * permission indirection on whatever TCR2_EL1.PIE says; TCR2_EL1.AIE (FEAT_AIE) gives AttrIndx a
-     * fourth bit that selects MAIR2_EL1 (the VMSAv9-128 walk reads it; the VMSAv8-64 one does not).
+     * fourth bit that selects MAIR2_EL1 (bit 5 of a VMSAv9-128 leaf, bit 59 of a VMSAv8-64 one).
+     * TCR2_EL1.HAFT (FEAT_HAFT) sets table descriptors' Access flag on a walk; TCR2_EL1.FNG0/FNG1 and
+     * A2 (FEAT_ASID2) force non-global leaves per half and give each half its own TTBR's ASID.
      */
     public TranslationRegime(Registers r, PermissionRegisters p, CpuFeatures cpu) {
         this(r, p, cpu, Kind.EL1_0);
@@ -126,6 +143,19 @@ public final class TranslationRegime {
     }
 
     /**
+     * The EL2&amp;0 regime with its TCR2 registers: {@code el2Permissions} holds TCR2_EL2, PIR_EL2,
+     * PIRE0_EL2, POR_EL2 and POR_EL0. With E2H = 1, TCR2_EL2 has TCR2_EL1's layout and
+     * AArch64.S1TTWParamsEL20 reads it as AArch64.S1TTWParamsEL10 reads TCR2_EL1: D128 (VMSAv9-128 with
+     * 128-bit TTBR0/TTBR1_EL2, {@link Registers#ttbr0High()}), PIE, POE/E0POE, AIE (MAIR2_EL2 in
+     * {@link Registers#mair2()}), DisCH0/1, HAFT, FNG0/1 and A2, each where the CPU has the feature.
+     * The EL2 regime with E2H = 0 has no VMSAv9-128 (its walk parameters take d128 = 0) and is not
+     * given TCR2_EL2 here.
+     */
+    public static TranslationRegime el20(Registers el2, PermissionRegisters el2Permissions, CpuFeatures cpu) {
+        return new TranslationRegime(el2, el2Permissions, cpu, Kind.EL2_0);
+    }
+
+    /**
      * TCR_EL2 (E2H = 0) rewritten in the TCR_EL1 layout the walk decodes: its fields moved to the
      * TTBR0 half's positions, and the TTBR1 half shut off (EPD1), as there is no upper range. Bits
      * 6 and 7 are RES0 in TCR_EL2 (there is no EPD0) and are dropped.
@@ -146,10 +176,18 @@ public final class TranslationRegime {
         this.registers = r;
         this.permissionRegisters = p;
         this.cpuPaBits = cpu.paBits();
-        // Only the EL1&0 regime reads TCR2_EL1 (the EL2 regimes take PermissionRegisters.NONE).
-        this.d128 = kind == Kind.EL1_0 && cpu.supportsTcr2() && cpu.supportsD128()
+        // EL1&0 reads TCR2_EL1, EL2&0 TCR2_EL2 in the same layout; EL2 (E2H = 0) takes PermissionRegisters.NONE.
+        boolean tcr2Layout = kind != Kind.EL2;
+        this.d128 = tcr2Layout && cpu.supportsTcr2() && cpu.supportsD128()
                 && (p.tcr2() & IndirectPermissions.TCR2_D128) != 0;
-        this.aie = kind == Kind.EL1_0 && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
+        this.aie = tcr2Layout && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
+        // AArch64.S1TTWParamsEL10: haft = TCR2_EL1.HAFT where FEAT_HAFT is implemented and walkparams.ha
+        // is 1; fng = TCR2_EL1.FNG0 (lower range) or FNG1 (upper) where FEAT_ASID2 is implemented.
+        this.haft = tcr2Layout && cpu.supportsHaft() && Registers.ha(r.tcr()) && (p.tcr2() & TCR2_HAFT) != 0;
+        boolean asid2 = tcr2Layout && cpu.supportsAsid2();
+        this.forceNonGlobalLower = asid2 && (p.tcr2() & TCR2_FNG0) != 0;
+        this.forceNonGlobalUpper = asid2 && (p.tcr2() & TCR2_FNG1) != 0;
+        boolean twoAsids = asid2 && (p.tcr2() & TCR2_A2) != 0;
         long tcr2 = (cpu.supportsS1pie() ? p.tcr2() & IndirectPermissions.TCR2_PIE : 0)
                 | (cpu.supportsS1poe() ? p.tcr2() & (IndirectPermissions.TCR2_POE | IndirectPermissions.TCR2_E0POE) : 0)
                 | (d128 ? IndirectPermissions.TCR2_D128 : 0);
@@ -168,16 +206,23 @@ public final class TranslationRegime {
                     Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr),
                     (p.tcr2() & TCR2_DISCH1) != 0, cpu);
             this.paBits = pa;
-            this.asid = (int) ((Registers.a1(tcr) ? r.ttbr1() : r.ttbr0()) >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
-            return;
+        } else {
+            // AArch64.S1TTWParamsEL10 sets walkparams.hpd to 1 when AIE, PIE or POE is on: with AIE, bit
+            // 59 of a leaf is AttrIndx[3] and the tables' hierarchical permission bits are not used.
+            // (PIE/POE are applied by IndirectPermissions.ignoresTablePermissions.)
+            this.lower = half(granule(Granule.fromTg0(Registers.tg0(tcr)), cpu), Registers.t0sz(tcr), ds, pa, r.ttbr0(),
+                    Registers.epd0(tcr), Registers.tbi0(tcr), Registers.hpd0(tcr) || aie, Registers.sh0(tcr), cpu);
+            this.upper = half(granule(Granule.fromTg1(Registers.tg1(tcr)), cpu), Registers.t1sz(tcr), ds, pa, r.ttbr1(),
+                    Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr) || aie, Registers.sh1(tcr), cpu);
+            this.paBits = pa;
         }
-        this.lower = half(granule(Granule.fromTg0(Registers.tg0(tcr)), cpu), Registers.t0sz(tcr), ds, pa, r.ttbr0(),
-                Registers.epd0(tcr), Registers.tbi0(tcr), Registers.hpd0(tcr), Registers.sh0(tcr), cpu);
-        this.upper = half(granule(Granule.fromTg1(Registers.tg1(tcr)), cpu), Registers.t1sz(tcr), ds, pa, r.ttbr1(),
-                Registers.epd1(tcr), Registers.tbi1(tcr), Registers.hpd1(tcr), Registers.sh1(tcr), cpu);
-        this.paBits = pa;
+        int asidMask = Registers.as(tcr) ? 0xFFFF : 0xFF;
         long ttbr = Registers.a1(tcr) ? r.ttbr1() : r.ttbr0();
-        this.asid = kind == Kind.EL2 ? 0 : (int) (ttbr >>> 48) & (Registers.as(tcr) ? 0xFFFF : 0xFF);
+        this.asid = kind == Kind.EL2 ? 0 : (int) (ttbr >>> 48) & asidMask;
+        // AArch64.GetS1TLBContext for EL1&0: with FEAT_ASID2 and TCR2_EL1.A2 the ASID comes from the
+        // TTBR of the VA's range, TCR_EL1.A1 notwithstanding.
+        this.lowerAsid = twoAsids ? (int) (r.ttbr0() >>> 48) & asidMask : asid;
+        this.upperAsid = twoAsids ? (int) (r.ttbr1() >>> 48) & asidMask : asid;
     }
 
     public Kind kind() { return kind; }
@@ -274,6 +319,25 @@ public final class TranslationRegime {
     /** The current ASID (from TTBR1 if TCR.A1, 8 or 16 bits per TCR.AS); 0 for EL2, which has none. */
     public int asid() { return asid; }
 
+    /**
+     * The ASID the translations of one half are tagged with: {@link #asid()}, or with TCR2_EL1.A2
+     * (FEAT_ASID2) the ASID of that half's own TTBR.
+     */
+    public int asid(boolean upperHalf) { return upperHalf ? upperAsid : lowerAsid; }
+
+    /**
+     * TCR2_EL1.FNG0 (lower half) or FNG1 (upper half) in effect (FEAT_ASID2): the half's leaves are
+     * non-global whatever their nG bit says (AArch64.S1NextWalkStateLeaf), so they are tagged with the
+     * ASID in the TLB and a TLBI by ASID removes them.
+     */
+    public boolean forceNonGlobal(boolean upperHalf) { return upperHalf ? forceNonGlobalUpper : forceNonGlobalLower; }
+
+    /**
+     * TCR2_EL1.HAFT in effect (FEAT_HAFT, and TCR_EL1.HA): a walk sets the Access flag, bit 10, of each
+     * table descriptor it uses (AArch64.S1Walk), in VMSAv8-64 and VMSAv9-128 tables alike.
+     */
+    public boolean hardwareTableAccessFlag() { return haft; }
+
     public boolean hardwareAccessFlag() { return Registers.ha(registers.tcr()); }
 
     public boolean hardwareDirty() { return Registers.hd(registers.tcr()) && hardwareAccessFlag(); }
@@ -292,6 +356,20 @@ public final class TranslationRegime {
     /** TCR2_EL1.D128 in effect: both halves hold VMSAv9-128 tables. */
     public boolean d128() { return d128; }
 
-    /** TCR2_EL1.AIE in effect: VMSAv9-128 leaves carry AttrIndx[3] in bit 5. */
+    /**
+     * TCR2_EL1.AIE in effect: leaves carry AttrIndx[3], in bit 5 of a VMSAv9-128 descriptor and bit
+     * 59 of a VMSAv8-64 one, and the VMSAv8-64 tables' hierarchical permissions are disabled.
+     */
     public boolean attributeIndexExtension() { return aie; }
+
+    /**
+     * The AttrIndx of a stage-1 leaf whose bits [63:0] are {@code lo}: AttrIndx[2:0] in [4:2], and
+     * with AIE AttrIndx[3] in bit 5 (VMSAv9-128) or bit 59 (VMSAv8-64, where bit 59 is otherwise
+     * PBHA[0]), as AArch64.S1NextWalkStateLeaf reads them.
+     */
+    public int attrIndex(long lo) {
+        int index = (int) (lo >>> 2) & 7;
+        if (!aie) return index;
+        return index | (int) (lo >>> (d128 ? 5 : 59) & 1) << 3;
+    }
 }

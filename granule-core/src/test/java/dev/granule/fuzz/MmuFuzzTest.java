@@ -16,15 +16,22 @@ import dev.granule.mmu.TranslationRegime;
 /**
  * Register decoding and translation over hostile inputs: any TCR/TTBR/MAIR/SCTLR values, any
  * TCR2/PIR/PIRE0/POR values (permission indirection and overlays; VMSAv9-128 with TCR2_EL1.D128, its
- * 128-bit TTBRs and MAIR2), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
+ * 128-bit TTBRs and MAIR2; AIE, HAFT, FNG0/FNG1 and A2), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
  * within the PA size, or a fault at a real level) and agrees with the allocation-free path.
  */
 class MmuFuzzTest {
 
     @FuzzTest(maxDuration = "30s")
     void anyRegistersAndMemoryTranslateToAResult(FuzzedDataProvider data) {
-        CpuFeatures cpu = data.consumeBoolean() ? CpuFeatures.ALL
-                : new CpuFeatures(data.consumeLong(), data.consumeLong(), data.consumeLong());
+        // A random CPU's ID_AA64MMFR1_EL1 (HAFDBS: FEAT_HAFT) and ID_AA64MMFR4_EL1 (ASID2) come from its
+        // random MMFR3's upper bits, so that the committed corpus reads the same bytes as before they were added.
+        CpuFeatures cpu;
+        if (data.consumeBoolean()) {
+            cpu = CpuFeatures.ALL;
+        } else {
+            long mmfr0 = data.consumeLong(), mmfr2 = data.consumeLong(), mmfr3 = data.consumeLong();
+            cpu = new CpuFeatures(mmfr0, mmfr2, mmfr3, mmfr3 >>> 40, mmfr3 >>> 48);
+        }
         try (SparseMemory memory = SparseMemory.confined(new MemoryRange(0, 1L << 20))) {
             long tcr = data.consumeLong();
             long ttbr0 = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
@@ -41,8 +48,9 @@ class MmuFuzzTest {
                         : (data.consumeLong(0, (1L << 20) - 1) & -4096L) | 0b11 | (data.consumeLong() & 0xFFF0_0000_0000_0FFCL);
                 memory.writeLong(pa, v);
             }
-            // TCR2_EL1 mostly with PIE/POE/E0POE/AIE/D128 only (bits [5:1]), sometimes any value; PIR/POR any.
-            long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b11_1110 : data.consumeLong();
+            // TCR2_EL1 mostly with the fields granule models only (PIE/E0POE/POE/AIE/D128 [5:1], HAFT [11],
+            // DisCH0/1 [15:14], A2/FNG0/FNG1 [18:16]), sometimes any value; PIR/POR any.
+            long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b111_1100_1000_0011_1110L : data.consumeLong();
             PermissionRegisters p = new PermissionRegisters(tcr2, data.consumeLong(), data.consumeLong(),
                     data.consumeLong(), data.consumeLong());
             TranslationRegime regime = new TranslationRegime(r, p, cpu);
