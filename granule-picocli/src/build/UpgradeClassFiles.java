@@ -64,6 +64,10 @@ public class UpgradeClassFiles {
                     upgraded++;
                 }
             }
+            // picocli keeps its module descriptor (module info.picocli) under META-INF/versions/9 for its
+            // Java 5 readers; here every class needs Java 25 anyway, and a class directory on the module
+            // path (a reactor build that stops before the jar) reads a descriptor only at the root.
+            if (name.matches("META-INF/versions/\\d+/module-info\\.class")) name = "module-info.class";
             Path target = out.resolve(name).normalize();
             if (!target.startsWith(out.normalize())) throw new IOException(in + ": entry outside the jar's tree: " + name);
             Files.createDirectories(target.getParent());

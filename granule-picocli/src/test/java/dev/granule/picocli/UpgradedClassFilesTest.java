@@ -119,6 +119,16 @@ class UpgradedClassFilesTest {
     }
 
     @Test
+    void picocliModuleDescriptorIsAtTheRootUnchanged() throws Exception {
+        // Read from where picocli's classes come from: a class loader asked for "module-info.class"
+        // may answer with any module's.
+        Path classes = Path.of(Class.forName("picocli.CommandLine").getProtectionDomain().getCodeSource().getLocation().toURI());
+        byte[] descriptor = java.nio.file.Files.readAllBytes(classes.resolve("module-info.class"));
+        assertThat(descriptor).isEqualTo(originalBytes("META-INF/versions/9/module-info.class"));
+        assertThat(java.lang.module.ModuleDescriptor.read(ByteBuffer.wrap(descriptor)).name()).isEqualTo("info.picocli");
+    }
+
+    @Test
     void theJvmsVerifierAcceptsEveryClass() throws ClassNotFoundException {
         // Initialising a class links it, and linking a class of version >= 51 runs the type-checking
         // verifier over its stack maps with no fall-back to the old one (JVMS 4.10): a wrong frame is
