@@ -51,6 +51,9 @@ for name in boot translate; do
         printf '%s: before (BEFORE_JAR), AOT\t%s\n' "$name" \
             "$(q "${java[@]}") $cli_options -XX:AOTCache=$work/before.aot -cp $BEFORE_JAR dev.granule.cli.Main $(q "${args[@]}")"
     fi
+    # The same java command ./granule ends in, without the script's staleness check (a find over the sources).
+    printf '%s: java + ./granule'"'"'s jar and cache\t%s\n' "$name" \
+        "$(q "${java[@]}") $cli_options -XX:AOTCache=$root/granule-cli/target/granule.aot -Xlog:aot=off -Xlog:cds=off -cp $root/granule-cli/target/granule.jar dev.granule.cli.Main $(q "${args[@]}")"
     printf '%s: ./granule, no AOT\t%s\n' "$name" "GRANULE_JAVA_OPTS=-XX:AOTMode=off $root/granule $(q "${args[@]}")"
     printf '%s: ./granule, AOT\t%s\n' "$name" "$root/granule $(q "${args[@]}")"
     printf '%s: bundle, no AOT\t%s\n' "$name" "GRANULE_JAVA_OPTS=-XX:AOTMode=off $bundle $(q "${args[@]}")"

@@ -1,10 +1,8 @@
 package dev.granule.cli;
 
-import picocli.CommandLine;
-
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.Writer;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -22,6 +20,12 @@ public final class AotTraining {
 
     public static void main(String[] args) throws IOException {
         Path image = Files.createTempFile("granule-training", ".bin");
+        // Output is discarded below System.out and System.err rather than by giving picocli writers of
+        // its own, so the commands print the way the tool does (picocli's writer over System.out and its
+        // charset encoder), and those classes are in the cache too.
+        PrintStream out = System.out, err = System.err;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream(), true, out.charset()));
+        System.setErr(new PrintStream(OutputStream.nullOutputStream(), true, err.charset()));
         try {
             Files.write(image, fourLevelTables());
             String img = image + "@0x40000000";
@@ -34,6 +38,8 @@ public final class AotTraining {
             run("ptdump", "arm64.pagesize=4k", "--rodata", "on", "--dram", "1G");
             run("boot", "--help");
         } finally {
+            System.setOut(out);
+            System.setErr(err);
             Files.deleteIfExists(image);
         }
         // The tool ends through System.exit, whose exit logging loads the System.Logger machinery
@@ -42,10 +48,7 @@ public final class AotTraining {
     }
 
     private static void run(String... args) {
-        CommandLine cmd = Main.commandLineFor(args);
-        cmd.setOut(new PrintWriter(Writer.nullWriter()));
-        cmd.setErr(new PrintWriter(Writer.nullWriter()));
-        int exit = cmd.execute(args);
+        int exit = Main.commandLineFor(args).execute(args);
         if (exit != 0) throw new IllegalStateException("training command failed (exit " + exit + "): " + String.join(" ", args));
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -51,11 +52,17 @@ class BundleIT {
 
     /** Runs {@code command}; with {@code path} non-null, in an environment holding nothing but PATH=path. */
     static Run exec(List<String> command, Path path) throws IOException, InterruptedException {
+        return exec(command, path, Map.of());
+    }
+
+    /** As {@link #exec(List, Path)}, with {@code extra} added to the environment. */
+    static Run exec(List<String> command, Path path, Map<String, String> extra) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command);
         if (path != null) {
             pb.environment().clear();
             pb.environment().put("PATH", path.toString());
         }
+        pb.environment().putAll(extra);
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -116,6 +123,21 @@ class BundleIT {
                 .startsWith("'\\\" t").contains(".SH \"SYNOPSIS\"").contains("granule boot \"arm64.pagesize=16k granule.va_bits=47\"");
         assertThat(home.resolve("share/bash-completion/completions/granule")).content(StandardCharsets.UTF_8)
                 .contains("complete -F _complete_granule");
+    }
+
+    @Test
+    void bootTakesPicocliAndItsOwnClassesFromTheAotCache() throws Exception {
+        // The JVM's class-loading log names where each class came from: "source: shared objects file"
+        // is the AOT cache, a jar's URL is a load (and, for picocli's old class files, a verification)
+        // at run time. picocli's jar is Java 5, which the cache refused until granule-picocli.
+        Path log = dir.resolve("class-load.txt");
+        Run r = exec(List.of(home.resolve("bin/granule").toString(), "boot", "arm64.pagesize=16k"), tools,
+                Map.of("GRANULE_JAVA_OPTS", "-Xlog:class+load=info:file=" + log));
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<String> picocli = Files.readAllLines(log).stream().filter(l -> l.contains(" picocli.")).toList();
+        assertThat(picocli).hasSizeGreaterThan(100).anyMatch(l -> l.contains(" picocli.CommandLine source:"));
+        assertThat(picocli).allMatch(l -> l.endsWith("source: shared objects file"));
+        assertThat(Files.readAllLines(log)).anyMatch(l -> l.contains(" dev.granule.cli.BootCommand source: shared objects file"));
     }
 
     @Test
