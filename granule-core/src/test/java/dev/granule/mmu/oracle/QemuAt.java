@@ -60,6 +60,9 @@ public final class QemuAt {
         public CpuFeatures cpu() { return new CpuFeatures(id[0], id[2], 0); }
 
         public int currentEl() { return (int) (id[3] >> 2); }
+
+        /** ID_AA64MMFR3_EL1 (TCR2, S1PIE, S2PIE, S1POE, D128...), the fifth field of the AArch64 "I" line. */
+        public long mmfr3() { return id.length > 4 ? id[4] : 0; }
     }
 
     /**
@@ -96,6 +99,7 @@ public final class QemuAt {
     }
 
     private static boolean onPath(String tool) {
+        if (tool.contains("/")) return Files.isExecutable(Path.of(tool)); // a QEMU outside the PATH (qemu-trixie.sh)
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, tool))) return true;
         }
