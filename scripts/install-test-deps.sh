@@ -63,6 +63,10 @@ add_backports_source() {
     } > "$target"
 }
 
+# QEMU 11 (trixie-backports) for the permission-indirection oracle: unpacked into the cache with its own
+# libraries, no root and no change to the system's apt state (scripts/qemu-trixie.sh says why it failed).
+"$(dirname "${BASH_SOURCE[0]}")/qemu-trixie.sh" >/dev/null || echo "install-test-deps: QEMU 11 not fetched; QemuPieOracleTest will be skipped" >&2
+
 packages=()
 need_backports=0
 [ "$(qemu_major)" -ge 10 ] 2>/dev/null || need_backports=1
