@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +74,7 @@ class QemuPieOracleTest {
         final List<String> mismatches = new ArrayList<>();
         final Map<String, Integer> pieDepartures = new TreeMap<>();
         int probes, cases, batches, pieCases, linuxCases, s12PermissionKeptOut, s12PermissionAsked, largeBlockDepartures, aborts;
-        final int[] piIndexSeen = new int[16];
+        final int[] piIndexSeen = new int[16], s2PiIndexSeen = new int[16];
 
         Tally() {
             for (Granule g : Granule.values()) perGranule.put(g, 0);
@@ -126,6 +127,8 @@ class QemuPieOracleTest {
                     boolean s2pie = random.nextInt(6) != 0;
                     long s2pir = random.nextInt(4) == 0 ? SANE_S2PIR : random.nextLong();
                     long vtcr = s2pie ? c.vtcr() | VTCR_S2PIE : c.vtcr();
+                    varyStage2DirtyBits(memory, c.stage1(), new Stage2Regime(c.hcr(), vtcr, c.vttbr(), s2pir, 0, o.cpu),
+                            o.cpu, random);
                     batch.add(new PieCase(c.stage1(), pie, c.hcr(), vtcr, c.vttbr(), s2pie ? s2pir : 0, c.stage2Granule(),
                             c.summary() + String.format(" TCR2=0x%x PIR=0x%016x PIRE0=0x%016x%s", pie.tcr2(), pie.pir(),
                                     pie.pire0(), s2pie ? String.format(" S2PIE S2PIR=0x%016x", s2pir) : "")));
@@ -206,6 +209,22 @@ class QemuPieOracleTest {
         }
     }
 
+    /**
+     * The same for stage 2 (whose PIIndex takes the same bits under S2PIE): bit 51 of the stage-2
+     * leaves that some probes' stage-1 output IPAs reach.
+     */
+    private static void varyStage2DirtyBits(SparseMemory memory, OracleCase c, Stage2Regime s2, CpuFeatures cpu,
+                                            Random random) {
+        if (!s2.enabled() || s2.invalidReason() != null) return;
+        Mmu mmu = new Mmu(new TranslationRegime(c.registers(), cpu), s2, memory, new Tlb(16, 4));
+        for (var p : c.probes()) {
+            if (random.nextInt(3) != 0) continue;
+            if (!(mmu.translateStage1(p.va(), dev.granule.mmu.Access.READ, 1) instanceof Translation.Translated ok)) continue;
+            long leaf = stage2LeafAddress(memory, s2, ok.pa());
+            if (leaf >= 0) memory.writeLong(leaf, memory.readLong(leaf) ^ (random.nextBoolean() ? 1L << 51 : 0));
+        }
+    }
+
     /** The address of the block or page descriptor a walk for {@code va} ends at (identity IPAs), or -1. */
     private static long leafAddress(SparseMemory memory, TranslationRegime regime, long va) {
         var half = (va >>> 55 & 1) == 0 ? regime.lower() : regime.upper();
@@ -258,6 +277,11 @@ class QemuPieOracleTest {
                 if (op.twoStages() && t instanceof Translation.Fault f && f.stage() == 2 && !f.s1ptw()
                         && f.type() == FaultType.PERMISSION) {
                     tally.s12PermissionAsked++;
+                }
+                if (op.twoStages() && s2 != null && s2.indirectPermissions() != null && t instanceof Translation.Translated) {
+                    var ipa = mmu[0].translateStage1(p.va(), op.access, op.el);
+                    long leaf = ipa instanceof Translation.Translated ok ? stage2LeafAddress(memory, s2, ok.pa()) : -1;
+                    if (leaf >= 0) tally.s2PiIndexSeen[dev.granule.mmu.IndirectPermissions.piIndex64(memory.readLong(leaf))]++;
                 }
                 if (c.pie().tcr2() != 0 && t instanceof Translation.Translated) {
                     long leaf = leafAddress(memory, mmu[0].regime(), p.va());
@@ -322,7 +346,10 @@ class QemuPieOracleTest {
                 + " PIE_E1/PIE_E0), %d QEMU runs, per granule %s, %d mismatches%n", what, o.seed, o.qemu.version(),
                 tally.probes, tally.cases, tally.pieCases, tally.linuxCases, tally.batches, tally.perGranule,
                 tally.mismatches.size());
-        System.out.printf("  translations under PIE per leaf PIIndex: %s%n", java.util.Arrays.toString(tally.piIndexSeen));
+        System.out.printf("  translations under PIE per leaf PIIndex: %s%n", Arrays.toString(tally.piIndexSeen));
+        if (Arrays.stream(tally.s2PiIndexSeen).sum() > 0) {
+            System.out.printf("  AT S12* translations under S2PIE per stage-2 leaf PIIndex: %s%n", Arrays.toString(tally.s2PiIndexSeen));
+        }
         System.out.printf("  %d walks ended in a synchronous external abort (compared through ESR_EL2)%n", tally.aborts);
         System.out.printf("  %d probes beyond the PA size in a block larger than it kept out (QemuLargeBlockOaTest)%n",
                 tally.largeBlockDepartures);
