@@ -9,7 +9,9 @@
 #   - binutils (readelf), a second reader the test compares granule's ELF parsing with;
 #   - makedumpfile (the host's build), whose -R rewrites QEMU's flattened kdump files to the KDUMP form;
 #   - the arm64 package lists (dpkg --add-architecture arm64), so that apt can download the arm64
-#     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked.
+#     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked;
+#   - QEMU 11 from trixie-backports for the permission-indirection oracle, not installed but unpacked
+#     into the cache by scripts/qemu-trixie.sh (also without root).
 # Needs root and apt; otherwise it says what is missing and leaves it (the test then skips).
 # Never fails the build: a machine without network still runs every other test.
 set -uo pipefail

@@ -110,6 +110,9 @@ export APT_CONFIG="$apt/apt.conf"
 
 say "updating the private package lists ($SUITE, $BACKPORTS)"
 out=$(apt-get update -qq 2>&1) || fail "apt-get update of the private $SUITE lists failed: $(echo "$out" | tail -n 3)"
+# apt-get update exits 0 when a source cannot be fetched; without the backports index nothing below works.
+ls "$apt"/lists/*_dists_${BACKPORTS}_*Packages* >/dev/null 2>&1 \
+    || fail "apt-get update fetched no $BACKPORTS index from $uri (network?): $(echo "$out" | tail -n 2)"
 
 # name=version of every package an install of $PACKAGE from backports would unpack on an empty system.
 closure=$(apt-get -s -qq install -t "$BACKPORTS" "$PACKAGE" 2>&1) \
