@@ -46,8 +46,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>QEMU 11 is Debian's trixie-backports build, which a bookworm machine cannot install:
  * {@code scripts/qemu-trixie.sh} unpacks it with its own libraries into the cache and writes a
  * launcher ({@code -Dgranule.qemu.pie=PATH} names another). Without it the test skips and says why.
- * {@code -Dgranule.oracle.probes=N} sets the probes per granule (4,000 by default), as in the other
- * oracles; {@code -Dgranule.oracle.seed=S} the seed.
+ * {@code -Dgranule.oracle.probes=N} sets the probes per granule of each test, as for the other oracles
+ * (10,000 in {@code ./run-tests}, 200,000 in the {@code nightly} profile); {@code -Dgranule.oracle.seed=S}
+ * the seed.
  */
 @Tag("qemu")
 class QemuPieOracleTest {
@@ -350,20 +351,29 @@ class QemuPieOracleTest {
                     agree = !exception && Par.compared(par) == Par.expected(t);
                 }
                 Departure departure = departures.get(n);
-                if (!agree && departure != null && !exception && Par.compared(par) == Par.expected(departure.qemu())) {
-                    agree = true; // QEMU 11.1's departure from the pseudocode (docs/translation.md), counted apart
-                    tally.pieDepartures.merge(departure.what(), 1, Integer::sum);
+                if (!agree && departure != null && !exception) {
+                    // QEMU 11.1's departure from the pseudocode (docs/translation.md), counted apart; after
+                    // it, QEMU may meet the large-block departure as well.
+                    if (Par.compared(par) == Par.expected(departure.qemu())) {
+                        agree = true;
+                        tally.pieDepartures.merge(departure.what(), 1, Integer::sum);
+                    } else if (largeBlockDeparture(c, departure.qemu(), par, o.cpu)) {
+                        agree = true;
+                        tally.pieDepartures.merge(departure.what() + " and a block larger than the PA size", 1, Integer::sum);
+                    }
                 }
                 if (!agree) {
                     tally.mismatchKinds.merge(p.op() + ": model " + outcome(t) + ", QEMU "
                             + (exception ? "exception" : Par.kind(Par.compared(par))), 1, Integer::sum);
                     if (tally.mismatches.size() < 200) {
                         long leaf = leafAddress(memory, new TranslationRegime(c.stage1().registers(), o.cpu), p.va());
-                        tally.mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    leaf %s%n    case %s",
+                        tally.mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    leaf %s%s%n    case %s",
                                 p.op(), p.va(), exception ? String.format("exception ESR 0x%x", answers.esr()[n])
                                         : Par.describe(par), t,
                                 leaf < 0 ? "none" : String.format("0x%016x (PIIndex %d)", memory.readLong(leaf),
                                         dev.granule.mmu.IndirectPermissions.piIndex64(memory.readLong(leaf))),
+                                departure == null ? "" : "\n    with QEMU's departures (" + departure.what() + ") the model says "
+                                        + departure.qemu(),
                                 c.summary()));
                     }
                 }
