@@ -1,7 +1,5 @@
 package dev.granule.mmu.oracle;
 
-import dev.granule.format.Descriptor;
-import dev.granule.format.DescriptorKind;
 import dev.granule.format.PermissionIndirection;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.geometry.Granule;
@@ -172,35 +170,6 @@ class QemuPieOracleTest {
         return new Oracle(qemu, id, cpu, Integer.getInteger("granule.oracle.probes", 4_000), Seeds.oracleSeed());
     }
 
-    /**
-     * The large-block departure ({@code QemuLargeBlockOaTest}) at either stage, with what QEMU does
-     * after it: the model's address size fault at a level whose blocks are larger than that stage's
-     * PA size (the Arm ARM checks the whole output address, QEMU only the descriptor's), and QEMU
-     * translating beyond the PA size, or going on to the same leaf's Access flag or permission fault,
-     * or (a stage-1 block, its IPA beyond stage 2's input size) to a stage-2 fault.
-     */
-    private static boolean largeBlockDeparture(PieCase c, Translation t, long par, CpuFeatures cpu) {
-        if (!(t instanceof Translation.Fault f) || f.type() != FaultType.ADDRESS_SIZE || f.level() < 0) return false;
-        dev.granule.geometry.Geometry g;
-        int paBits;
-        if (f.stage() == 1) {
-            var regime = new TranslationRegime(c.stage1().registers(), c.pie(), cpu);
-            g = ((f.va() >>> 55 & 1) == 0 ? regime.lower() : regime.upper()).geometry();
-            paBits = regime.paBits();
-        } else {
-            var s2 = new Stage2Regime(c.hcr(), c.vtcr(), c.vttbr(), c.s2pir(), 0, cpu);
-            g = s2.geometry();
-            paBits = s2.paBits();
-        }
-        if (paBits >= 52 || !g.isLevel(f.level()) || g.entrySpan(f.level()) <= 1L << paBits) return false;
-        if ((par & 1) == 0) return (par & Par.PA_MASK) >>> paBits != 0;
-        boolean stage2 = (par >>> 9 & 1) != 0, ptw = (par >>> 8 & 1) != 0;
-        int fst = (int) (par >>> 1 & 0x3F);
-        boolean sameLeaf = fst == Par.faultStatus(FaultType.ACCESS_FLAG, f.level())
-                || fst == Par.faultStatus(FaultType.PERMISSION, f.level());
-        return f.stage() == 1 ? !stage2 && sameLeaf || stage2 && !ptw : stage2 && !ptw && sameLeaf;
-    }
-
     /** Skips the test, saying why in its output as well as in the report. */
     private static void skipUnless(boolean available, String why) {
         if (!available) System.out.println("SKIPPED: " + why);
@@ -240,7 +209,7 @@ class QemuPieOracleTest {
         TranslationRegime regime = new TranslationRegime(c.registers(), cpu);
         for (var p : c.probes()) {
             if (random.nextInt(3) != 0) continue;
-            long leaf = leafAddress(memory, regime, p.va());
+            long leaf = QemuPieDepartures.leafAddress(memory, regime, p.va());
             if (leaf >= 0) memory.writeLong(leaf, memory.readLong(leaf) ^ (random.nextBoolean() ? 1L << 51 : 0));
         }
     }
@@ -256,28 +225,9 @@ class QemuPieOracleTest {
         for (var p : c.probes()) {
             if (random.nextInt(3) != 0) continue;
             if (!(mmu.translateStage1(p.va(), dev.granule.mmu.Access.READ, 1) instanceof Translation.Translated ok)) continue;
-            long leaf = stage2LeafAddress(memory, s2, ok.pa());
+            long leaf = QemuPieDepartures.stage2LeafAddress(memory, s2, ok.pa());
             if (leaf >= 0) memory.writeLong(leaf, memory.readLong(leaf) ^ (random.nextBoolean() ? 1L << 51 : 0));
         }
-    }
-
-    /** The address of the block or page descriptor a walk for {@code va} ends at (identity IPAs), or -1. */
-    private static long leafAddress(SparseMemory memory, TranslationRegime regime, long va) {
-        var half = (va >>> 55 & 1) == 0 ? regime.lower() : regime.upper();
-        var g = half.geometry();
-        var f = half.format();
-        var d = new Descriptor();
-        long table = half.root();
-        for (int level = g.startLevel(); level <= 3; level++) {
-            long address = table + ((long) g.index(va, level) << 3);
-            if (!memory.contains(address, 8)) return -1;
-            d.set(memory.readLong(address), 0);
-            DescriptorKind kind = f.kind(d, level);
-            if (kind == DescriptorKind.BLOCK || kind == DescriptorKind.PAGE) return address;
-            if (level == 3 || kind != DescriptorKind.TABLE) return -1;
-            table = f.tableAddress(d);
-        }
-        return -1;
     }
 
     /** The model answers every probe, QEMU runs the batch once, and the answers are compared. */
@@ -285,7 +235,7 @@ class QemuPieOracleTest {
             throws Exception {
         List<List<OracleCase.Probe>> asked = new ArrayList<>();
         List<Translation> model = new ArrayList<>();
-        List<Departure> departures = new ArrayList<>();
+        List<QemuPieDepartures.Departure> departures = new ArrayList<>();
         for (PieCase c : batch) {
             Registers r = c.stage1().registers();
             Stage2Regime s2 = (c.hcr() & TwoStageCaseGenerator.HCR_VM) == 0 ? null
@@ -299,15 +249,15 @@ class QemuPieOracleTest {
             List<OracleCase.Probe> list = new ArrayList<>();
             for (var p : c.stage1().probes()) {
                 AtOp op = p.op();
-                Translation t = answer(mmu[op.pan ? 1 : 0], p.va(), op);
-                Departure departure = departure(memory, mmu, p.va(), op, t);
+                Translation t = QemuPieDepartures.answer(mmu[op.pan ? 1 : 0], p.va(), op);
+                QemuPieDepartures.Departure departure = QemuPieDepartures.of(memory, mmu, p.va(), op, t);
                 if (o.qemu.majorVersion() < 11 && op.twoStages() && t instanceof Translation.Fault f && f.stage() == 2
                         && !f.s1ptw() && f.type() == FaultType.PERMISSION) {
                     // QEMU 10.0.2 aborts on an AT S12* that ends in a stage-2 permission fault (FACTS):
                     // asked as AT S1* like QemuTwoStageOracleTest does, and counted. 11.1 reports it.
                     op = AtOp.values()[op.ordinal() - 8];
-                    t = answer(mmu[0], p.va(), op);
-                    departure = departure(memory, mmu, p.va(), op, t);
+                    t = QemuPieDepartures.answer(mmu[0], p.va(), op);
+                    departure = QemuPieDepartures.of(memory, mmu, p.va(), op, t);
                     tally.s12PermissionKeptOut++;
                 }
                 if (op.twoStages() && t instanceof Translation.Fault f && f.stage() == 2 && !f.s1ptw()
@@ -316,11 +266,11 @@ class QemuPieOracleTest {
                 }
                 if (op.twoStages() && s2 != null && s2.indirectPermissions() != null && t instanceof Translation.Translated) {
                     var ipa = mmu[0].translateStage1(p.va(), op.access, op.el);
-                    long leaf = ipa instanceof Translation.Translated ok ? stage2LeafAddress(memory, s2, ok.pa()) : -1;
+                    long leaf = ipa instanceof Translation.Translated ok ? QemuPieDepartures.stage2LeafAddress(memory, s2, ok.pa()) : -1;
                     if (leaf >= 0) tally.s2PiIndexSeen[dev.granule.mmu.IndirectPermissions.piIndex64(memory.readLong(leaf))]++;
                 }
                 if (c.pie().tcr2() != 0 && t instanceof Translation.Translated) {
-                    long leaf = leafAddress(memory, mmu[0].regime(), p.va());
+                    long leaf = QemuPieDepartures.leafAddress(memory, mmu[0].regime(), p.va());
                     if (leaf >= 0) tally.piIndexSeen[dev.granule.mmu.IndirectPermissions.piIndex64(memory.readLong(leaf))]++;
                 }
                 list.add(new OracleCase.Probe(p.va(), op));
@@ -344,20 +294,20 @@ class QemuPieOracleTest {
                 if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
                     agree = exception && Par.isWalkAbort(answers.esr()[n], f);
                     if (agree) tally.aborts++;
-                } else if (!exception && largeBlockDeparture(c, t, par, o.cpu)) {
+                } else if (!exception && QemuPieDepartures.largeBlock(c, t, par, o.cpu)) {
                     agree = true; // QEMU's known departure (docs/translation.md), counted apart
                     tally.largeBlockDepartures++;
                 } else {
                     agree = !exception && Par.compared(par) == Par.expected(t);
                 }
-                Departure departure = departures.get(n);
+                QemuPieDepartures.Departure departure = departures.get(n);
                 if (!agree && departure != null && !exception) {
                     // QEMU 11.1's departure from the pseudocode (docs/translation.md), counted apart; after
                     // it, QEMU may meet the large-block departure as well.
                     if (Par.compared(par) == Par.expected(departure.qemu())) {
                         agree = true;
                         tally.pieDepartures.merge(departure.what(), 1, Integer::sum);
-                    } else if (largeBlockDeparture(c, departure.qemu(), par, o.cpu)) {
+                    } else if (QemuPieDepartures.largeBlock(c, departure.qemu(), par, o.cpu)) {
                         agree = true;
                         tally.pieDepartures.merge(departure.what() + " and a block larger than the PA size", 1, Integer::sum);
                     }
@@ -366,7 +316,7 @@ class QemuPieOracleTest {
                     tally.mismatchKinds.merge(p.op() + ": model " + outcome(t) + ", QEMU "
                             + (exception ? "exception" : Par.kind(Par.compared(par))), 1, Integer::sum);
                     if (tally.mismatches.size() < 200) {
-                        long leaf = leafAddress(memory, new TranslationRegime(c.stage1().registers(), o.cpu), p.va());
+                        long leaf = QemuPieDepartures.leafAddress(memory, new TranslationRegime(c.stage1().registers(), o.cpu), p.va());
                         tally.mismatches.add(String.format("%s VA 0x%016x: QEMU %s, model %s%n    leaf %s%s%n    case %s",
                                 p.op(), p.va(), exception ? String.format("exception ESR 0x%x", answers.esr()[n])
                                         : Par.describe(par), t,
@@ -413,99 +363,6 @@ class QemuPieOracleTest {
         assertThat(tally.mismatches).as("probes where the model and QEMU disagree (seed %d), first 20:%n%s", o.seed,
                 String.join("\n", tally.mismatches.subList(0, Math.min(20, tally.mismatches.size())))).isEmpty();
         assertThat(tally.perGranule.values()).allMatch(v -> v >= o.perGranule);
-    }
-
-    /**
-     * Where QEMU 11.1 departs from the Arm ARM under permission indirection, what it answers instead.
-     * Both departures are proven from the pseudocode in docs/translation.md; a probe is kept out only
-     * when QEMU's PAR is exactly this answer.
-     *
-     * @param qemu the model's answer with the departure's rule left out
-     * @param what the rule(s) QEMU leaves out
-     */
-    record Departure(Translation qemu, String what) {}
-
-    /** PIRE0 values that are reserved (no access at EL0) yet not 0b0000. */
-    private static boolean reservedNonZero(int upi) {
-        return upi == 0b0100 || upi == 0b1011 || upi == 0b1101 || upi == 0b1111;
-    }
-
-    /**
-     * The QEMU 11.1 answer for a stage-1 permission fault the model gives under PIE, or null:
-     * <ul>
-     * <li>AArch64.S1CheckPermissions faults a write to a leaf whose nDirty bit (7) is 1 when PIE is on
-     *     and TCR_EL1.HA/HD are not both 1; QEMU does not check nDirty at all;
-     * <li>AArch64.S1IndirectBasePermissions applies PAN when PIRE0's value for the index is not
-     *     0b0000; QEMU applies it when that value decodes to some access, so not for the reserved
-     *     0b0100, 0b1011, 0b1101, 0b1111.
-     * </ul>
-     */
-    private static Departure departure(SparseMemory memory, Mmu[] mmu, long va, AtOp op, Translation t) {
-        if (!(t instanceof Translation.Fault fault) || fault.type() != FaultType.PERMISSION) return null;
-        TranslationRegime regime = mmu[op.pan ? 1 : 0].regime();
-        boolean write = op.access == dev.granule.mmu.Access.WRITE;
-        boolean panRule = false, dirtyRule = false;
-        long leaf = fault.stage() == 1 && regime.permissionIndirection() ? leafAddress(memory, regime, va) : -1;
-        long word = leaf < 0 ? 0 : memory.readLong(leaf);
-        if (leaf >= 0) {
-            int upi = (int) (regime.permissionRegisters().pire0() >>> 4 * dev.granule.mmu.IndirectPermissions.piIndex64(word)) & 0xF;
-            panRule = op.pan && reservedNonZero(upi);
-            dirtyRule = write && (word & 1L << 7) != 0 && !(regime.hardwareAccessFlag() && regime.hardwareDirty());
-            if (dirtyRule) memory.writeLong(leaf, word & ~(1L << 7));
-        }
-        Mmu relaxed = mmu[op.pan && !panRule ? 1 : 0];
-        long s2leaf = -1, s2word = 0;
-        try {
-            Translation qemu = panRule || dirtyRule ? answer(relaxed, va, op) : t;
-            // Stage 2 has the same rule (AArch64.S2CheckPermissions: a write to a leaf whose Dirty
-            // bit is 0 faults under S2PIE without VTCR_EL2.HA/HD), and QEMU leaves it out as well.
-            Stage2Regime s2 = relaxed.stage2();
-            if (op.twoStages() && write && qemu instanceof Translation.Fault f2 && f2.stage() == 2 && !f2.s1ptw()
-                    && f2.type() == FaultType.PERMISSION && s2.indirectPermissions() != null
-                    && !(s2.hardwareAccessFlag() && s2.hardwareDirty())) {
-                s2leaf = stage2LeafAddress(memory, s2, f2.ipa());
-                if (s2leaf >= 0 && ((s2word = memory.readLong(s2leaf)) & 1L << 7) == 0) {
-                    memory.writeLong(s2leaf, s2word | 1L << 7);
-                    qemu = answer(relaxed, va, op);
-                } else {
-                    s2leaf = -1;
-                }
-            }
-            if (Par.expected(qemu) == Par.expected(t)) return null;
-            List<String> rules = new ArrayList<>();
-            if (dirtyRule) rules.add("nDirty were 0");
-            if (panRule) rules.add("PAN ignored a reserved PIRE0 value");
-            if (s2leaf >= 0) rules.add("stage-2 Dirty were 1");
-            return new Departure(qemu, String.join(" and ", rules));
-        } finally {
-            if (dirtyRule) memory.writeLong(leaf, word);
-            if (s2leaf >= 0) memory.writeLong(s2leaf, s2word);
-        }
-    }
-
-    /** The stage-2 block or page descriptor a walk for {@code ipa} ends at, or -1. */
-    private static long stage2LeafAddress(SparseMemory memory, Stage2Regime s2, long ipa) {
-        var g = s2.geometry();
-        var f = s2.format();
-        var d = new Descriptor();
-        long table = s2.root();
-        for (int level = s2.startLevel(); level <= 3; level++) {
-            // The start level may be a run of concatenated tables: its index takes every IPA bit above.
-            long index = level == s2.startLevel() ? (ipa >>> g.shift(level)) & (s2.rootEntries() - 1) : g.index(ipa, level);
-            long address = table + (index << 3);
-            if (!memory.contains(address, 8)) return -1;
-            d.set(memory.readLong(address), 0);
-            DescriptorKind kind = f.kind(d, level);
-            if (kind == DescriptorKind.BLOCK || kind == DescriptorKind.PAGE) return address;
-            if (level == 3 || kind != DescriptorKind.TABLE) return -1;
-            table = f.tableAddress(d);
-        }
-        return -1;
-    }
-
-    private static Translation answer(Mmu mmu, long va, AtOp op) {
-        mmu.tlb().invalidateAll(); // every probe is a walk, as QEMU's AT is
-        return op.twoStages() ? mmu.translate(va, op.access, op.el) : mmu.translateStage1(va, op.access, op.el);
     }
 
     private static String outcome(Translation t) {
