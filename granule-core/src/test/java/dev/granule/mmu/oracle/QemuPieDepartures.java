@@ -1,6 +1,7 @@
 package dev.granule.mmu.oracle;
 
 import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
 import dev.granule.format.DescriptorKind;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.geometry.Geometry;
@@ -15,6 +16,7 @@ import dev.granule.mmu.TranslationRegime;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * Where QEMU 11.1.3 departs from the Arm ARM in {@link QemuPieOracleTest}'s probes, and what it answers
@@ -97,21 +99,9 @@ final class QemuPieDepartures {
     /** The stage-2 block or page descriptor a walk for {@code ipa} ends at, or -1. */
     static long stage2LeafAddress(SparseMemory memory, Stage2Regime s2, long ipa) {
         var g = s2.geometry();
-        var f = s2.format();
-        var d = new Descriptor();
-        long table = s2.root();
-        for (int level = s2.startLevel(); level <= 3; level++) {
-            // The start level may be a run of concatenated tables: its index takes every IPA bit above.
-            long index = level == s2.startLevel() ? (ipa >>> g.shift(level)) & (s2.rootEntries() - 1) : g.index(ipa, level);
-            long address = table + (index << 3);
-            if (!memory.contains(address, 8)) return -1;
-            d.set(memory.readLong(address), 0);
-            DescriptorKind kind = f.kind(d, level);
-            if (kind == DescriptorKind.BLOCK || kind == DescriptorKind.PAGE) return address;
-            if (level == 3 || kind != DescriptorKind.TABLE) return -1;
-            table = f.tableAddress(d);
-        }
-        return -1;
+        // The start level may be a run of concatenated tables: its index takes every IPA bit above.
+        return leaf(memory, s2.format(), s2.root(), s2.startLevel(), level -> level == s2.startLevel()
+                ? (ipa >>> g.shift(level)) & (s2.rootEntries() - 1) : g.index(ipa, level));
     }
 
     /**
@@ -147,11 +137,15 @@ final class QemuPieDepartures {
     static long leafAddress(SparseMemory memory, TranslationRegime regime, long va) {
         var half = (va >>> 55 & 1) == 0 ? regime.lower() : regime.upper();
         var g = half.geometry();
-        var f = half.format();
+        return leaf(memory, half.format(), half.root(), g.startLevel(), level -> g.index(va, level));
+    }
+
+    /** Walks from {@code root} taking each level's entry index from {@code index}; the leaf's address or -1. */
+    private static long leaf(SparseMemory memory, DescriptorFormat f, long root, int startLevel, IntToLongFunction index) {
         var d = new Descriptor();
-        long table = half.root();
-        for (int level = g.startLevel(); level <= 3; level++) {
-            long address = table + ((long) g.index(va, level) << 3);
+        long table = root;
+        for (int level = startLevel; level <= 3; level++) {
+            long address = table + (index.applyAsLong(level) << 3);
             if (!memory.contains(address, 8)) return -1;
             d.set(memory.readLong(address), 0);
             DescriptorKind kind = f.kind(d, level);
