@@ -9,7 +9,9 @@
 #   - binutils (readelf), a second reader the test compares granule's ELF parsing with;
 #   - makedumpfile (the host's build), whose -R rewrites QEMU's flattened kdump files to the KDUMP form;
 #   - the arm64 package lists (dpkg --add-architecture arm64), so that apt can download the arm64
-#     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked.
+#     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked;
+#   - QEMU 11 from trixie-backports for the permission-indirection oracle, not installed but unpacked
+#     into the cache by scripts/qemu-trixie.sh (also without root).
 # Needs root and apt; otherwise it says what is missing and leaves it (the test then skips).
 # Never fails the build: a machine without network still runs every other test.
 set -uo pipefail
@@ -62,6 +64,10 @@ add_backports_source() {
         [ -n "$keyring" ] && echo "Signed-By: $keyring"
     } > "$target"
 }
+
+# QEMU 11 (trixie-backports) for the permission-indirection oracle: unpacked into the cache with its own
+# libraries, no root and no change to the system's apt state (scripts/qemu-trixie.sh says why it failed).
+"$(dirname "${BASH_SOURCE[0]}")/qemu-trixie.sh" >/dev/null || echo "install-test-deps: QEMU 11 not fetched; QemuPieOracleTest will be skipped" >&2
 
 packages=()
 need_backports=0

@@ -12,8 +12,11 @@
  *   op: 0 AT S1E1R, 1 S1E1W, 2 S1E0R, 3 S1E0W, 4 S1E1RP and 5 S1E1WP with PSTATE.PAN = 1,
  *       6 S1E1RP and 7 S1E1WP with PSTATE.PAN = 0, 8 S12E1R, 9 S12E1W, 10 S12E0R, 11 S12E0W
  *   hcr is HCR_EL2 as given (RW must be set; VM = 1 turns stage 2 on for EL1&0)
+ *   With bit 63 of "cases" set (a CPU with FEAT_TCR2, S1PIE and S2PIE; QemuPieOracleTest), every
+ *   case has four more u64 after probes (the count), before the probe list: tcr2, pir, pire0, s2pir (TCR2_EL1,
+ *   PIR_EL1, PIRE0_EL1, S2PIR_EL2), and HCRX_EL2.TCR2En is set so that TCR2_EL1 takes effect.
  * Output lines:
- *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL>
+ *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL> <ID_AA64MMFR3_EL1>
  *   <PAR_EL1>                 one per probe, 16 hex digits
  *   !<ESR_EL2>                before a probe's line if its AT raised an exception instead (a
  *                             synchronous external abort on the walk is taken, not reported in PAR)
@@ -32,14 +35,28 @@ _start:
         mov     x0, #(1 << 31)          // HCR_EL2.RW: EL1 is AArch64; no stage 2, nothing trapped
         msr     hcr_el2, x0
         isb
-        bl      id_line                 // I <MMFR0> <MMFR1> <MMFR2> <CurrentEL>
+        bl      id_line                 // I <MMFR0> <MMFR1> <MMFR2> <CurrentEL> <MMFR3>
 
         ldr     x20, =JOB
         ldr     x21, [x20], #8          // cases left
+        lsr     x23, x21, #63           // the job's cases carry TCR2/PIR/PIRE0/S2PIR
+        and     x21, x21, #0x7fffffffffffffff
+        cbz     x23, case_loop
+        mov     x0, #(1 << 14)          // HCRX_EL2.TCR2En (names from binutils >= 2.41: generic forms)
+        msr     S3_4_C1_C2_2, x0
+        isb
 case_loop:
         cbz     x21, done
         read_case
         ldr     x22, [x20], #8          // probes in this case
+        cbz     x23, 1f
+        ldp     x8, x9, [x20], #16      // tcr2, pir
+        ldp     x10, x11, [x20], #16    // pire0, s2pir
+        msr     S3_0_C2_C0_3, x8        // TCR2_EL1
+        msr     S3_0_C10_C2_3, x9       // PIR_EL1
+        msr     S3_0_C10_C2_2, x10      // PIRE0_EL1
+        msr     S3_4_C10_C2_5, x11      // S2PIR_EL2
+1:
         set_el1_regime
 probe_loop:
         cbz     x22, next_case

@@ -66,6 +66,9 @@ public final class QemuAt {
 
         /** The answer to probe {@code n}. */
         public Answer answer(int n) { return new Answer(par[n], exception[n], esr[n]); }
+
+        /** ID_AA64MMFR3_EL1 (TCR2, S1PIE, S2PIE, S1POE, D128...), the fifth field of the AArch64 "I" line. */
+        public long mmfr3() { return id.length > 4 ? id[4] : 0; }
     }
 
     /** One probe's answer: PAR, or the syndrome (ESR/HSR) of the exception its AT raised instead. */
@@ -141,6 +144,7 @@ public final class QemuAt {
     }
 
     private static boolean onPath(String tool) {
+        if (tool.contains("/")) return Files.isExecutable(Path.of(tool)); // a QEMU outside the PATH (qemu-trixie.sh)
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, tool))) return true;
         }
