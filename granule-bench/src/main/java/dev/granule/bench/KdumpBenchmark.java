@@ -2,6 +2,7 @@ package dev.granule.bench;
 
 import dev.granule.dump.KernelDump;
 import dev.granule.dump.Translation;
+import dev.granule.dump.TranslationLines;
 import dev.granule.dump.TranslationText;
 import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.TableWalker;
@@ -55,6 +56,7 @@ public class KdumpBenchmark extends NanosecondBenchmark {
     long[] coldVas;
     long[] warmVas;
     TranslationText text;
+    TranslationLines lines;
     StringBuilder line = new StringBuilder(200);
 
     static Path captureDir() throws IOException {
@@ -91,6 +93,7 @@ public class KdumpBenchmark extends NanosecondBenchmark {
         walker = dump.kernelWalker();
         memory = dump.memory();
         text = new TranslationText(dump.geometry());
+        lines = new TranslationLines(dump, java.nio.charset.StandardCharsets.UTF_8);
         List<Long> vas = new ArrayList<>();
         for (String l : Files.readAllLines(dir.resolve("gva2gpa.tsv"))) {
             if (l.isBlank() || l.startsWith("#")) continue;
@@ -163,5 +166,14 @@ public class KdumpBenchmark extends NanosecondBenchmark {
             n += text.append(line, t, null).length();
         }
         return n;
+    }
+
+    /** {@code dump translate}'s lean path: the same lines as {@link #resolveAndFormat}, as ASCII bytes in one reused buffer. */
+    @Benchmark
+    @OperationsPerInvocation(PROBES)
+    public int lines() {
+        lines.clear();
+        for (long va : probes) lines.append(va, null);
+        return lines.length();
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.granule.dump.KernelDump;
 import dev.granule.dump.Translation;
-import dev.granule.dump.TranslationText;
+import dev.granule.dump.TranslationLines;
 import dev.granule.geometry.Geometry;
 import dev.granule.impact.BoundedLineReader;
 import dev.granule.table.Mapping;
@@ -63,7 +63,7 @@ final class DumpTranslateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** Chars of text output gathered before they go to the writer. */
+    /** Bytes of text output gathered before they go out. */
     static final int OUTPUT_BATCH = 1 << 15;
 
     /** Hands gathered output to the writer; nothing while none is gathered (JSON streams itself). */
@@ -97,22 +97,29 @@ final class DumpTranslateCommand implements Callable<Integer> {
                 out.println();
             } else {
                 out.printf("# %s, root %s%n", g.label(), Units.hex(dump.tables().rootPa()));
-                TranslationText text = new TranslationText(g);
-                // Lines gather in one buffer handed to the writer in large pieces (one copy per
-                // OUTPUT_BATCH chars, not per line); it is also handed over whenever the input has
-                // nothing more buffered, so answers to a pipe still come as their addresses do.
-                StringBuilder lines = new StringBuilder(OUTPUT_BATCH + 512);
+                // Lines are made as ASCII bytes in one buffer (TranslationLines: no objects per line)
+                // and handed over in large pieces: to the process's standard output as they are, or,
+                // when the command's writer is not the process's (tests, the AOT training), through it.
+                // They are also handed over whenever the input has nothing more buffered, so answers
+                // to a pipe still come as their addresses do.
+                boolean bytes = Main.writesToProcessStdout();
+                java.nio.charset.Charset charset = bytes ? System.out.charset() : java.nio.charset.StandardCharsets.UTF_8;
+                TranslationLines lines = new TranslationLines(dump, charset);
+                if (bytes) out.flush(); // the header first
                 batch = () -> {
-                    out.append(lines);
-                    lines.setLength(0);
+                    if (lines.length() == 0) return;
+                    if (bytes) System.out.write(lines.buffer(), 0, lines.length());
+                    else out.write(new String(lines.buffer(), 0, lines.length(), charset));
+                    lines.clear();
                 };
                 try {
                     feed(names, va -> {
-                        text.append(lines, dump.resolve(va), names.symbolize(va)).append('\n');
+                        lines.append(va, names.symbolize(va));
                         if (lines.length() >= OUTPUT_BATCH) batch.run();
                     });
                 } finally {
                     batch.run(); // the answers before a bad line are out before its error
+                    if (bytes) System.out.flush();
                 }
             }
         }
@@ -150,19 +157,20 @@ final class DumpTranslateCommand implements Callable<Integer> {
 
     private void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
         String from = r.toString();
-        String line;
+        char[] line = r.lineChars(); // each line in place: no String per address
+        int length;
         long n = 0;
-        while ((line = r.readLine()) != null) {
+        while ((length = r.readLineInPlace()) >= 0) {
             n++;
             int start = 0;
-            while (start < line.length() && Character.isWhitespace(line.charAt(start))) start++;
-            if (start == line.length() || line.charAt(start) == '#') continue;
+            while (start < length && blank(line[start])) start++;
+            if (start == length || line[start] == '#') continue;
             int end = start;
-            while (end < line.length() && !Character.isWhitespace(line.charAt(end))) end++;
+            while (end < length && !blank(line[end])) end++;
             long va = hexAddress(line, start, end);
             if (va == -1) {
                 try {
-                    va = names.address(line.substring(start, end));
+                    va = names.address(new String(line, start, end - start));
                 } catch (UserException e) {
                     throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
                 }
@@ -177,16 +185,33 @@ final class DumpTranslateCommand implements Callable<Integer> {
      * an address list), or -1 for anything else, which {@link SymbolOptions.Resolver#address} then
      * reads (and an all-ones address, which it reads the same).
      */
-    static long hexAddress(String line, int start, int end) {
+    static long hexAddress(char[] line, int start, int end) {
         int digits = end - start - 2;
-        if (digits < 1 || digits > 16 || line.charAt(start) != '0' || (line.charAt(start + 1) | 0x20) != 'x') return -1;
+        if (digits < 1 || digits > 16 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
         long v = 0;
         for (int i = start + 2; i < end; i++) {
-            int d = Character.digit(line.charAt(i), 16);
+            char c = line[i];
+            int d = c < HEX_VALUE.length ? HEX_VALUE[c] : -1;
             if (d < 0) return -1;
             v = v << 4 | d;
         }
         return v;
+    }
+
+    /** {@link Character#digit(char, int)} in base 16 for the chars a line holds (one per byte, 0-255): 0-9, a-f, A-F. */
+    private static final byte[] HEX_VALUE = new byte[256];
+
+    static {
+        java.util.Arrays.fill(HEX_VALUE, (byte) -1);
+        for (int c = 0; c < 256; c++) {
+            int d = Character.digit(c, 16);
+            if (d >= 0) HEX_VALUE[c] = (byte) d;
+        }
+    }
+
+    /** {@link Character#isWhitespace(char)} for chars 0-255 (a line's bytes): tab to CR, the separators 0x1C-0x1F, space. */
+    static boolean blank(char c) {
+        return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
     }
 
     private static void writeJson(JsonGenerator j, KernelDump dump, SymbolOptions.Resolver names, long va) throws IOException {

@@ -19,9 +19,23 @@ import picocli.CommandLine.Command;
 })
 public final class Main extends RootCommand {
 
+    /** Set by {@link #main} only: the commands' writer is then the process's own standard output. */
+    private static volatile boolean processStdout;
+
     public static void main(String[] args) {
+        processStdout = true;
         System.exit(execute(args));
     }
+
+    /**
+     * Whether a command's default writer is this process's standard output, so that a command
+     * streaming bulk text ({@code dump translate}) may write its bytes to {@link System#out}
+     * directly; false for a command run through {@link #execute} with a writer of its own.
+     */
+    static boolean writesToProcessStdout() { return processStdout; }
+
+    /** For tests of the byte path: as if run by {@link #main}. */
+    static void writeToProcessStdout(boolean on) { processStdout = on; }
 
     /** Runs the tool with {@code args}; returns the exit code. */
     public static int execute(String... args) {

@@ -67,9 +67,12 @@ public final class KdumpFile {
         }
         if (h.incomplete()) warnings.add("disk_dump_header.status says the dump is incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)");
         long pages = h.headerVersion() >= 6 && sub.maxMapnr64() != 0 ? sub.maxMapnr64() : h.maxMapnr();
-        long pagesAt = h.headerVersion() >= 6 && sub.maxMapnr64() != 0 ? sub.at() + 96 : KdumpHeaders.OFF_MAX_MAPNR;
+        boolean wide = h.headerVersion() >= 6 && sub.maxMapnr64() != 0;
+        long pagesAt = wide ? sub.at() + 96 : KdumpHeaders.OFF_MAX_MAPNR;
+        // KdumpMemory holds both bitmaps on the heap in int-indexed words: the bound keeps them at most 128 MiB each.
         if (pages <= 0 || pages > MAX_PAGES) {
-            throw new DumpFormatException(pagesAt, "max_mapnr is " + Long.toUnsignedString(pages) + " pages; granule reads 1 to " + MAX_PAGES);
+            throw new DumpFormatException(pagesAt, (wide ? "kdump_sub_header.max_mapnr_64" : "disk_dump_header.max_mapnr") + " is "
+                    + Long.toUnsignedString(pages) + " pages; granule reads 1 to " + MAX_PAGES + " (2^30)");
         }
         long bitmapAt = block * (1 + (long) h.subHeaderBlocks());
         long bitmapBytes = h.bitmapBlocks() * block;

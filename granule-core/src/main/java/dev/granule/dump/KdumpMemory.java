@@ -41,7 +41,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
      * 2M of linear map at level 3 for 4K), which must stay cached for batch translation.
      */
     static final int CACHE_BYTES = 8 << 20;
-    /** Never fewer pages than this, name(index, pfn)ever the page size. */
+    /** Never fewer pages than this, whatever the page size. */
     static final int MIN_CACHE_PAGES = 64;
 
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -78,6 +78,11 @@ public final class KdumpMemory implements ReadOnlyMemory {
         this.blockSize = file.header().blockSize();
         this.shift = Integer.numberOfTrailingZeros(blockSize);
         this.pages = file.pages();
+        if (pages <= 0 || pages > KdumpFile.MAX_PAGES) {
+            // KdumpFile.parse refuses these; the word count below is an int and must not wrap.
+            throw new DumpFormatException(KdumpHeaders.OFF_MAX_MAPNR, "max_mapnr is " + Long.toUnsignedString(pages)
+                    + " pages; granule reads 1 to " + KdumpFile.MAX_PAGES);
+        }
         int words = (int) ((pages + 63) >>> 6);
         dumped = new long[words];
         ram = new long[words];

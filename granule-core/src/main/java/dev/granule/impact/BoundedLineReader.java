@@ -33,26 +33,52 @@ public final class BoundedLineReader implements AutoCloseable {
 
     /** The next line without its terminator ({@code \n}, a {@code \r} before it dropped), or null at the end. */
     public String readLine() throws IOException {
+        int n = readLineInPlace();
+        return n < 0 ? null : new String(line, 0, n);
+    }
+
+    /**
+     * As {@link #readLine()}, without a String: the line is left in {@link #lineChars()}{@code [0, n)}
+     * until the next read, and n is returned, or -1 at the end (for callers reading millions of lines).
+     */
+    public int readLineInPlace() throws IOException {
         int n = 0;
         boolean any = false;
+        byte[] in = buffer;
+        char[] out = line;
         while (true) {
             if (position == limit && !fill()) {
-                if (!any) return null;
+                if (!any) return -1;
                 break;
             }
             any = true;
-            byte b = buffer[position++];
-            if (b == '\n') break;
-            if (n == maxLine) {
-                throw new InputLimitException(source + ": line " + (lineNumber + 1) + " is longer than the limit of "
-                        + Units.bytes(maxLine) + " (not a text file of this kind?)");
+            // The buffered bytes up to the line end, in locals (this loop runs once per byte of a batch).
+            int p = position;
+            int end = limit;
+            boolean lineEnd = false;
+            while (p < end) {
+                byte b = in[p++];
+                if (b == '\n') {
+                    lineEnd = true;
+                    break;
+                }
+                if (n == maxLine) {
+                    position = p;
+                    throw new InputLimitException(source + ": line " + (lineNumber + 1) + " is longer than the limit of "
+                            + Units.bytes(maxLine) + " (not a text file of this kind?)");
+                }
+                out[n++] = (char) (b & 0xFF);
             }
-            line[n++] = (char) (b & 0xFF);
+            position = p;
+            if (lineEnd) break;
         }
         lineNumber++;
-        if (n > 0 && line[n - 1] == '\r') n--;
-        return new String(line, 0, n);
+        if (n > 0 && out[n - 1] == '\r') n--;
+        return n;
     }
+
+    /** The last line {@link #readLineInPlace()} read (overwritten by the next read). */
+    public char[] lineChars() { return line; }
 
     /**
      * Whether bytes already read wait in the buffer, so the next {@link #readLine()} may not block:

@@ -116,6 +116,28 @@ class KdumpFileTest {
         assertThatThrownBy(() -> open(diskdump)).hasMessageContaining("DISKDUMP");
     }
 
+    /**
+     * A header claiming more pages than the in-memory bitmaps may hold (2^30; 2^37 + 1 pages would wrap the
+     * int word count): refused before anything is allocated or read, naming the field, its offset and the
+     * limit. Only the header makes the claim; the file stays a few blocks long.
+     */
+    @Test
+    void aMaxMapnrBeyondTheBitmapBoundIsRefusedFromTheHeaderAlone() {
+        byte[] good = sample().build();
+        // header_version 6: the 64-bit max_mapnr_64 at kdump_sub_header + 96 (block 1, so file offset 0x1060)
+        byte[] wide = patch64(good, BS + 96, (1L << 37) + 1);
+        assertThatThrownBy(() -> open(wide)).isInstanceOf(DumpFormatException.class)
+                .hasMessage("kdump_sub_header.max_mapnr_64 is 137438953473 pages; granule reads 1 to 1073741824 (2^30) (at file offset 0x1060)");
+        assertThatThrownBy(() -> open(KdumpBytes.flatten(wide, 1000, 5))).isInstanceOf(DumpFormatException.class)
+                .hasMessageContaining("max_mapnr_64").hasMessageContaining("0x1060");
+        // header_version 5: the 32-bit disk_dump_header.max_mapnr at 440 (0x1b8), one past the bound
+        byte[] v5 = patch(patch(good, 8, 5), 440, (1 << 30) + 1);
+        assertThatThrownBy(() -> open(v5)).isInstanceOf(DumpFormatException.class)
+                .hasMessage("disk_dump_header.max_mapnr is 1073741825 pages; granule reads 1 to 1073741824 (2^30) (at file offset 0x1b8)");
+        // the 32-bit field's largest value too (as unsigned: 2^32 - 1 pages)
+        assertThatThrownBy(() -> open(patch(patch(good, 8, 5), 440, -1))).hasMessageContaining("4294967295 pages");
+    }
+
     @Test
     void brokenPageDescriptorsAndDataFailTheReadNotTheProcess() {
         KdumpBytes k = sample();
