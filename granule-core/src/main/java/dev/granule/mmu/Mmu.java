@@ -82,6 +82,9 @@ public final class Mmu {
     // of a walk that reaches one, and the checks below run on it as on any leaf.
     private final LeafWalk lowerLeafWalk;
     private final LeafWalk upperLeafWalk;
+    // The common leaf of each compiled walk checked by table look-ups, or null (see LeafCheckTables).
+    private final LeafCheckTables lowerLeafTables;
+    private final LeafCheckTables upperLeafTables;
     // What checkLeaf found: the fault, or null and the leaf's attributes (for a Translated record).
     private Translation.Fault leafFault;
     private boolean leafContiguous;
@@ -132,6 +135,21 @@ public final class Mmu {
         this.upperTagShift = regime.upper().tbi() ? 8 : 0;
         this.lowerLeafWalk = compiledWalk(regime.lower());
         this.upperLeafWalk = compiledWalk(regime.upper());
+        this.lowerLeafTables = leafTables(lowerLeafWalk, regime.lower());
+        this.upperLeafTables = leafTables(upperLeafWalk, regime.upper());
+    }
+
+    /**
+     * The look-up tables of {@code half}'s common leaf, each rights entry from {@link #directRights}
+     * as the general check computes it; null without a compiled walk or with PIE/POE.
+     */
+    private LeafCheckTables leafTables(LeafWalk compiled, TranslationRegime.Half half) {
+        if (compiled == null || s1Permissions != null) return null;
+        return new LeafCheckTables(regime, half, context, i -> {
+            TableAttributes t = half.format().tableAttributes(new Descriptor().set(LeafCheckTables.tableBitsOf(i), 0));
+            return directRights(LeafCheckTables.leafBitsOf(i), t.apTable(), t.unprivilegedExecuteNeverTable(),
+                    t.privilegedExecuteNeverTable());
+        });
     }
 
     /**
@@ -181,7 +199,8 @@ public final class Mmu {
         boolean upperHalf = (va >>> 55 & 1) != 0;
         LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
         if (compiled != null && regime.kind().serves(el)) {
-            long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower());
+            long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower(),
+                    upperHalf ? upperLeafTables : lowerLeafTables);
             if (pa != NO_LEAF) return leafFault == null ? pa : -1;
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
@@ -195,9 +214,18 @@ public final class Mmu {
      * (its output address, or -1 with {@link #leafFault}), or {@link #NO_LEAF} where the walk does
      * not reach one, for the general walk to find the fault and its level.
      */
-    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half) {
+    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half,
+                              LeafCheckTables tables) {
         long lo = compiled.leaf(va);
         if (lo == 0) return NO_LEAF;
+        if (tables != null) {
+            long pa = tables.check(tlb, va, lo, compiled.outputAddress(), compiled.tableDescriptors(), compiled.level(),
+                    access, el);
+            if (pa != LeafCheckTables.GENERAL) {
+                leafFault = null;
+                return pa;
+            }
+        }
         DescriptorFormat f = half.format();
         int apTable = 0;
         boolean uxnTable = false, pxnTable = false;
@@ -295,7 +323,8 @@ public final class Mmu {
         boolean tablePermissions = !half.hpd() && (s1Permissions == null || !s1Permissions.ignoresTablePermissions());
         LeafWalk compiled = half == regime.upper() ? upperLeafWalk : lowerLeafWalk;
         if (compiled != null) {
-            long pa = compiledLeaf(compiled, va, access, el, half);
+            // No look-up tables here: the record needs the leaf fields the general check sets.
+            long pa = compiledLeaf(compiled, va, access, el, half, null);
             if (pa != NO_LEAF) return leafFault != null ? leafFault : translated(va, pa, half, compiled.level());
         }
         // No leaf, or no compiled walk: the general walk finds the fault (or the leaf) level by level.
@@ -421,24 +450,12 @@ public final class Mmu {
                 }
             }
         } else {
-            int ap = (int) (lo >>> 6 & 3);
-            boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
-            boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
-            if (singleRange) {
-                // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
-                // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
-                // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
-                // only AP[2] and XN when the regime has one range).
-                ap &= 2;
-                apTable &= 2;
-                pxn = uxn;
-            }
-            perms = direct(ap, apTable, uxn, pxn, lo);
+            perms = directRights(lo, apTable, uxnTable, pxnTable);
             if (!permitted(perms, access, el) && access == Access.WRITE && regime.hardwareDirty() && (lo & DBM) != 0
-                    && (lo & AP2) != 0 && permitted(direct(ap & 1, apTable, uxn, pxn, lo), access, el)) {
+                    && (lo & AP2) != 0 && permitted(directRights(lo & ~AP2, apTable, uxnTable, pxnTable), access, el)) {
                 // Hardware dirty state: the write makes the page writable (AP[2] := 0) in table memory.
                 lo &= ~AP2;
-                perms = direct(ap & 1, apTable, uxn, pxn, lo);
+                perms = directRights(lo, apTable, uxnTable, pxnTable);
             }
         }
         if (!permitted(perms, access, el)) {
@@ -526,6 +543,23 @@ public final class Mmu {
                 | Long.numberOfTrailingZeros(t.leafSize()) << 24;
         tlb.insert(t.va(), t.pa() - (t.va() & ((1L << s) - 1)), s, context, t.global() ? -1 : t.asid(),
                 s1Perms & (m.perms() | ~0x3F), info, (ipa & -m.span()) | s2Shift); // keeps stage 1's PAN/overlay marks
+    }
+
+    /** The direct (AP/UXN/PXN) rights of leaf {@code lo} under its tables' APTable, UXNTable, PXNTable. */
+    private int directRights(long lo, int apTable, boolean uxnTable, boolean pxnTable) {
+        int ap = (int) (lo >>> 6 & 3);
+        boolean uxn = (lo >>> 54 & 1) != 0 || uxnTable;
+        boolean pxn = (lo >>> 53 & 1) != 0 || pxnTable;
+        if (regime.kind().singleRange()) {
+            // EL2 (E2H = 0) has one privilege level: AP[1] and APTable[0] give no EL0 access, bit 54
+            // is XN for EL2 (XNTable with it) and PXN/PXNTable are RES0 (the Arm ARM's
+            // AArch64.S1HasPermissionsFault for a regime without EL0; QEMU's get_S1prot uses
+            // only AP[2] and XN when the regime has one range).
+            ap &= 2;
+            apTable &= 2;
+            pxn = uxn;
+        }
+        return direct(ap, apTable, uxn, pxn, lo);
     }
 
     /**

@@ -29,18 +29,22 @@ public final class Tlb {
     private final int ways;
     private final int sets;
     // The tag is the VA of the entry's span with log2 of the span in the low 6 bits (a span is at
-    // least a 4K page, so they are free): one compare matches both. -1 marks an empty way.
+    // least a 4K page, so they are free): one compare matches both. -1 marks an empty way. The tags
+    // are an array of their own, a set's ways side by side, because a lookup compares only them.
     private static final long EMPTY = -1L;
     private static final long SHIFT_BITS = 0x3F;
     private final long[] tag;
-    private final long[] pa;
-    private final int[] asid;       // -1 for global
-    private final int[] context;    // the VMID of an EL1&0 entry (0 without EL2), or EL2 / EL2_0
-    // A combined entry's stage-2 leaf: its IPA with log2 of its span in the low 6 bits, as tag
-    // (TLBI IPAS2E1 finds entries by it); EMPTY for a stage-1 entry.
-    private final long[] ipa;
-    private final int[] perms;      // R0..X1, PAN, and IndirectPermissions' overlay bits
-    private final int[] info;       // level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24
+    // The rest of entry i in four longs from entry[4 * i], so that an insert writes one cache line
+    // (not one per field) and a hit reads one more:
+    // PA, the base of the span;
+    // IPA: a combined entry's stage-2 leaf, its IPA with log2 of its span in the low 6 bits, as tag
+    //   (TLBI IPAS2E1 finds entries by it); EMPTY for a stage-1 entry;
+    // ID: the ASID (-1 for global) in the high half, the context in the low half (the VMID of an
+    //   EL1&0 entry, 0 without EL2, or EL2 / EL2_0);
+    // RIGHTS: the permissions (R0..X1, PAN, and IndirectPermissions' overlay bits) in the high half,
+    //   the info (level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24) in the low half.
+    private static final int PA = 0, IPA = 1, ID = 2, RIGHTS = 3, STRIDE = 4;
+    private final long[] entry;
     private final int[] age;
     private int clock;
     private long sizesPresent;      // bit n set if some entry has shift n
@@ -56,12 +60,7 @@ public final class Tlb {
         this.ways = ways;
         this.sets = entries / ways;
         this.tag = new long[entries];
-        this.pa = new long[entries];
-        this.asid = new int[entries];
-        this.context = new int[entries];
-        this.ipa = new long[entries];
-        this.perms = new int[entries];
-        this.info = new int[entries];
+        this.entry = new long[entries * STRIDE];
         this.age = new int[entries];
         Arrays.fill(tag, EMPTY);
     }
@@ -81,7 +80,10 @@ public final class Tlb {
             int first = set(va, s);
             for (int i = first; i < first + ways; i++) {
                 // The context compare runs only on a tag match, so the one-stage hit costs no more.
-                if (tag[i] == t && context[i] == currentContext && (asid[i] == -1 || asid[i] == currentAsid)) {
+                if (tag[i] != t) continue;
+                long id = entry[i * STRIDE + ID];
+                int entryAsid = (int) (id >> 32);
+                if ((int) id == currentContext && (entryAsid == -1 || entryAsid == currentAsid)) {
                     hits++;
                     age[i] = ++clock;
                     return i;
@@ -106,13 +108,14 @@ public final class Tlb {
                 long stage2Leaf) {
         int first = set(va, s);
         long t = (va & -(1L << s)) | s;
+        long id = (long) entryAsid << 32 | (entryContext & 0xFFFF_FFFFL);
         int victim = -1;
         // The oldest way, the first of equals: age and way in one long, so that Math.min (a
         // conditional move) picks it without a branch per way. Which way is oldest changes from one
         // miss to the next, and a mispredicted branch per insert was most of a miss's TLB cost.
         long oldest = Long.MAX_VALUE;
         for (int i = first; i < first + ways; i++) {
-            if (tag[i] == EMPTY || (tag[i] == t && context[i] == entryContext && asid[i] == entryAsid)) {
+            if (tag[i] == EMPTY || (tag[i] == t && entry[i * STRIDE + ID] == id)) {
                 victim = i;
                 break;
             }
@@ -121,31 +124,56 @@ public final class Tlb {
         if (victim < 0) victim = first + (int) (oldest & 0xFFFF_FFFFL);
         if (tag[victim] != EMPTY && tag[victim] != t) evictions++;
         tag[victim] = t;
-        context[victim] = entryContext;
-        ipa[victim] = stage2Leaf;
-        // Kept as given: Mmu inserts a run only when its output address is aligned to it, and caches
-        // the entry alone where a misprogrammed Contiguous run is not.
-        pa[victim] = outputAddress;
-        asid[victim] = entryAsid;
-        perms[victim] = permissions;
-        info[victim] = entryInfo;
+        int e = victim * STRIDE;
+        // The PA is kept as given: Mmu inserts a run only when its output address is aligned to it,
+        // and caches the entry alone where a misprogrammed Contiguous run is not.
+        entry[e + PA] = outputAddress;
+        entry[e + IPA] = stage2Leaf;
+        entry[e + ID] = id;
+        entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
         age[victim] = ++clock;
         sizesPresent |= 1L << s;
     }
 
-    long pa(int i, long va) { return pa[i] + (va & ((1L << (tag[i] & SHIFT_BITS)) - 1)); }
+    /**
+     * {@link #insert} of a translation that {@link #lookup} has just missed for the same VA, context
+     * and ASID (the entry's ASID that one or global): no way of the set can hold the same span,
+     * context and ASID, so the victim is the first empty way or else the least recently used, as
+     * insert picks it, found from the ages alone (an empty way's age is 0, below every entry's).
+     * The TLB-miss path's insert, without insert's tag compares and the branch per way.
+     */
+    void fill(long va, long outputAddress, int s, int entryContext, int entryAsid, int permissions, int entryInfo) {
+        int first = set(va, s);
+        long oldest = Long.MAX_VALUE;
+        for (int i = first; i < first + ways; i++) oldest = Math.min(oldest, (long) age[i] << 32 | (i - first));
+        int victim = first + (int) (oldest & 0xFFFF_FFFFL);
+        if (tag[victim] != EMPTY) evictions++;
+        tag[victim] = (va & -(1L << s)) | s;
+        int e = victim * STRIDE;
+        entry[e + PA] = outputAddress;
+        entry[e + IPA] = EMPTY;
+        entry[e + ID] = (long) entryAsid << 32 | (entryContext & 0xFFFF_FFFFL);
+        entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
+        age[victim] = ++clock;
+        sizesPresent |= 1L << s;
+    }
 
-    int perms(int i) { return perms[i]; }
+    long pa(int i, long va) { return entry[i * STRIDE + PA] + (va & ((1L << (tag[i] & SHIFT_BITS)) - 1)); }
 
-    int info(int i) { return info[i]; }
+    int perms(int i) { return (int) (entry[i * STRIDE + RIGHTS] >>> 32); }
 
-    int asid(int i) { return asid[i]; }
+    int info(int i) { return (int) entry[i * STRIDE + RIGHTS]; }
+
+    int asid(int i) { return (int) (entry[i * STRIDE + ID] >> 32); }
+
+    private int context(int i) { return (int) entry[i * STRIDE + ID]; }
 
     // ---- TLB maintenance (TLBI), EL1&0 forms ------------------------------------------------------
 
     /** Every entry, of every VMID (TLBI ALLE1; also VMALLE1 where there is no EL2). */
     public void invalidateAll() {
         Arrays.fill(tag, EMPTY);
+        Arrays.fill(age, 0);
         sizesPresent = 0;
     }
 
@@ -155,7 +183,7 @@ public final class Tlb {
      * (VMALLE1 must remove combined ones, which hold stage-1 information).
      */
     public void invalidateVmid(int vmid) {
-        for (int i = 0; i < tag.length; i++) if (context[i] == vmid) tag[i] = EMPTY;
+        for (int i = 0; i < tag.length; i++) if (context(i) == vmid) remove(i);
     }
 
     /**
@@ -166,10 +194,10 @@ public final class Tlb {
      */
     public void invalidateIpa(long ipaValue, int vmid) {
         for (int i = 0; i < tag.length; i++) {
-            long leaf = ipa[i];
-            if (tag[i] == EMPTY || leaf == EMPTY || context[i] != vmid) continue;
+            long leaf = entry[i * STRIDE + IPA];
+            if (tag[i] == EMPTY || leaf == EMPTY || context(i) != vmid) continue;
             long s = leaf & SHIFT_BITS;
-            if (((ipaValue & -(1L << s)) | s) == leaf) tag[i] = EMPTY;
+            if (((ipaValue & -(1L << s)) | s) == leaf) remove(i);
         }
     }
 
@@ -178,7 +206,7 @@ public final class Tlb {
 
     /** TLBI ASIDE1 under {@code vmid}: its non-global entries of {@code asid}. */
     public void invalidateAsid(int asidValue, int vmid) {
-        for (int i = 0; i < tag.length; i++) if (asid[i] == asidValue && context[i] == vmid) tag[i] = EMPTY;
+        for (int i = 0; i < tag.length; i++) if (asid(i) == asidValue && context(i) == vmid) remove(i);
     }
 
     /** TLBI VAE1 without EL2 (VMID 0): entries for {@code va} that are global or tagged {@code asid}. */
@@ -195,18 +223,24 @@ public final class Tlb {
 
     /** TLBI ALLE2: every entry of the EL2 and EL2&amp;0 regimes. */
     public void invalidateEl2() {
-        for (int i = 0; i < tag.length; i++) if (context[i] == EL2 || context[i] == EL2_0) tag[i] = EMPTY;
+        for (int i = 0; i < tag.length; i++) if (context(i) == EL2 || context(i) == EL2_0) remove(i);
     }
 
     private void invalidate(long va, int vmid, int asidValue, boolean allAsids, boolean lastLevelOnly) {
         for (int i = 0; i < tag.length; i++) {
             long t = tag[i];
             if (t == EMPTY || ((va & -(1L << (t & SHIFT_BITS))) | (t & SHIFT_BITS)) != t) continue;
-            if (context[i] != vmid) continue;
-            if (!allAsids && asid[i] != -1 && asid[i] != asidValue) continue;
-            if (lastLevelOnly && (info[i] & 0xFF) != 3) continue;
-            tag[i] = EMPTY;
+            if (context(i) != vmid) continue;
+            if (!allAsids && asid(i) != -1 && asid(i) != asidValue) continue;
+            if (lastLevelOnly && (info(i) & 0xFF) != 3) continue;
+            remove(i);
         }
+    }
+
+    /** Empties way {@code i}; an empty way's age is 0, older than any entry's (see {@link #fill}). */
+    private void remove(int i) {
+        tag[i] = EMPTY;
+        age[i] = 0;
     }
 
     public long hits() { return hits; }

@@ -6,8 +6,6 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +15,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * A trace file or standard input ({@code -}), uncompressed, gzip (java.util.zip) or zstd
  * (aircompressor, pure Java), told apart by their magic numbers; the format is detected from the
- * content unless given. An uncompressed binary trace in a regular file is memory-mapped (FFM);
- * everything else is streamed. {@link #bytesRead()} and {@link #size()} feed a progress bar.
+ * content unless given. An uncompressed binary trace in a regular file is read through its
+ * channel a batch at a time; everything else is streamed. {@link #bytesRead()} and {@link #size()} feed a progress bar.
  */
 public final class TraceInput {
 
@@ -83,7 +81,7 @@ public final class TraceInput {
             TraceStats stats;
             if (format == TraceFormat.BINARY) {
                 if (!compressed && size >= 0) {
-                    stats = mapped(strict, batchSize, sink);
+                    stats = fromFile(strict, batchSize, sink);
                 } else {
                     in.skipNBytes(BinaryTrace.MAGIC.length);
                     stats = BinaryTrace.read(in, name, strict, batchSize, sink);
@@ -100,15 +98,10 @@ public final class TraceInput {
         }
     }
 
-    private TraceStats mapped(boolean strict, int batchSize, AccessSink sink) throws IOException, InterruptedException {
-        try (FileChannel ch = FileChannel.open(Path.of(name), StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            MemorySegment counting = file;
-            TraceStats s = BinaryTrace.read(counting, name, strict, batchSize, (a, n) -> {
-                bytesRead += 8L * n;
-                sink.accept(a, n);
-            });
-            bytesRead = file.byteSize();
+    private TraceStats fromFile(boolean strict, int batchSize, AccessSink sink) throws IOException, InterruptedException {
+        try (FileChannel ch = FileChannel.open(Path.of(name), StandardOpenOption.READ)) {
+            TraceStats s = BinaryTrace.read(ch, name, strict, batchSize, sink, n -> bytesRead = n);
+            bytesRead = ch.size();
             return s;
         }
     }

@@ -210,7 +210,7 @@ class TraceReplayTest {
         assertThat(out.stats().malformed()).isEqualTo(1);
         assertThat(out.stats().accesses()).isEqualTo(49_999);
         assertThat(out.stats().firstMalformedWhy()).isEqualTo("truncated record: 5 bytes at the end (byte offset " + (8 + 49_999 * 8) + ")");
-        // A record of kind 3 (no such kind) is malformed, mapped or streamed (gzip), named by its index.
+        // A record of kind 3 (no such kind) is malformed, read from the file or streamed (gzip), named by its index.
         byte[] badKind = b.clone();
         badKind[8 + 10 * 8 + 7] |= 0x03; // record 11's bits [57:56]
         Path badBin = dir.resolve("bad.bin"), badGz = dir.resolve("bad.bin.gz");

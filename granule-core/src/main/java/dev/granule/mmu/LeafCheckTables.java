@@ -1,0 +1,97 @@
+package dev.granule.mmu;
+
+import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
+import dev.granule.geometry.Geometry;
+
+import java.util.function.IntUnaryOperator;
+
+/**
+ * The common TLB miss of one half of a regime checked and cached by table look-ups, built once
+ * from the regime's registers (an {@link Mmu}'s registers never change; new values are a new Mmu):
+ * the rights of every combination of a leaf's AP[2:1], PXN, UXN and its tables' APTable, UXNTable,
+ * PXNTable bits, the MAIR attribute of every AttrIndx, the shareability of every SH field, and the
+ * TLB entry info of every level. Each table entry is computed by the code of {@link Mmu}'s general
+ * leaf check, so the answers cannot differ from it.
+ *
+ * <p>It answers only the common case: a VMSAv8-64 leaf with AF set, no Contiguous bit, rights that
+ * permit the access (so no fault and no hardware update of the descriptor), an output address
+ * within the PA size and a span no larger than it, direct permissions (no PIE/POE). Anything else
+ * answers {@link #GENERAL}, and the MMU checks that leaf the general way.
+ */
+final class LeafCheckTables {
+
+    /** What {@link #check} answers where the general leaf check must run. */
+    static final long GENERAL = Long.MIN_VALUE;
+
+    private static final long AF = 1L << 10;
+    private static final long NG = 1L << 11;
+    private static final long CONTIGUOUS = 1L << 52;
+    /** The bits of the ORed table descriptors the rights index takes: PXNTable, UXNTable, APTable[1:0]. */
+    static final int TABLE_BITS_SHIFT = 59;
+
+    // Index: AP[2:1] (leaf bits 7:6) | PXN, UXN (leaf bits 54:53) << 2 | tables' bits 62:59 << 4.
+    private final int[] rights = new int[256];
+    // 0xF0 where the tables' bits count, 0 where HPDn turns hierarchical permissions off.
+    private final int tableIndexMask;
+    private final int[] attrInfo = new int[8];   // MAIR attribute of AttrIndx, at info bits 15:8
+    private final int[] shInfo = new int[4];     // shareability encoding of SH, at info bits 19:16
+    private final int[] levelInfo = new int[4];  // level | log2(span) << 24, per level 0..3
+    private final long paLimit;
+    private final int paBits;
+    private final int context;
+    private final int asid;
+    private final boolean singleRange;
+    private final boolean pan;
+
+    /**
+     * @param directRights the general check's rights of a leaf, called with an index of {@link #rights}
+     *                     (the MMU decodes the leaf and table bits the index stands for)
+     */
+    LeafCheckTables(TranslationRegime regime, TranslationRegime.Half half, int context, IntUnaryOperator directRights) {
+        for (int i = 0; i < rights.length; i++) rights[i] = directRights.applyAsInt(i);
+        this.tableIndexMask = half.hpd() ? 0 : 0xF0;
+        for (int a = 0; a < attrInfo.length; a++) attrInfo[a] = regime.mairAttr(a) << 8;
+        DescriptorFormat f = half.format();
+        for (int sh = 0; sh < shInfo.length; sh++) {
+            shInfo[sh] = f.attributes(new Descriptor().set(AF | (long) sh << 8, 0)).shareability().encoding() << 16;
+        }
+        Geometry g = half.geometry();
+        for (int level = 0; level < levelInfo.length; level++) {
+            levelInfo[level] = level < g.startLevel() ? 0 : level | Long.numberOfTrailingZeros(g.entrySpan(level)) << 24;
+        }
+        this.paBits = regime.paBits();
+        this.paLimit = paBits == 64 ? -1L : (1L << paBits) - 1;
+        this.context = context;
+        this.asid = regime.asid();
+        this.singleRange = regime.kind().singleRange();
+        this.pan = regime.pan();
+    }
+
+    /** The leaf descriptor and table descriptor bits that {@link #rights} index {@code i} stands for. */
+    static long leafBitsOf(int index) {
+        return (long) (index & 3) << 6 | (long) (index >>> 2 & 3) << 53;
+    }
+
+    static long tableBitsOf(int index) {
+        return (long) (index >>> 4) << TABLE_BITS_SHIFT;
+    }
+
+    /**
+     * The output address of {@code va} through leaf {@code lo} at {@code level} (output address
+     * {@code oa}, under tables whose descriptors ORed are {@code tables}), cached in {@code tlb};
+     * or {@link #GENERAL} where the leaf is not the common case.
+     */
+    long check(Tlb tlb, long va, long lo, long oa, long tables, int level, Access access, int el) {
+        if ((lo & (AF | CONTIGUOUS)) != AF) return GENERAL;
+        int perms = rights[(int) (lo >>> 6) & 3 | (int) (lo >>> 51) & 0xC | (int) (tables >>> (TABLE_BITS_SHIFT - 4)) & tableIndexMask];
+        if (!Permissions.permitted(perms, access, el, pan)) return GENERAL;
+        int info = levelInfo[level];
+        int shift = info >>> 24;
+        long pa = oa | (va & ((1L << shift) - 1));
+        if (Long.compareUnsigned(pa, paLimit) > 0 || shift > paBits) return GENERAL;
+        info |= attrInfo[(int) (lo >>> 2) & 7] | shInfo[(int) (lo >>> 8) & 3];
+        tlb.fill(va, oa, shift, context, singleRange || (lo & NG) == 0 ? -1 : asid, perms, info);
+        return pa;
+    }
+}
