@@ -34,13 +34,17 @@ final class LeafCheckTables {
     private final int[] rights = new int[256];
     // 0xF0 where the tables' bits count, 0 where HPDn turns hierarchical permissions off.
     private final int tableIndexMask;
-    private final int[] attrInfo = new int[8];   // MAIR attribute of AttrIndx, at info bits 15:8
+    private final int[] attrInfo = new int[16];  // MAIR/MAIR2 attribute of AttrIndx, at info bits 15:8
     private final int[] shInfo = new int[4];     // shareability encoding of SH, at info bits 19:16
     private final int[] levelInfo = new int[4];  // level | log2(span) << 24, per level 0..3
     private final long paLimit;
     private final int paBits;
     private final int context;
     private final int asid;
+    // Every leaf non-global: TCR2_EL1.FNGn (FEAT_ASID2) for this half.
+    private final boolean forceNonGlobal;
+    // TCR2_EL1.AIE: AttrIndx[3] is leaf bit 59 and indices 8..15 read MAIR2.
+    private final int attrIndexMask;
     private final boolean singleRange;
     private final boolean pan;
 
@@ -51,7 +55,8 @@ final class LeafCheckTables {
     LeafCheckTables(TranslationRegime regime, TranslationRegime.Half half, int context, IntUnaryOperator directRights) {
         for (int i = 0; i < rights.length; i++) rights[i] = directRights.applyAsInt(i);
         this.tableIndexMask = half.hpd() ? 0 : 0xF0;
-        for (int a = 0; a < attrInfo.length; a++) attrInfo[a] = regime.mairAttr(a) << 8;
+        this.attrIndexMask = regime.attributeIndexExtension() ? 15 : 7;
+        for (int a = 0; a <= attrIndexMask; a++) attrInfo[a] = regime.mairAttr(a) << 8;
         DescriptorFormat f = half.format();
         for (int sh = 0; sh < shInfo.length; sh++) {
             shInfo[sh] = f.attributes(new Descriptor().set(AF | (long) sh << 8, 0)).shareability().encoding() << 16;
@@ -63,7 +68,9 @@ final class LeafCheckTables {
         this.paBits = regime.paBits();
         this.paLimit = paBits == 64 ? -1L : (1L << paBits) - 1;
         this.context = context;
-        this.asid = regime.asid();
+        boolean upperHalf = half == regime.upper();
+        this.asid = regime.asid(upperHalf);
+        this.forceNonGlobal = regime.forceNonGlobal(upperHalf);
         this.singleRange = regime.kind().singleRange();
         this.pan = regime.pan();
     }
@@ -90,8 +97,11 @@ final class LeafCheckTables {
         int shift = info >>> 24;
         long pa = oa | (va & ((1L << shift) - 1));
         if (Long.compareUnsigned(pa, paLimit) > 0 || shift > paBits) return GENERAL;
-        info |= attrInfo[(int) (lo >>> 2) & 7] | shInfo[(int) (lo >>> 8) & 3];
-        tlb.fill(va, oa, shift, context, singleRange || (lo & NG) == 0 ? -1 : asid, perms, info);
+        // AttrIndx[2:0] from bits 4:2, and under AIE AttrIndx[3] from bit 59 (bit 3 of the index).
+        int attrIndex = ((int) (lo >>> 2) & 7 | (int) (lo >>> 56) & 8) & attrIndexMask;
+        info |= attrInfo[attrIndex] | shInfo[(int) (lo >>> 8) & 3];
+        boolean global = singleRange || (lo & NG) == 0 && !forceNonGlobal;
+        tlb.fill(va, oa, shift, context, global ? -1 : asid, perms, info);
         return pa;
     }
 }

@@ -25,21 +25,31 @@ class LeafCheckTablesTest {
 
     /** ID_AA64MMFR0/2/3_EL1 of qemu-system-aarch64 10.0.2 -cpu max (FACTS.md), as CompiledMissPathTest. */
     static final CpuFeatures QEMU_MAX = new CpuFeatures(0x2100032310201126L, 0x1221011112011011L, 0x1000000000000000L);
+    /** QEMU_MAX with FEAT_AIE (ID_AA64MMFR3_EL1.AIE [27:24]) and FEAT_ASID2 (ID_AA64MMFR4_EL1.ASID2 [11:8]). */
+    static final CpuFeatures EXTENDED = new CpuFeatures(QEMU_MAX.idAa64mmfr0(), QEMU_MAX.idAa64mmfr2(),
+            QEMU_MAX.idAa64mmfr3() | 1L << 24 | 1, 0, 1L << 8);
     static final long RAM_BASE = 0x4000_0000L, RAM_SIZE = 0x4000_0000L;
 
     @Test
     void aMissCachesWhatTheGeneralLeafCheckCaches() throws ReflectiveOperationException {
-        int compared = 0, answeredByTables = 0, faults = 0;
+        int compared = 0, answeredByTables = 0, faults = 0, highAttrIndex = 0;
         try (SparseMemory memory = SparseMemory.of(new MemoryRange(RAM_BASE, RAM_SIZE))) {
             OracleCaseGenerator generator = new OracleCaseGenerator(2020, QEMU_MAX, memory);
             for (int c = 0; c < 24 && generator.tablesEnd() < RAM_BASE + RAM_SIZE - (80L << 20); c++) {
                 OracleCase oracleCase = generator.next(200);
                 Registers r = oracleCase.registers();
                 for (TranslationRegime.Kind kind : TranslationRegime.Kind.values()) {
-                    for (int pan = 0; pan < 2; pan++) {
-                        var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), pan == 1);
+                    for (int pan = 0; pan < 4; pan++) {
+                        // pan 2 and 3: EL1&0 with TCR2_EL1.AIE (AttrIndx[3] in bit 59, MAIR2) and FEAT_ASID2's
+                        // FNG0 + A2 or FNG1, on a CPU that has them (the tables answer those leaves too).
+                        if (pan >= 2 && kind != TranslationRegime.Kind.EL1_0) continue;
+                        var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), (pan & 1) == 1,
+                                0, 0, ~r.mair());
+                        long tcr2 = TranslationRegime.TCR2_AIE | (pan == 2 ? TranslationRegime.TCR2_FNG0 | TranslationRegime.TCR2_A2
+                                : TranslationRegime.TCR2_FNG1);
                         TranslationRegime regime = switch (kind) {
-                            case EL1_0 -> new TranslationRegime(regs, QEMU_MAX);
+                            case EL1_0 -> pan >= 2 ? new TranslationRegime(regs, new PermissionRegisters(tcr2, 0, 0, 0, 0), EXTENDED)
+                                    : new TranslationRegime(regs, QEMU_MAX);
                             case EL2_0 -> TranslationRegime.el20(regs, QEMU_MAX);
                             case EL2 -> TranslationRegime.el2(tcrEl2(r.tcr()), r.ttbr0(), r.mair(), r.sctlr(), QEMU_MAX);
                         };
@@ -68,7 +78,8 @@ class LeafCheckTablesTest {
                                         continue;
                                     }
                                     assertThat(pa).as(what).isEqualTo(t.pa());
-                                    assertSameEntry(fast.tlb(), walked.tlb(), p.va(), context, regime.asid(), what);
+                                    assertSameEntry(fast.tlb(), walked.tlb(), p.va(), context, regime.asid((p.va() >>> 55 & 1) != 0), what);
+                                    if (pan >= 2 && !isMairByte(r.mair(), t.mairAttr())) highAttrIndex++;   // read MAIR2: AttrIndx[3] set
                                     answeredByTables += tablesAnswer(fast, memory, p.va(), access, el, t, walked.tlb(),
                                             context, what);
                                 }
@@ -81,6 +92,7 @@ class LeafCheckTablesTest {
         assertThat(compared).isGreaterThan(50_000);
         assertThat(faults).isGreaterThan(5_000);
         assertThat(answeredByTables).as("misses the tables answered themselves").isGreaterThan(5_000);
+        assertThat(highAttrIndex).as("AIE leaves with AttrIndx[3] set").isGreaterThan(100);
     }
 
     /**
@@ -105,8 +117,13 @@ class LeafCheckTablesTest {
         long pa = tables.check(tlb, va, lo, walk.outputAddress(), walk.tableDescriptors(), walk.level(), access, el);
         if (pa == LeafCheckTables.GENERAL) return 0;
         assertThat(pa).as(what).isEqualTo(want.pa());
-        assertSameEntry(tlb, walkedTlb, va, context, mmu.regime().asid(), what);
+        assertSameEntry(tlb, walkedTlb, va, context, mmu.regime().asid(upper), what);
         return 1;
+    }
+
+    private static boolean isMairByte(long mair, int attr) {
+        for (int i = 0; i < 8; i++) if ((int) (mair >>> 8 * i & 0xFF) == attr) return true;
+        return false;
     }
 
     private static void assertSameEntry(Tlb got, Tlb want, long va, int context, int asid, String what) {
