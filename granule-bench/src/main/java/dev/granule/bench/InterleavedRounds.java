@@ -28,7 +28,8 @@ import java.util.SplittableRandom;
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar
  * dev.granule.bench.InterleavedRounds ROUNDS BASELINE VARIANT...}, each a benchmark's full or
- * simple name ({@code GeometryFoldingBenchmark.mapConstant}); optional system properties
+ * simple name ({@code GeometryFoldingBenchmark.mapConstant}), with its parameters after a colon where
+ * it has any ({@code D128TlbBenchmark.tlbHit:granule=4K,format=d128}); optional system properties
  * {@code -Drounds.warmup=5 -Drounds.iterations=3} (1 s each).
  */
 public final class InterleavedRounds {
@@ -64,8 +65,19 @@ public final class InterleavedRounds {
     }
 
     /** Runs one fork of {@code benchmark} and returns the median of its measurement iterations. */
-    private static double forkMedian(String benchmark, int warmup, int iterations) throws RunnerException {
-        RunResult result = new Runner(new OptionsBuilder()
+    private static double forkMedian(String variant, int warmup, int iterations) throws RunnerException {
+        int colon = variant.indexOf(':');
+        String benchmark = colon < 0 ? variant : variant.substring(0, colon);
+        OptionsBuilder options = new OptionsBuilder();
+        if (colon >= 0) {
+            // name=value pairs: one value each, so that the fork is one benchmark (runSingle).
+            for (String pair : variant.substring(colon + 1).split(",")) {
+                String[] kv = pair.split("=", 2);
+                if (kv.length != 2) throw new IllegalArgumentException("parameter " + pair + " of " + variant + " is not name=value");
+                options.param(kv[0], kv[1]);
+            }
+        }
+        RunResult result = new Runner(options
                 .include("\\." + benchmark.replace(".", "\\.") + "$")
                 .forks(1)
                 .warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
@@ -114,7 +126,9 @@ public final class InterleavedRounds {
         return new double[] {medians[(int) (resamples * 0.025)], medians[(int) (resamples * 0.975) - 1]};
     }
 
-    private static String simpleName(String benchmark) {
-        return benchmark.substring(benchmark.lastIndexOf('.') + 1);
+    private static String simpleName(String variant) {
+        int colon = variant.indexOf(':');
+        String benchmark = colon < 0 ? variant : variant.substring(0, colon);
+        return benchmark.substring(benchmark.lastIndexOf('.') + 1) + (colon < 0 ? "" : variant.substring(colon));
     }
 }

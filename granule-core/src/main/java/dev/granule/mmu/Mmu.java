@@ -7,6 +7,7 @@ import dev.granule.format.TableAttributes;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.LeafWalk;
+import dev.granule.table.LeafWalk128;
 import dev.granule.table.Slot;
 
 /**
@@ -93,6 +94,11 @@ public final class Mmu {
     private boolean leafGlobal;
     // TCR2_EL1.D128: the VMSAv9-128 descent, else null (VMSAv8-64).
     private final D128Walk d128Walk;
+    // Each half's VMSAv9-128 walk compiled for its geometry and start level (one stage), or null;
+    // and whether the last VMSAv9-128 leaf's Contiguous bit is in effect, whichever walk found it.
+    private final LeafWalk128 lowerLeafWalk128;
+    private final LeafWalk128 upperLeafWalk128;
+    private boolean d128Contiguous;
 
     public Mmu(TranslationRegime regime, PhysicalMemory memory, Tlb tlb) {
         this(regime, null, memory, tlb);
@@ -137,6 +143,8 @@ public final class Mmu {
         this.upperLeafWalk = compiledWalk(regime.upper());
         this.lowerLeafTables = leafTables(lowerLeafWalk, regime.lower());
         this.upperLeafTables = leafTables(upperLeafWalk, regime.upper());
+        this.lowerLeafWalk128 = compiledWalk128(regime.lower());
+        this.upperLeafWalk128 = compiledWalk128(regime.upper());
     }
 
     /**
@@ -150,6 +158,21 @@ public final class Mmu {
             return directRights(LeafCheckTables.leafBitsOf(i), t.apTable(), t.unprivilegedExecuteNeverTable(),
                     t.privilegedExecuteNeverTable());
         });
+    }
+
+    /**
+     * The compiled VMSAv9-128 leaf walk of {@code half}'s tables, or null where {@link D128Walk} does
+     * it all: 64-bit descriptors, stage 2 (every table address is an IPA, translated level by level),
+     * the MMU off or the half's walks disabled, a start level past 3 or a TTBR beyond the PA size
+     * (faults before the first read), or TCR2.HAFT (the walk writes the tables' Access flags).
+     */
+    private LeafWalk128 compiledWalk128(TranslationRegime.Half half) {
+        if (!regime.d128() || stage2 != null || !regime.mmuEnabled() || half.epd() || half.startLevel() > 3
+                || regime.hardwareTableAccessFlag()) return null;
+        long paLimit = paLimit();
+        if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
+        return LeafWalk128.compiled(half.format(), memory, half.root(), paLimit, half.startLevel(),
+                half.disableContiguous());
     }
 
     /**
@@ -196,6 +219,7 @@ public final class Mmu {
      * and without a second TLB lookup; any other goes through {@link #translate}.
      */
     private long missOutputAddress(long va, Access access, int el) {
+        if (d128Walk != null) return missOutputAddress128(va, access, el);
         boolean upperHalf = (va >>> 55 & 1) != 0;
         LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
         if (compiled != null && regime.kind().serves(el)) {
@@ -204,6 +228,33 @@ public final class Mmu {
             if (pa != NO_LEAF) return leafFault == null ? pa : -1;
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /** {@link #missOutputAddress} with VMSAv9-128 tables: the compiled walk where there is one, as for 64-bit ones. */
+    private long missOutputAddress128(long va, Access access, int el) {
+        boolean upperHalf = (va >>> 55 & 1) != 0;
+        LeafWalk128 compiled = upperHalf ? upperLeafWalk128 : lowerLeafWalk128;
+        if (compiled != null && regime.kind().serves(el)) {
+            long pa = compiledLeaf128(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower());
+            if (pa != NO_LEAF) return leafFault == null ? pa : -1;
+        }
+        return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
+    }
+
+    /**
+     * The VMSAv9-128 leaf of {@code va} through {@code compiled}, checked and cached by
+     * {@link #checkLeaf} as one {@link D128Walk} found would be, or {@link #NO_LEAF} where the walk
+     * does not reach one (a fault: {@link D128Walk} walks again to name it and its level).
+     */
+    private long compiledLeaf128(LeafWalk128 compiled, long va, Access access, int el, TranslationRegime.Half half) {
+        long lo = compiled.leaf(va);
+        if (lo == 0) return NO_LEAF;
+        d.set(lo, compiled.high());
+        slot.at(compiled.leafAddress(), 0);
+        descriptorIpa = compiled.leafAddress();
+        d128Contiguous = compiled.contiguous();
+        // No hierarchical permissions: permission indirection is always on.
+        return checkLeaf(va, access, el, half, compiled.level(), 0, false, false, paLimit());
     }
 
     /** What {@link #compiledLeaf} answers when the compiled walk found no leaf. */
@@ -380,10 +431,18 @@ public final class Mmu {
 
     /** The VMSAv9-128 walk: its own descent, then the leaf as the 64-bit walk handles one. */
     private Translation walk128(long va, Access access, int el, TranslationRegime.Half half, boolean stage1Only) {
+        LeafWalk128 compiled = half == regime.upper() ? upperLeafWalk128 : lowerLeafWalk128;
+        if (compiled != null) {
+            // One stage only (compiledWalk128), so the result is final.
+            long pa = compiledLeaf128(compiled, va, access, el, half);
+            if (pa != NO_LEAF) return leafFault != null ? leafFault : translated(va, pa, half, compiled.level());
+        }
+        // No leaf (a fault to name), or no compiled walk (stage 2): the reference descent.
         long paLimit = paLimit();
         int level = d128Walk.descend(va, half, paLimit, slot, d, el);
         if (level == D128Walk.FAULTED) return d128Walk.fault();
         descriptorIpa = d128Walk.descriptorIpa();
+        d128Contiguous = d128Walk.contiguous();
         // No hierarchical permissions: permission indirection is always on.
         Translation t = leaf(va, access, el, half, level, 0, false, false, paLimit);
         return stage2 == null || stage1Only || !(t instanceof Translation.Translated s1) ? t
@@ -474,7 +533,7 @@ public final class Mmu {
             d.set(lo, d.hi());  // a VMSAv9-128 leaf keeps its high word
             slot.write(d);
         }
-        boolean contiguous = d128Walk != null ? d128Walk.contiguous() : f.contiguous(d);
+        boolean contiguous = d128Walk != null ? d128Contiguous : f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
         long runBase = oa - (va & (span * run - 1) & -span);
         if ((runBase & (span * run - 1)) != 0) {

@@ -2,7 +2,6 @@ package dev.granule.table;
 
 import dev.granule.format.DescriptorFormat;
 import dev.granule.format.Vmsa64Format;
-import dev.granule.geometry.Geometry;
 import dev.granule.memory.PhysicalMemory;
 
 import java.lang.invoke.MethodHandle;
@@ -13,13 +12,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Makes and caches the per-geometry hidden copies of the templates compiled for one geometry
- * ({@link Vmsa64Walk}, {@link Vmsa64LeafWalk}, {@link Vmsa64LeafWriter}), and returns their constructors.
+ * ({@link Vmsa64Walk}, {@link Vmsa64LeafWalk}, {@link Vmsa64LeafWriter}; {@link Vmsa128LeafWalk} per geometry
+ * and start level), and returns their constructors.
  */
 final class GeometryCopies {
 
     private GeometryCopies() {}
 
-    private record Key(Class<?> template, Geometry geometry) {}
+    /** {@code shape}: the geometry, or for {@link Vmsa128LeafWalk} its {@link Vmsa128Start}. */
+    private record Key(Class<?> template, Object shape) {}
 
     /**
      * One copy per template and geometry, made on first use and kept: geometries are few (granule x
@@ -65,10 +66,28 @@ final class GeometryCopies {
         }
     }
 
+    /** The VMSAv9-128 leaf walk compiled for {@code start}'s geometry and start level. */
+    static LeafWalk128 leafWalk128(Vmsa128Start start, PhysicalMemory memory, long root, long paLimit,
+                                   boolean disableContiguous) {
+        MethodHandle c = constructor(Vmsa128LeafWalk.class, start, start, LeafWalk128.class,
+                PhysicalMemory.class, long.class, long.class, boolean.class);
+        try {
+            return (LeafWalk128) c.invokeExact(memory, root, paLimit, disableContiguous);
+        } catch (Throwable e) {
+            throw new IllegalStateException("constructing the VMSAv9-128 leaf walk for " + start, e);
+        }
+    }
+
     private static MethodHandle constructor(Class<?> template, Vmsa64Format format, Class<?> type,
                                             Class<?>... parameters) {
-        return CONSTRUCTORS.computeIfAbsent(new Key(template, format.geometry()), key -> {
-            MethodHandles.Lookup copy = HiddenSpecialisation.copy(template, format);
+        return constructor(template, format.geometry(), format, type, parameters);
+    }
+
+    /** The constructor of {@code template}'s copy for {@code shape}, whose class data is {@code classData}. */
+    private static MethodHandle constructor(Class<?> template, Object shape, Object classData, Class<?> type,
+                                            Class<?>... parameters) {
+        return CONSTRUCTORS.computeIfAbsent(new Key(template, shape), key -> {
+            MethodHandles.Lookup copy = HiddenSpecialisation.copy(template, classData);
             try {
                 return copy.findConstructor(copy.lookupClass(), MethodType.methodType(void.class, parameters))
                         .asType(MethodType.methodType(type, parameters));
