@@ -21,6 +21,8 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; th
     exit 0
 fi
 
+source "$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh"
+
 # The major version of the installed qemu-system-aarch64, or 0.
 qemu_major() {
     command -v qemu-system-aarch64 >/dev/null 2>&1 || { echo 0; return; }
@@ -34,27 +36,7 @@ add_backports_source() {
     [ -f "$target" ] && return 0
     grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
     local uri="" keyring=""
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        # The stanza whose Suites name bookworm itself (not -security, not -updates only).
-        read -r uri keyring < <(awk '
-            BEGIN { RS=""; FS="\n" }
-            {
-                u=""; k=""; s=0
-                for (i = 1; i <= NF; i++) {
-                    if ($i ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", $i); split($i, a, /[ \t]+/); u = a[1] }
-                    if ($i ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", $i); k = $i }
-                    if ($i ~ /^Suites:/ && $i ~ /[ \t]bookworm([ \t]|$)/) s = 1
-                }
-                if (s && u != "") { print u, k; exit }
-            }' "$f")
-        [ -n "$uri" ] && break
-    done
-    if [ -z "$uri" ]; then
-        uri=$(grep -hs '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-            | awk '$0 !~ /\[/ && $3 == "bookworm" { print $2; exit } $0 ~ /\[/ { for (i = 1; i <= NF; i++) if ($i == "bookworm") { print $(i-1); exit } }')
-    fi
+    read -r uri keyring < <(debian_archive bookworm) || true
     [ -n "$uri" ] || return 1
     {
         echo "Types: deb"

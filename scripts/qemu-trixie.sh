@@ -44,34 +44,8 @@ for tool in apt-get apt-config dpkg dpkg-deb awk; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (needs a Debian host)"
 done
 
-# "URI KEYRING" of the machine's Debian archive: the stanza (or line) whose suites name the machine's
-# codename itself, not -security or -updates; KEYRING may be empty.
-debian_archive() {
-    local codename f uri="" keyring=""
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ -n "$codename" ] || return 1
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        read -r uri keyring < <(awk -v want="$codename" '
-            BEGIN { RS=""; FS="\n" }
-            {
-                u=""; k=""; s=0
-                for (i = 1; i <= NF; i++) {
-                    if ($i ~ /^URIs:/)      { sub(/^URIs:[ \t]*/, "", $i); split($i, a, /[ \t]+/); u = a[1] }
-                    if ($i ~ /^Signed-By:/) { sub(/^Signed-By:[ \t]*/, "", $i); k = $i }
-                    if ($i ~ /^Suites:/) { n = split($i, w, /[ \t]+/); for (j = 2; j <= n; j++) if (w[j] == want) s = 1 }
-                }
-                if (s && u != "") { print u, k; exit }
-            }' "$f")
-        [ -n "$uri" ] && break
-    done
-    if [ -z "$uri" ]; then
-        uri=$(grep -hs '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-            | awk -v want="$codename" '{ sub(/\[[^]]*\][ \t]*/, ""); if ($3 == want) { print $2; exit } }')
-    fi
-    [ -n "$uri" ] || return 1
-    echo "$uri $keyring"
-}
+# "URI KEYRING" of the machine's Debian archive (its own codename's stanza or line).
+source "$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh"
 
 read -r uri keyring < <(debian_archive) || true
 [ -n "${uri:-}" ] || fail "found no Debian apt source for this machine's codename to take the archive URI from"
