@@ -65,6 +65,32 @@ public final class Tlb {
         Arrays.fill(tag, EMPTY);
     }
 
+    /**
+     * The next age. An age is an int (the victim search packs it with the way into one long); after
+     * 2^31 - 1 lookups and inserts, which a long replay or emulation reaches, the ages are renumbered
+     * first, each set's ways keeping their order, so that the least recently used stays the victim.
+     */
+    private int tick() {
+        if (clock == Integer.MAX_VALUE) renumber();
+        return ++clock;
+    }
+
+    /** Each set's used ways aged 1..ways in their order (an empty way stays 0); the clock at ways. */
+    private void renumber() {
+        for (int first = 0; first < age.length; first += ways) {
+            int[] order = new int[ways];
+            for (int w = 0; w < ways; w++) order[w] = first + w;
+            for (int a = 1; a < ways; a++) {          // insertion sort by age: a set has a few ways
+                int way = order[a], b = a;
+                for (; b > 0 && age[order[b - 1]] > age[way]; b--) order[b] = order[b - 1];
+                order[b] = way;
+            }
+            int rank = 0;
+            for (int way : order) if (age[way] != 0) age[way] = ++rank;
+        }
+        clock = ways;
+    }
+
     private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)) * ways; }
 
     /** The index of the entry translating {@code va} for {@code currentAsid} without EL2 (VMID 0), or -1. */
@@ -85,7 +111,7 @@ public final class Tlb {
                 int entryAsid = (int) (id >> 32);
                 if ((int) id == currentContext && (entryAsid == -1 || entryAsid == currentAsid)) {
                     hits++;
-                    age[i] = ++clock;
+                    age[i] = tick();
                     return i;
                 }
             }
@@ -131,7 +157,7 @@ public final class Tlb {
         entry[e + IPA] = stage2Leaf;
         entry[e + ID] = id;
         entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
-        age[victim] = ++clock;
+        age[victim] = tick();
         sizesPresent |= 1L << s;
     }
 
@@ -154,7 +180,7 @@ public final class Tlb {
         entry[e + IPA] = EMPTY;
         entry[e + ID] = (long) entryAsid << 32 | (entryContext & 0xFFFF_FFFFL);
         entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
-        age[victim] = ++clock;
+        age[victim] = tick();
         sizesPresent |= 1L << s;
     }
 
