@@ -43,7 +43,7 @@ cat > "$stage/bin/granule" <<LAUNCHER
 # The AOT cache (lib/granule.aot) starts it faster; a missing or stale cache is skipped silently.
 # SerialGC: a short-lived tool gains nothing from G1's threads and start-up.
 self=\$(readlink -f "\$0")
-here=\$(dirname "\$(dirname "\$self")")
+here=\${self%/*/*}    # the bundle: bin/granule's parent, with no dirname processes at every start
 java="\$here/runtime/bin/java"
 cp="$classpath"
 if [ -f "\$here/lib/granule.aot" ]; then

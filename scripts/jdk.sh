@@ -2,9 +2,13 @@
 # Order: $JAVA_HOME if it is new enough, then /usr/lib/jvm/*, then the java on PATH.
 granule_java_major() {
     # The JDK's release file names its version without starting a JVM (./granule runs this every time).
-    local v
-    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null | head -n1)
-    if [ -n "$v" ]; then echo "$v"; return; fi
+    # Read by bash itself, no sed or head: ./granule pays every process it starts before Java's.
+    local line
+    if [ -r "$1/release" ]; then
+        while IFS= read -r line; do
+            if [[ $line =~ ^JAVA_VERSION=\"([0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; return; fi
+        done <"$1/release"
+    fi
     "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1
 }
 
