@@ -132,14 +132,11 @@ final class D128Walk {
                 return fault(va, FaultType.ADDRESS_SIZE, level, "table address beyond the PA size");
             }
             if (hardwareTableAccessFlag && (lo & TABLE_AF) == 0) {
-                // The update is a write of the descriptor (CreateAccDescTTEUpdate); under stage 2 it
-                // must be permitted at stage 2 first (a stage-2 fault on it is S1PTW).
-                if (stage2Walker != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                // Under stage 2 the write must be permitted there first (DescriptorUpdate).
+                if (!DescriptorUpdate.write(d, slot, lo | TABLE_AF, stage2Walker, va, descriptorIpa, el)) {
                     fault = stage2Walker.fault();
                     return FAULTED;
                 }
-                d.set(lo | TABLE_AF, hi);
-                slot.write(d);
             }
             disch = (hi & DISCH_HI) != 0;
             table = nextBase;

@@ -406,11 +406,9 @@ public final class Mmu {
                         // FEAT_HAFT: the walk sets the table descriptor's AF (bit 10), once its next
                         // table's address is known to be in range, whatever the walk then finds
                         // (AArch64.S1Walk). Under stage 2 the update is a write to the descriptor's IPA.
-                        if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+                        if (!DescriptorUpdate.write(d, slot, d.lo() | AF, stage2Walker, va, descriptorIpa, el)) {
                             return stage2Walker.fault();
                         }
-                        d.set(d.lo() | AF, 0);
-                        slot.write(d);
                     }
                     if (tablePermissions) {
                         TableAttributes t = f.tableAttributes(d);
@@ -524,14 +522,10 @@ public final class Mmu {
         if (lo != original) {
             // A faulting access updates nothing: on a permission fault the AF update is CONSTRAINED
             // UNPREDICTABLE (AArch64.SettingAccessFlagPermitted, Unpredictable_AFUPDATE) and this is
-            // QEMU 10's choice. The update is a write of the descriptor (CreateAccDescTTEUpdate):
-            // under stage 2, AArch64.S1Translate first translates its IPA for that write, which
-            // needs S2AP[1] (or sets it through stage 2's DBM) and may fault at stage 2 (S1PTW).
-            if (stage2 != null && stage2Walker.walk(va, descriptorIpa, Access.WRITE, el, true) == null) {
+            // QEMU 10's choice. Under stage 2 the write must be permitted there first (DescriptorUpdate).
+            if (!DescriptorUpdate.write(d, slot, lo, stage2Walker, va, descriptorIpa, el)) {
                 return fault(stage2Walker.fault());
             }
-            d.set(lo, d.hi());  // a VMSAv9-128 leaf keeps its high word
-            slot.write(d);
         }
         boolean contiguous = d128Walk != null ? d128Contiguous : f.contiguous(d);
         int run = contiguous ? g.contiguousEntries(level) : 1;
