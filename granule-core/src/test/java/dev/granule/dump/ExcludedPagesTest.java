@@ -51,8 +51,8 @@ class ExcludedPagesTest {
         return file;
     }
 
-    /** The level-3 table the walk of {@code va} reads, found by reading descriptors as the Arm ARM says (4K: OA bits [47:12]). */
-    private static long pteTable(SparseMemory ram, long root, long va) {
+    /** The level-3 table the walk of {@code va} reads, found by reading descriptors as the Arm ARM says (4K: OA bits [47:12]); TranslationLinesTest's too. */
+    static long pteTable(SparseMemory ram, long root, long va) {
         long table = root;
         for (int level = 0; level < 3; level++) {
             int shift = 39 - 9 * level;

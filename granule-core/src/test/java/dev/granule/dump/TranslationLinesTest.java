@@ -110,7 +110,7 @@ class TranslationLinesTest {
             // Leave out every zero page (dump level 1) and the PTE table of the first page-mapped linear-map leaf.
             Mapping page = built.space().walker().mappings().stream().filter(m -> m.level() == 3)
                     .filter(m -> Long.compareUnsigned(m.va(), layout.pageEnd()) < 0).findFirst().orElseThrow();
-            long table = built.space().walker().mappings().isEmpty() ? -1 : pteTableOf(ram, built.space().root(), page.va());
+            long table = built.space().walker().mappings().isEmpty() ? -1 : ExcludedPagesTest.pteTable(ram, built.space().root(), page.va());
             KdumpBytes k = new KdumpBytes(4096, layout.dram().end() / 4096);
             for (Map.Entry<Long, byte[]> chunk : ram.snapshot().chunks().entrySet()) {
                 byte[] bytes = chunk.getValue();
@@ -136,17 +136,6 @@ class TranslationLinesTest {
         }
     }
 
-    /** The level-3 table a 4K/48 walk of {@code va} reads (table descriptors: OA bits [47:12]). */
-    private static long pteTableOf(SparseMemory ram, long root, long va) {
-        long table = root;
-        for (int level = 0; level < 3; level++) {
-            long d = ram.readLong(table + ((va >>> (39 - 9 * level)) & 511) * 8);
-            assertThat(d & 3).isEqualTo(3);
-            table = d & 0x0000_FFFF_FFFF_F000L;
-        }
-        return table;
-    }
-
     /**
      * More distinct leaf kinds than the lean path keeps texts for: tables whose leaves carry every
      * combination of the attribute bits a page descriptor has (AttrIndx, AP, SH, nG, the software
@@ -161,7 +150,7 @@ class TranslationLinesTest {
             // Rewrite the first PTE table of the linear map: 512 pages, each with different attribute bits.
             Mapping page = built.space().walker().mappings().stream().filter(m -> m.level() == 3)
                     .filter(m -> Long.compareUnsigned(m.va(), layout.pageEnd()) < 0).findFirst().orElseThrow();
-            long table = pteTableOf(ram, built.space().root(), page.va());
+            long table = ExcludedPagesTest.pteTable(ram, built.space().root(), page.va());
             long base = page.va() & -(2L << 20);
             Random r = new Random(3);
             for (int i = 0; i < 512; i++) {
