@@ -40,8 +40,8 @@ final class DumpBitmap {
     }
 
     /**
-     * Reads the bitmap of {@code pages} pages at {@code at} in {@code bytes} (which must hold it:
-     * the caller checked its extent); bits at {@code pages} and above are taken as 0.
+     * Reads the bitmap of {@code pages} pages at {@code at} in {@code bytes}, whose extent must lie
+     * in the file ({@code field} names it if not); bits at {@code pages} and above are taken as 0.
      * {@code pages} is at most {@link KdumpFile#MAX_PAGES}.
      */
     static DumpBitmap read(DumpBytes bytes, long at, long pages, String field) {
