@@ -23,6 +23,13 @@ public sealed interface DumpBytes permits DumpBytes.Mapped, FlattenedFile {
     /** The bytes at {@code [offset, offset + length)} without copying, if they are one piece of the mapped file. */
     MemorySegment slice(long offset, long length);
 
+    /**
+     * Whether the file itself holds some byte of {@code [offset, offset + length)}: true for any
+     * non-empty range of a mapped file, false where a flattened stream's records leave a hole there
+     * (its bytes read as zeros without being stored anywhere).
+     */
+    default boolean holds(long offset, long length) { return length > 0; }
+
     default long u64(long offset, String field) {
         byte[] b = new byte[8];
         copy(offset, b, 0, 8, field);

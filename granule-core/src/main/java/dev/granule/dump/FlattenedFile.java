@@ -195,6 +195,13 @@ public final class FlattenedFile implements DumpBytes {
     }
 
     @Override
+    public boolean holds(long offset, long count) {
+        if (count <= 0) return false;
+        int i = piece(offset + count - 1); // the last piece starting in the range, or before it
+        return i >= 0 && start[i] + length[i] > offset;
+    }
+
+    @Override
     public void copy(long offset, byte[] dst, int at, int count, String field) {
         check(offset, count, field);
         while (count > 0) {

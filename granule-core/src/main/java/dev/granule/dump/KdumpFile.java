@@ -69,7 +69,7 @@ public final class KdumpFile {
         long pages = h.headerVersion() >= 6 && sub.maxMapnr64() != 0 ? sub.maxMapnr64() : h.maxMapnr();
         boolean wide = h.headerVersion() >= 6 && sub.maxMapnr64() != 0;
         long pagesAt = wide ? sub.at() + 96 : KdumpHeaders.OFF_MAX_MAPNR;
-        // KdumpMemory holds both bitmaps on the heap in int-indexed words: the bound keeps them at most 128 MiB each.
+        // The bound keeps pfns in an int (KdumpMemory's runs) and a bitmap's chunk index at 2^17 entries (DumpBitmap).
         if (pages <= 0 || pages > MAX_PAGES) {
             throw new DumpFormatException(pagesAt, (wide ? "kdump_sub_header.max_mapnr_64" : "disk_dump_header.max_mapnr") + " is "
                     + Long.toUnsignedString(pages) + " pages; granule reads 1 to " + MAX_PAGES + " (2^30)");

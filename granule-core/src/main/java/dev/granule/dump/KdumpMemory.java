@@ -13,9 +13,11 @@ import io.airlift.compress.zstd.ZstdDecompressor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
@@ -26,6 +28,9 @@ import java.util.zip.Inflater;
  * decompressed on demand (zlib with {@link Inflater}; LZO, snappy and zstd with aircompressor) into
  * a bounded cache ({@link #CACHE_BYTES}: 2,048 4K pages, 512 16K, 128 64K; two ways per set, the
  * older one evicted), so memory use stays at the two bitmaps plus that cache however large the dump.
+ * The bitmaps ({@link DumpBitmap}) keep only the chunks where the file sets bits, and the runs of
+ * dumped pages are kept as pfn pairs, so a header that claims many pages while the file holds few
+ * costs what the file holds.
  * Two ways matter: a kernel's table pages and the data pages a batch touches would collide in a
  * direct-mapped cache and be decompressed again on every walk.
  *
@@ -52,14 +57,15 @@ public final class KdumpMemory implements ReadOnlyMemory {
     private final int shift;
     private final int blockSize;
     private final long pages;
-    /** The 2nd bitmap (pages in the dump), 64 pfns per word, and the dumped pages below each word. */
-    private final long[] dumped;
-    /** The 1st bitmap (pages that are RAM), as {@link #dumped}. */
-    private final long[] ram;
-    private final int[] rankBefore;
+    /** The 2nd bitmap: pages in the dump. */
+    private final DumpBitmap dumped;
+    /** The 1st bitmap: pages that are RAM. */
+    private final DumpBitmap ram;
+    /** The runs of dumped pages, {@code [runStart[i], runEnd[i])} in pfns (below 2^30), sorted; {@link #ranges} is their view. */
+    private final int[] runStart;
+    private final int[] runEnd;
+    private final int runs;
     private final List<MemoryRange> ranges;
-    private final long[] rangeStart;
-    private final long[] rangeEnd;
     /** Sets of two ways: slot {@code 2*set} and {@code 2*set+1}; {@code recent[set]} is the way used last. */
     private final int setMask;
     private final long[] cachedPfn;
@@ -79,72 +85,51 @@ public final class KdumpMemory implements ReadOnlyMemory {
         this.shift = Integer.numberOfTrailingZeros(blockSize);
         this.pages = file.pages();
         if (pages <= 0 || pages > KdumpFile.MAX_PAGES) {
-            // KdumpFile.parse refuses these; the word count below is an int and must not wrap.
+            // KdumpFile.parse refuses these; DumpBitmap's chunk count and the runs' int pfns must not wrap.
             throw new DumpFormatException(KdumpHeaders.OFF_MAX_MAPNR, "max_mapnr is " + Long.toUnsignedString(pages)
                     + " pages; granule reads 1 to " + KdumpFile.MAX_PAGES);
         }
-        int words = (int) ((pages + 63) >>> 6);
-        dumped = new long[words];
-        ram = new long[words];
-        rankBefore = new int[words + 1];
-        readBitmap(file.bitmapOffset() + file.bitmapBytes(), dumped, "2nd bitmap");
-        readBitmap(file.bitmapOffset(), ram, "1st bitmap");
-        if ((pages & 63) != 0) {
-            dumped[words - 1] &= (1L << (pages & 63)) - 1; // bits past max_mapnr describe nothing
-            ram[words - 1] &= (1L << (pages & 63)) - 1;
+        dumped = DumpBitmap.read(bytes, file.bitmapOffset() + file.bitmapBytes(), pages, "2nd bitmap");
+        ram = DumpBitmap.read(bytes, file.bitmapOffset(), pages, "1st bitmap");
+        // Before anything is sized by the dumped pages: their page_desc array must lie in the file.
+        long dumpedPages = dumped.count();
+        if (dumpedPages > 0) {
+            bytes.check(file.pageDescOffset(), dumpedPages * PAGE_DESC_SIZE, "page_desc array (" + dumpedPages + " dumped pages)");
         }
         int sets = Integer.highestOneBit(Math.max(MIN_CACHE_PAGES, CACHE_BYTES / blockSize) / 2);
         setMask = sets - 1;
         cachedPfn = new long[2 * sets];
         cachedPage = new byte[2 * sets][];
         recent = new byte[sets];
-        List<MemoryRange> runs = new ArrayList<>();
-        long runStart = -1;
-        for (int w = 0; w < words; w++) {
-            rankBefore[w + 1] = rankBefore[w] + Long.bitCount(dumped[w]);
-            long word = dumped[w];
-            if (word == 0 && runStart < 0) continue;
-            if (word == -1L && runStart >= 0) continue;
-            for (int b = 0; b < 64; b++) {
-                long pfn = ((long) w << 6) + b;
-                boolean in = (word >>> b & 1) != 0;
-                if (in && runStart < 0) runStart = pfn;
-                if (!in && runStart >= 0) {
-                    runs.add(new MemoryRange(runStart << shift, (pfn - runStart) << shift));
-                    runStart = -1;
-                }
-            }
-        }
-        if (runStart >= 0) runs.add(new MemoryRange(runStart << shift, (((long) words << 6) - runStart) << shift));
-        ranges = List.copyOf(runs);
-        rangeStart = new long[runs.size()];
-        rangeEnd = new long[runs.size()];
-        for (int i = 0; i < runs.size(); i++) {
-            rangeStart[i] = runs.get(i).base();
-            rangeEnd[i] = runs.get(i).end();
-        }
         Arrays.fill(cachedPfn, -1);
-        long last = rankBefore[words];
-        if (last > 0) bytes.check(file.pageDescOffset(), last * PAGE_DESC_SIZE, "page_desc array (" + last + " dumped pages)");
-    }
-
-    private void readBitmap(long at, long[] out, String field) {
-        byte[] chunk = new byte[1 << 16];
-        long total = (long) out.length * 8;
-        for (long done = 0; done < total; done += chunk.length) {
-            int n = (int) Math.min(chunk.length, total - done);
-            bytes.copy(at + done, chunk, 0, n, field);
-            for (int i = 0; i < n; i += 8) {
-                long v = n - i >= 8 ? (long) LONG_LE.get(chunk, i) : tail(chunk, i, n);
-                out[(int) ((done + i) >>> 3)] = v;
+        int[] starts = new int[16];
+        int[] ends = new int[16];
+        int n = 0;
+        for (long pfn = dumped.nextSet(0); pfn >= 0; pfn = dumped.nextSet(ends[n - 1])) {
+            if (n == starts.length) {
+                starts = Arrays.copyOf(starts, n * 2);
+                ends = Arrays.copyOf(ends, n * 2);
             }
+            starts[n] = (int) pfn;
+            ends[n] = (int) dumped.nextClear(pfn);
+            n++;
         }
+        runStart = Arrays.copyOf(starts, n);
+        runEnd = Arrays.copyOf(ends, n);
+        runs = n;
+        ranges = new Ranges();
     }
 
-    private static long tail(byte[] b, int from, int to) {
-        long v = 0;
-        for (int i = to - 1; i >= from; i--) v = (v << 8) | (b[i] & 0xFF);
-        return v;
+    /** {@link #ranges()}: the runs of dumped pages as ranges of PAs, made when asked. */
+    private final class Ranges extends AbstractList<MemoryRange> implements RandomAccess {
+        @Override
+        public MemoryRange get(int i) {
+            Objects.checkIndex(i, runs);
+            return new MemoryRange((long) runStart[i] << shift, (long) (runEnd[i] - runStart[i]) << shift);
+        }
+
+        @Override
+        public int size() { return runs; }
     }
 
     public KdumpFile file() { return file; }
@@ -153,15 +138,11 @@ public final class KdumpMemory implements ReadOnlyMemory {
     public int pageSize() { return blockSize; }
 
     /** Number of pages the dump holds. */
-    public long dumpedPages() { return rankBefore[dumped.length]; }
+    public long dumpedPages() { return dumped.count(); }
 
-    private boolean isDumped(long pfn) {
-        return pfn >= 0 && pfn < pages && (dumped[(int) (pfn >>> 6)] >>> (pfn & 63) & 1) != 0;
-    }
+    private boolean isDumped(long pfn) { return dumped.get(pfn); }
 
-    private boolean isRam(long pfn) {
-        return pfn >= 0 && pfn < pages && (ram[(int) (pfn >>> 6)] >>> (pfn & 63) & 1) != 0;
-    }
+    private boolean isRam(long pfn) { return ram.get(pfn); }
 
     @Override
     public PageState pageState(long pa) {
@@ -204,8 +185,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
 
     /** Reads page_desc for {@code pfn} and decodes its data into {@code out}. */
     private void load(long pfn, byte[] out) {
-        int w = (int) (pfn >>> 6);
-        long index = rankBefore[w] + Long.bitCount(dumped[w] & ((1L << (pfn & 63)) - 1));
+        long index = dumped.rank(pfn);
         long descAt = file.pageDescOffset() + index * PAGE_DESC_SIZE;
         // The constructor checked that the whole page_desc array lies in the file.
         bytes.copy(descAt, desc, 0, PAGE_DESC_SIZE, "page_desc array");
@@ -334,19 +314,14 @@ public final class KdumpMemory implements ReadOnlyMemory {
             }
             return true;
         }
-        int i = Arrays.binarySearch(rangeStart, pa);
+        // The run starting at or below pa's page (run starts are below 2^30, so the clamp changes no answer).
+        int i = Arrays.binarySearch(runStart, 0, runs, (int) Math.min(pa >>> shift, Integer.MAX_VALUE));
         if (i < 0) i = -i - 2;
-        return i >= 0 && pa + length <= rangeEnd[i];
+        return i >= 0 && pa + length <= (long) runEnd[i] << shift;
     }
 
     @Override
     public List<MemoryRange> ranges() { return ranges; }
-
-
-
-
-
-
 
     /** Nothing of its own to release: the file belongs to whoever mapped it. */
     @Override

@@ -83,15 +83,20 @@ final class KdumpBytes {
         return Arrays.copyOf(out, n);
     }
 
+    /** Bytes of each bitmap: a whole number of blocks, at least one. */
+    long bitmapHalf() { return Math.max(blockSize, ((maxMapnr + 7) / 8 + blockSize - 1) / blockSize * blockSize); }
+
+    /** File offset of the 1st bitmap: after the header block and one sub-header block. */
+    long bitmapAt() { return 2L * blockSize; }
+
+    /** File offset of page_desc 0. */
+    long descAt() { return bitmapAt() + 2 * bitmapHalf(); }
+
     /** The KDUMP file. */
     byte[] build() {
-        int bs = blockSize;
-        long bitmapHalf = Math.max(bs, ((maxMapnr + 7) / 8 + bs - 1) / bs * bs);
-        int bitmapBlocks = (int) (2 * bitmapHalf / bs);
-        long bitmapAt = 2L * bs; // header block, one sub-header block
-        long descAt = bitmapAt + 2 * bitmapHalf;
-        byte[] info = vmcoreInfo.getBytes(StandardCharsets.US_ASCII);
-        long infoAt = bs + 104;
+        long bitmapHalf = bitmapHalf();
+        long bitmapAt = bitmapAt();
+        long descAt = descAt();
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         long dataAt = descAt + 24L * pages.size();
         ByteBuffer desc = ByteBuffer.allocate(24 * pages.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -102,21 +107,68 @@ final class KdumpBytes {
             data.writeBytes(stored);
         }
         ByteBuffer f = ByteBuffer.allocate((int) (dataAt + data.size())).order(ByteOrder.LITTLE_ENDIAN);
-        f.put(0, "KDUMP   ".getBytes(StandardCharsets.US_ASCII)).putInt(8, headerVersion);
-        f.put(12 + 2 * 65, "6.1.0-test".getBytes(StandardCharsets.US_ASCII));
-        f.put(12 + 4 * 65, "aarch64".getBytes(StandardCharsets.US_ASCII));
-        int status = 0;
-        for (int c : codec.values()) status |= c;
-        f.putInt(424, status).putInt(428, bs).putInt(432, 1).putInt(436, bitmapBlocks).putInt(440, (int) Math.min(maxMapnr, 0xFFFF_FFFFL))
-                .putInt(460, 1);
-        f.putLong(bs, 0x4000_0000L).putInt(bs + 8, 31).putLong(bs + 32, info.length == 0 ? 0 : infoAt).putLong(bs + 40, info.length)
-                .putLong(bs + 96, maxMapnr);
-        f.put((int) infoAt, info);
+        f.put(0, headerBlocks());
         for (long pfn : pages.keySet()) setBit(f, bitmapAt, pfn, bitmapHalf);
         for (long pfn : excluded) setBit(f, bitmapAt, pfn, 0);
         f.put((int) descAt, desc.array());
         f.put((int) dataAt, data.toByteArray());
         return f.array();
+    }
+
+    /** The header block and the sub-header block (with the VMCOREINFO text) of {@link #build()}'s file. */
+    byte[] headerBlocks() {
+        int bs = blockSize;
+        byte[] info = vmcoreInfo.getBytes(StandardCharsets.US_ASCII);
+        long infoAt = bs + 104;
+        ByteBuffer f = ByteBuffer.allocate(2 * bs).order(ByteOrder.LITTLE_ENDIAN);
+        f.put(0, "KDUMP   ".getBytes(StandardCharsets.US_ASCII)).putInt(8, headerVersion);
+        f.put(12 + 2 * 65, "6.1.0-test".getBytes(StandardCharsets.US_ASCII));
+        f.put(12 + 4 * 65, "aarch64".getBytes(StandardCharsets.US_ASCII));
+        int status = 0;
+        for (int c : codec.values()) status |= c;
+        f.putInt(424, status).putInt(428, bs).putInt(432, 1).putInt(436, (int) (2 * bitmapHalf() / bs))
+                .putInt(440, (int) Math.min(maxMapnr, 0xFFFF_FFFFL)).putInt(460, 1);
+        f.putLong(bs, 0x4000_0000L).putInt(bs + 8, 31).putLong(bs + 32, info.length == 0 ? 0 : infoAt).putLong(bs + 40, info.length)
+                .putLong(bs + 96, maxMapnr);
+        f.put((int) infoAt, info);
+        return f.array();
+    }
+
+    /**
+     * {@link #build()}'s file as a flattened stream that writes only what is not zero, as a record
+     * each: the header blocks, every bitmap byte with a bit set, the page_desc array, the pages
+     * (stored as they are: codec 0); everything else is a hole. A last record of one zero byte ends
+     * the logical file after the bitmaps when no page is dumped. The stream stays a few KiB however
+     * many pages max_mapnr claims.
+     */
+    byte[] flattenedSparse() {
+        TreeMap<Long, Integer> bitmapBytes = new TreeMap<>(); // offset -> byte value
+        for (long pfn : pages.keySet()) {
+            bitmapBytes.merge(bitmapAt() + pfn / 8, 1 << (pfn % 8), (a, b) -> a | b);
+            bitmapBytes.merge(bitmapAt() + bitmapHalf() + pfn / 8, 1 << (pfn % 8), (a, b) -> a | b);
+        }
+        for (long pfn : excluded) bitmapBytes.merge(bitmapAt() + pfn / 8, 1 << (pfn % 8), (a, b) -> a | b);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer head = ByteBuffer.allocate(4096).order(ByteOrder.BIG_ENDIAN);
+        head.put(0, "makedumpfile".getBytes(StandardCharsets.US_ASCII)).putLong(16, 1).putLong(24, 1);
+        out.writeBytes(head.array());
+        record(out, 0, headerBlocks());
+        bitmapBytes.forEach((at, value) -> record(out, at, new byte[] {(byte) (int) value}));
+        long dataAt = descAt() + 24L * pages.size();
+        ByteBuffer desc = ByteBuffer.allocate(24 * pages.size()).order(ByteOrder.LITTLE_ENDIAN);
+        int k = 0;
+        for (var e : pages.entrySet()) {
+            desc.putLong(dataAt + (long) k++ * blockSize).putInt(blockSize).putInt(0).putLong(0);
+        }
+        if (pages.isEmpty()) {
+            record(out, descAt() - 1, new byte[1]);
+        } else {
+            record(out, descAt(), desc.array());
+            k = 0;
+            for (byte[] page : pages.values()) record(out, dataAt + (long) k++ * blockSize, page);
+        }
+        out.writeBytes(ByteBuffer.allocate(16).putLong(-1).putLong(-1).array());
+        return out.toByteArray();
     }
 
     /** Sets pfn's bit in the 1st bitmap and, with {@code second} = the bitmap size, in the 2nd too. */

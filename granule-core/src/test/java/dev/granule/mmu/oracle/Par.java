@@ -35,17 +35,6 @@ public final class Par {
         return (syndrome >>> 26 & 0x3F) == 0x25 && (syndrome & 0x3F) == faultStatus(f.type(), f.level());
     }
 
-    /**
-     * QEMU 10.0.2's departure for a block larger than the PA size ({@code QemuLargeBlockOaTest}):
-     * where the Arm ARM checks the whole output address (StageOA, AArch64.OAOutOfRange) and the
-     * model reports an address size fault, QEMU checks only the descriptor's address and reports a
-     * translation to an address beyond its own PA size of {@code paBits}.
-     */
-    public static boolean isLargeBlockDeparture(Translation model, long par, int paBits) {
-        return model instanceof Translation.Fault f && f.type() == FaultType.ADDRESS_SIZE && f.stage() == 1
-                && (par & 1) == 0 && paBits < 52 && ((par & PA_MASK) >>> paBits) != 0;
-    }
-
     /** The compared fields of a PAR_EL1 value QEMU reported. */
     public static long compared(long par) {
         return par & ((par & 1) == 0 ? SUCCESS_MASK : FAULT_MASK);

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
+import java.util.function.LongPredicate;
 
 /**
  * QEMU's stage-1 walker as an executable oracle: assembles a bare-metal probe with binutils, runs
@@ -84,19 +84,18 @@ public final class QemuAt {
 
         /**
          * Whether this answers a stage-1 AT as the model does (the AT and EL2 oracles): the walk's
-         * external abort taken with its DFSC (counted in {@code aborts}); a PA beyond the regime's
-         * PA size ({@code paBits}, asked only then) in a block larger than it, where QEMU 10.0.2
-         * departs from the Arm ARM (QemuLargeBlockOaTest), kept out and counted in {@code departures};
-         * otherwise PAR's compared fields.
+         * external abort taken with its DFSC (counted in {@code aborts}); QEMU 10.0.2's large-block
+         * departure ({@code largeBlockDeparture} asked with PAR: {@link QemuLargeBlockDeparture}), kept
+         * out and counted in {@code departures}; otherwise PAR's compared fields.
          */
-        boolean agreesStage1(Translation t, IntSupplier paBits, OracleDriver.Count aborts, OracleDriver.Count departures) {
+        boolean agreesStage1(Translation t, LongPredicate largeBlockDeparture, OracleDriver.Count aborts, OracleDriver.Count departures) {
             if (t instanceof Translation.Fault f && f.type() == FaultType.EXTERNAL_ABORT_ON_WALK) {
                 // Taken as a Data Abort (EC 0x25, same EL), not reported in PAR: compare the ESR's DFSC.
                 boolean taken = tookWalkAbort(f);
                 if (taken) aborts.add();
                 return taken;
             }
-            if (!exception && Par.isLargeBlockDeparture(t, par, paBits.getAsInt())) {
+            if (!exception && largeBlockDeparture.test(par)) {
                 departures.add();
                 return true;
             }

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * an offset is an address size fault at level 1 (the model's answer, PaSizeRulesTest). QEMU 10.0.2
  * checks only the descriptor's address and translates to a PA beyond its own PA size: a departure,
  * pinned here (the offsets inside the PA size must agree, those beyond must show the departure), and
- * kept out of the random oracles ({@link Par#isLargeBlockDeparture}).
+ * kept out of the random oracles ({@link QemuLargeBlockDeparture}, {@link QemuPieDepartures#largeBlock}).
  */
 @Tag("qemu")
 class QemuLargeBlockOaTest {
