@@ -157,20 +157,21 @@ final class DumpTranslateCommand implements Callable<Integer> {
 
     private void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
         String from = r.toString();
-        char[] line = r.lineChars(); // each line in place: no String per address
         int length;
         long n = 0;
-        while ((length = r.readLineInPlace()) >= 0) {
+        while ((length = r.readLineBytes()) >= 0) { // each line where it was read: no String per address
             n++;
-            int start = 0;
-            while (start < length && blank(line[start])) start++;
-            if (start == length || line[start] == '#') continue;
+            byte[] line = r.lineBytes();
+            int start = r.lineStart();
+            int to = start + length;
+            while (start < to && blank(line[start])) start++;
+            if (start == to || line[start] == '#') continue;
             int end = start;
-            while (end < length && !blank(line[end])) end++;
+            while (end < to && !blank(line[end])) end++;
             long va = hexAddress(line, start, end);
             if (va == -1) {
                 try {
-                    va = names.address(new String(line, start, end - start));
+                    va = names.address(new String(line, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1));
                 } catch (UserException e) {
                     throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
                 }
@@ -185,20 +186,19 @@ final class DumpTranslateCommand implements Callable<Integer> {
      * an address list), or -1 for anything else, which {@link SymbolOptions.Resolver#address} then
      * reads (and an all-ones address, which it reads the same).
      */
-    static long hexAddress(char[] line, int start, int end) {
+    static long hexAddress(byte[] line, int start, int end) {
         int digits = end - start - 2;
         if (digits < 1 || digits > 16 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
         long v = 0;
         for (int i = start + 2; i < end; i++) {
-            char c = line[i];
-            int d = c < HEX_VALUE.length ? HEX_VALUE[c] : -1;
+            int d = HEX_VALUE[line[i] & 0xFF];
             if (d < 0) return -1;
             v = v << 4 | d;
         }
         return v;
     }
 
-    /** {@link Character#digit(char, int)} in base 16 for the chars a line holds (one per byte, 0-255): 0-9, a-f, A-F. */
+    /** {@link Character#digit(char, int)} in base 16 for a line's bytes (each one char, 0-255): 0-9, a-f, A-F. */
     private static final byte[] HEX_VALUE = new byte[256];
 
     static {
@@ -209,9 +209,12 @@ final class DumpTranslateCommand implements Callable<Integer> {
         }
     }
 
-    /** {@link Character#isWhitespace(char)} for chars 0-255 (a line's bytes): tab to CR, the separators 0x1C-0x1F, space. */
-    static boolean blank(char c) {
-        return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+    /**
+     * {@link Character#isWhitespace(char)} for a line's bytes (chars 0-255): tab to CR, the separators
+     * 0x1C-0x1F, space; one compare for anything above space (an address's digits).
+     */
+    static boolean blank(byte b) {
+        return b <= ' ' && b >= 0 && (b == ' ' || (b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x1F));
     }
 
     private static void writeJson(JsonGenerator j, KernelDump dump, SymbolOptions.Resolver names, long va) throws IOException {

@@ -74,14 +74,14 @@ class DumpTranslateBytesTest {
     @Test
     void blankAndHexDigitsAreCharactersOwnForEveryByte() {
         for (char c = 0; c < 256; c++) {
-            assertThat(DumpTranslateCommand.blank(c)).as("char %#x", (int) c).isEqualTo(Character.isWhitespace(c));
-            char[] line = {'0', 'x', c};
+            assertThat(DumpTranslateCommand.blank((byte) c)).as("char %#x", (int) c).isEqualTo(Character.isWhitespace(c));
+            byte[] line = {'0', 'x', (byte) c};
             int d = Character.digit(c, 16);
             assertThat(DumpTranslateCommand.hexAddress(line, 0, 3)).as("0x%c", c).isEqualTo(d < 0 ? -1 : d);
         }
-        char[] line = "  0xFFFF00000000abcd  ".toCharArray();
+        byte[] line = "  0xFFFF00000000abcd  ".getBytes(StandardCharsets.ISO_8859_1);
         assertThat(DumpTranslateCommand.hexAddress(line, 2, 20)).isEqualTo(0xFFFF00000000abcdL);
-        assertThat(DumpTranslateCommand.hexAddress("0x".toCharArray(), 0, 2)).isEqualTo(-1);
-        assertThat(DumpTranslateCommand.hexAddress("0x11112222333344445".toCharArray(), 0, 19)).isEqualTo(-1);
+        assertThat(DumpTranslateCommand.hexAddress("0x".getBytes(StandardCharsets.ISO_8859_1), 0, 2)).isEqualTo(-1);
+        assertThat(DumpTranslateCommand.hexAddress("0x11112222333344445".getBytes(StandardCharsets.ISO_8859_1), 0, 19)).isEqualTo(-1);
     }
 }

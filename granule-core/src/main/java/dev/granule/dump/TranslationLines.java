@@ -2,6 +2,7 @@ package dev.granule.dump;
 
 import dev.granule.format.Descriptor;
 import dev.granule.format.DescriptorFormat;
+import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PageState;
 import dev.granule.memory.PhysicalMemory;
@@ -9,6 +10,9 @@ import dev.granule.table.LeafVisitor;
 import dev.granule.table.LeafWalk;
 import dev.granule.table.TableWalker;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.util.Arrays;
 
@@ -21,8 +25,11 @@ import java.util.Arrays;
  * <p>The walk is the geometry's compiled leaf walk ({@link LeafWalk}), which answers a leaf or
  * "no leaf here"; a line for a leaf is the VA, the PA, and the leaf's text, which depends only on
  * the leaf's level and its descriptor bits outside the output address, so it is made once per such
- * pair (a kernel has a few dozen) and copied. Where it finds no leaf, the dump's general walk says
- * why, as {@link KernelDump#resolve} does: an invalid descriptor is "unmapped"; everything else (a
+ * pair (a kernel has a few dozen) and copied. A batch's walks mostly end in level-3 tables and
+ * blocks they reached before, and a dump never changes, so a {@link WalkCache} keeps where each 2M
+ * (4K pages) region's walk ends: most lines read one descriptor, and an invalid one there is
+ * "unmapped" at once. Outside cached regions, where the compiled walk finds no leaf the dump's
+ * general walk says why, as {@link KernelDump#resolve} does: an invalid descriptor is "unmapped"; everything else (a
  * table not in the dump or outside RAM; not a kernel address; a format without a compiled walk)
  * is resolved the general way and formatted by {@link TranslationText}, from which every line's text comes.
  * Not thread-safe (one per command, as the dump's walker is).
@@ -41,6 +48,12 @@ public final class TranslationLines {
     private final DescriptorFormat format;
     private final TableWalker walker;
     private final LeafWalk leafWalk;
+    /** Where a batch's walks end in the same level-3 table or block again and again; null without a compiled walk. */
+    private final WalkCache cache;
+    private final Vmsa64Format vmsa;
+    private final int pageShift;
+    private final long pteMask;
+    private long cachedLines;
     private final TranslationText text;
     private final Charset symbolCharset;
     private final StringBuilder scratch = new StringBuilder(256);
@@ -57,8 +70,7 @@ public final class TranslationLines {
     private byte[] buffer = new byte[1 << 16];
     private int length;
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] ARROW = ascii("  -> ");
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final byte[] NOT_IN_DUMP = ascii("  (page not in the dump)");
     private static final byte[] NOT_RAM = ascii("  (not RAM in the dump)");
     private static final byte[] UNMAPPED = ascii("  unmapped");
@@ -75,6 +87,10 @@ public final class TranslationLines {
         this.format = walker.format();
         // No PA limit: a table address the compiled walk would refuse goes the general way anyway.
         this.leafWalk = LeafWalk.compiled(format, memory, walker.root(), -1L);
+        this.cache = WalkCache.of(walker, memory, leafWalk);
+        this.vmsa = cache != null ? (Vmsa64Format) format : null;
+        this.pageShift = geometry.shift(3);
+        this.pteMask = geometry.entries(3) - 1;
         this.text = new TranslationText(geometry);
         this.symbolCharset = symbolCharset;
     }
@@ -93,6 +109,7 @@ public final class TranslationLines {
     public void append(long va, String symbol) {
         if (buffer.length - length < 512) grow(512);
         if (leafWalk != null && walker.covers(va)) {
+            if (cache != null && cached(va, symbol)) return;
             long d = leafWalk.leaf(va);
             if (d != 0) {
                 mapped(va, symbol, d, leafWalk.level(), leafWalk.outputAddress());
@@ -103,14 +120,45 @@ public final class TranslationLines {
             outcome = NONE;
             walker.walk(va, va, probe);
             if (outcome == NONE) {
-                hex(va, 16);
-                if (symbol != null) symbol(symbol);
-                put(UNMAPPED);
-                buffer[length++] = '\n';
+                unmapped(va, symbol);
                 return;
             }
         }
         general(va, symbol);
+    }
+
+    /**
+     * The line for {@code va} from the walk cache: one descriptor read in a cached level-3 table, a
+     * cached block, or a region without leaves; false where the region is not cached (see {@link WalkCache}).
+     */
+    private boolean cached(long va, String symbol) {
+        WalkCache c = cache;
+        int s = c.set(va);
+        switch (c.kind[s]) {
+            case WalkCache.TABLE -> {
+                long d = memory.readLong(c.address[s] + (((va >>> pageShift) & pteMask) << 3));
+                // A level-3 descriptor is a page where bits [1:0] are 0b11; invalid or reserved (unmapped) otherwise.
+                if ((d & 3) == 3) mapped(va, symbol, d, 3, vmsa.outputAddress(d, 3));
+                else unmapped(va, symbol);
+            }
+            case WalkCache.BLOCK -> mapped(va, symbol, c.block[s], c.level[s], c.address[s]);
+            case WalkCache.UNMAPPED -> unmapped(va, symbol);
+            default -> {
+                return false;
+            }
+        }
+        cachedLines++;
+        return true;
+    }
+
+    /** Lines the walk cache answered (for tests and measurements). */
+    public long cachedLines() { return cachedLines; }
+
+    private void unmapped(long va, String symbol) {
+        hex16(va);
+        if (symbol != null) symbol(symbol);
+        put(UNMAPPED);
+        buffer[length++] = '\n';
     }
 
     private static final int NONE = 0, LEAF = 1, UNREADABLE = 2;
@@ -133,15 +181,14 @@ public final class TranslationLines {
         long span = geometry.entrySpan(level);
         long pa = outputBase | (va & (span - 1));
         int t = leafText(d, level);
-        hex(va, 16);
+        hex16(va);
         if (symbol != null) symbol(symbol);
-        put(ARROW);
-        hex(pa, 13);
+        arrowPa(pa);
         put(textBefore[t]);
         long leafVa = va & -span;
-        hex(leafVa, 16);
+        hex16(leafVa);
         buffer[length++] = '-';
-        hex(leafVa + span, 16);
+        hex16(leafVa + span);
         put(textAfter[t]);
         switch (memory.pageState(pa)) {
             case EXCLUDED -> put(NOT_IN_DUMP);
@@ -207,13 +254,50 @@ public final class TranslationLines {
         buffer[length++] = '>';
     }
 
-    private void hex(long v, int digits) {
+    /** {@code 0x} and the 16 hex digits of {@code v}. */
+    private void hex16(long v) {
         byte[] b = buffer;
         int at = length;
         b[at] = '0';
         b[at + 1] = 'x';
-        for (int i = at + digits + 1; i >= at + 2; i--, v >>>= 4) b[i] = HEX[(int) v & 0xF];
-        length = at + digits + 2;
+        LONG_BE.set(b, at + 2, hexDigits((int) (v >>> 32)));
+        LONG_BE.set(b, at + 10, hexDigits((int) v));
+        length = at + 18;
+    }
+
+    /**
+     * {@code "  -> 0x"} and the 13 hex digits of {@code pa} (a 52-bit PA). The digits go in as two
+     * 8-digit words: the high word first, at a place where its three leading digits (always '0'
+     * for a 52-bit PA) land on the arrow's last three bytes, which are then written over them.
+     */
+    private void arrowPa(long pa) {
+        byte[] b = buffer;
+        int at = length;
+        LONG_BE.set(b, at + 4, hexDigits((int) (pa >>> 32))); // digits 15..8 at [at+4, at+12)
+        LONG_BE.set(b, at + 12, hexDigits((int) pa)); // digits 7..0 at [at+12, at+20)
+        b[at] = ' ';
+        b[at + 1] = ' ';
+        b[at + 2] = '-';
+        b[at + 3] = '>';
+        b[at + 4] = ' ';
+        b[at + 5] = '0';
+        b[at + 6] = 'x';
+        length = at + 20;
+    }
+
+    /**
+     * The 8 hex digits of {@code v} as 8 ASCII bytes in a long, the first digit in the top byte:
+     * each nibble spread into a byte of its own, then '0' added, and 'a' - '0' - 10 more to the
+     * bytes whose nibble is 10 or more (found as a carry out of the nibble after adding 6), all
+     * bytes at once.
+     */
+    static long hexDigits(int v) {
+        long x = v & 0xFFFF_FFFFL;
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFFL;
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FFL;
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0FL;
+        long letters = ((x + 0x0606_0606_0606_0606L) >>> 4) & 0x0101_0101_0101_0101L;
+        return x + 0x3030_3030_3030_3030L + letters * ('a' - '0' - 10);
     }
 
     private void put(byte[] bytes) {
