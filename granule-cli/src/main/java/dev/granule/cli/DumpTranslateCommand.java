@@ -164,11 +164,17 @@ final class DumpTranslateCommand implements Callable<Integer> {
             byte[] line = r.lineBytes();
             int start = r.lineStart();
             int to = start + length;
+            long va = plainAddress(line, start, to);
+            if (va != -1) {
+                sink.accept(va);
+                if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
+                continue;
+            }
             while (start < to && blank(line[start])) start++;
             if (start == to || line[start] == '#') continue;
             int end = start;
             while (end < to && !blank(line[end])) end++;
-            long va = hexAddress(line, start, end);
+            va = hexAddress(line, start, end);
             if (va == -1) {
                 try {
                     va = names.address(new String(line, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1));
@@ -179,6 +185,21 @@ final class DumpTranslateCommand implements Callable<Integer> {
             sink.accept(va);
             if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
         }
+    }
+
+    /**
+     * The address of a line that is {@code 0x} and 1 to 16 hex digits from its first byte, up to its
+     * end or a blank (most lines of an address list), in one pass; -1 for any other line, which
+     * {@link #lines} then reads word by word (and an all-ones address, which it reads the same).
+     */
+    static long plainAddress(byte[] line, int start, int to) {
+        if (to - start < 3 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
+        long v = 0;
+        int i = start + 2;
+        int last = Math.min(to, i + 16);
+        for (int d; i < last && (d = HEX_VALUE[line[i] & 0xFF]) >= 0; i++) v = v << 4 | d;
+        if (i == start + 2 || (i < to && !blank(line[i]))) return -1;
+        return v;
     }
 
     /**

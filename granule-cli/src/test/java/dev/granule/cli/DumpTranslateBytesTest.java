@@ -84,4 +84,35 @@ class DumpTranslateBytesTest {
         assertThat(DumpTranslateCommand.hexAddress("0x".getBytes(StandardCharsets.ISO_8859_1), 0, 2)).isEqualTo(-1);
         assertThat(DumpTranslateCommand.hexAddress("0x11112222333344445".getBytes(StandardCharsets.ISO_8859_1), 0, 19)).isEqualTo(-1);
     }
+
+    /**
+     * The one-pass parse of a plain address line gives what the word-by-word reading does (the first
+     * word, up to a blank, through {@code hexAddress}) or leaves the line to it: random lines of
+     * "0x", hex digits and any byte.
+     */
+    @Test
+    void aPlainAddressLineIsReadAsItsFirstWord() {
+        Random r = new Random(18);
+        byte[] alphabet = "0123456789abcdefABCDEFxX# \t\u000bg-".getBytes(StandardCharsets.ISO_8859_1);
+        int fast = 0;
+        for (int n = 0; n < 200_000; n++) {
+            byte[] line = new byte[r.nextInt(24)];
+            for (int i = 0; i < line.length; i++) line[i] = r.nextInt(8) == 0 ? (byte) r.nextInt(256) : alphabet[r.nextInt(alphabet.length)];
+            if (line.length >= 2 && r.nextBoolean()) {
+                line[0] = '0';
+                line[1] = 'x';
+            }
+            int end = 0;
+            while (end < line.length && !DumpTranslateCommand.blank(line[end])) end++;
+            long word = DumpTranslateCommand.hexAddress(line, 0, end);
+            long plain = DumpTranslateCommand.plainAddress(line, 0, line.length);
+            if (plain != -1) {
+                fast++;
+                assertThat(plain).as("%s", new String(line, StandardCharsets.ISO_8859_1)).isEqualTo(word);
+            } else {
+                assertThat(word).as("%s", new String(line, StandardCharsets.ISO_8859_1)).isEqualTo(-1);
+            }
+        }
+        assertThat(fast).isGreaterThan(10_000);
+    }
 }

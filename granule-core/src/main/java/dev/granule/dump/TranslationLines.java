@@ -10,9 +10,6 @@ import dev.granule.table.LeafVisitor;
 import dev.granule.table.LeafWalk;
 import dev.granule.table.TableWalker;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.util.Arrays;
 
@@ -70,7 +67,6 @@ public final class TranslationLines {
     private byte[] buffer = new byte[1 << 16];
     private int length;
 
-    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final byte[] NOT_IN_DUMP = ascii("  (page not in the dump)");
     private static final byte[] NOT_RAM = ascii("  (not RAM in the dump)");
     private static final byte[] UNMAPPED = ascii("  unmapped");
@@ -260,21 +256,19 @@ public final class TranslationLines {
         int at = length;
         b[at] = '0';
         b[at + 1] = 'x';
-        LONG_BE.set(b, at + 2, hexDigits((int) (v >>> 32)));
-        LONG_BE.set(b, at + 10, hexDigits((int) v));
+        word(b, at + 2, hexDigits((int) (v >>> 32)));
+        word(b, at + 10, hexDigits((int) v));
         length = at + 18;
     }
 
     /**
-     * {@code "  -> 0x"} and the 13 hex digits of {@code pa} (a 52-bit PA). The digits go in as two
-     * 8-digit words: the high word first, at a place where its three leading digits (always '0'
-     * for a 52-bit PA) land on the arrow's last three bytes, which are then written over them.
+     * {@code "  -> 0x"} and the 13 hex digits of {@code pa} (a 52-bit PA): the low 13 of its 16,
+     * as the record path prints it.
      */
     private void arrowPa(long pa) {
         byte[] b = buffer;
         int at = length;
-        LONG_BE.set(b, at + 4, hexDigits((int) (pa >>> 32))); // digits 15..8 at [at+4, at+12)
-        LONG_BE.set(b, at + 12, hexDigits((int) pa)); // digits 7..0 at [at+12, at+20)
+        long high = hexDigits((int) (pa >>> 32)); // digits 15..8, of which 12..8 are printed
         b[at] = ' ';
         b[at + 1] = ' ';
         b[at + 2] = '-';
@@ -282,7 +276,28 @@ public final class TranslationLines {
         b[at + 4] = ' ';
         b[at + 5] = '0';
         b[at + 6] = 'x';
+        b[at + 7] = (byte) (high >>> 32);
+        b[at + 8] = (byte) (high >>> 24);
+        b[at + 9] = (byte) (high >>> 16);
+        b[at + 10] = (byte) (high >>> 8);
+        b[at + 11] = (byte) high;
+        word(b, at + 12, hexDigits((int) pa));
         length = at + 20;
+    }
+
+    /**
+     * The 8 bytes of {@code w} at {@code b[at]}, the top byte first, as plain byte stores: C2 merges
+     * them into one store, and C1 (which a short batch runs in) makes no call, as it would for a VarHandle.
+     */
+    private static void word(byte[] b, int at, long w) {
+        b[at] = (byte) (w >>> 56);
+        b[at + 1] = (byte) (w >>> 48);
+        b[at + 2] = (byte) (w >>> 40);
+        b[at + 3] = (byte) (w >>> 32);
+        b[at + 4] = (byte) (w >>> 24);
+        b[at + 5] = (byte) (w >>> 16);
+        b[at + 6] = (byte) (w >>> 8);
+        b[at + 7] = (byte) w;
     }
 
     /**
