@@ -250,14 +250,42 @@ public final class TranslationLines {
         buffer[length++] = '>';
     }
 
+    // The hex below is written with the nibble spreading of hexDigits and byte stores spelled out in
+    // each method rather than called: a short batch runs in C1, which inlines only methods of a few
+    // bytecodes and would make 16 calls per line; C2 merges the byte stores into word stores.
+
     /** {@code 0x} and the 16 hex digits of {@code v}. */
     private void hex16(long v) {
         byte[] b = buffer;
         int at = length;
         b[at] = '0';
         b[at + 1] = 'x';
-        word(b, at + 2, hexDigits((int) (v >>> 32)));
-        word(b, at + 10, hexDigits((int) v));
+        long x = v >>> 32; // digits 15..8, one per byte (see hexDigits)
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFFL;
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FFL;
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0FL;
+        x += 0x3030_3030_3030_3030L + (((x + 0x0606_0606_0606_0606L) >>> 4) & 0x0101_0101_0101_0101L) * ('a' - '0' - 10);
+        long y = v & 0xFFFF_FFFFL; // digits 7..0
+        y = (y | y << 16) & 0x0000_FFFF_0000_FFFFL;
+        y = (y | y << 8) & 0x00FF_00FF_00FF_00FFL;
+        y = (y | y << 4) & 0x0F0F_0F0F_0F0F_0F0FL;
+        y += 0x3030_3030_3030_3030L + (((y + 0x0606_0606_0606_0606L) >>> 4) & 0x0101_0101_0101_0101L) * ('a' - '0' - 10);
+        b[at + 2] = (byte) (x >>> 56);
+        b[at + 3] = (byte) (x >>> 48);
+        b[at + 4] = (byte) (x >>> 40);
+        b[at + 5] = (byte) (x >>> 32);
+        b[at + 6] = (byte) (x >>> 24);
+        b[at + 7] = (byte) (x >>> 16);
+        b[at + 8] = (byte) (x >>> 8);
+        b[at + 9] = (byte) x;
+        b[at + 10] = (byte) (y >>> 56);
+        b[at + 11] = (byte) (y >>> 48);
+        b[at + 12] = (byte) (y >>> 40);
+        b[at + 13] = (byte) (y >>> 32);
+        b[at + 14] = (byte) (y >>> 24);
+        b[at + 15] = (byte) (y >>> 16);
+        b[at + 16] = (byte) (y >>> 8);
+        b[at + 17] = (byte) y;
         length = at + 18;
     }
 
@@ -268,7 +296,16 @@ public final class TranslationLines {
     private void arrowPa(long pa) {
         byte[] b = buffer;
         int at = length;
-        long high = hexDigits((int) (pa >>> 32)); // digits 15..8, of which 12..8 are printed
+        long x = (pa >>> 32) & 0xF_FFFFL; // digits 12..8 (see hexDigits)
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFFL;
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FFL;
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0FL;
+        x += 0x3030_3030_3030_3030L + (((x + 0x0606_0606_0606_0606L) >>> 4) & 0x0101_0101_0101_0101L) * ('a' - '0' - 10);
+        long y = pa & 0xFFFF_FFFFL; // digits 7..0
+        y = (y | y << 16) & 0x0000_FFFF_0000_FFFFL;
+        y = (y | y << 8) & 0x00FF_00FF_00FF_00FFL;
+        y = (y | y << 4) & 0x0F0F_0F0F_0F0F_0F0FL;
+        y += 0x3030_3030_3030_3030L + (((y + 0x0606_0606_0606_0606L) >>> 4) & 0x0101_0101_0101_0101L) * ('a' - '0' - 10);
         b[at] = ' ';
         b[at + 1] = ' ';
         b[at + 2] = '-';
@@ -276,35 +313,27 @@ public final class TranslationLines {
         b[at + 4] = ' ';
         b[at + 5] = '0';
         b[at + 6] = 'x';
-        b[at + 7] = (byte) (high >>> 32);
-        b[at + 8] = (byte) (high >>> 24);
-        b[at + 9] = (byte) (high >>> 16);
-        b[at + 10] = (byte) (high >>> 8);
-        b[at + 11] = (byte) high;
-        word(b, at + 12, hexDigits((int) pa));
+        b[at + 7] = (byte) (x >>> 32);
+        b[at + 8] = (byte) (x >>> 24);
+        b[at + 9] = (byte) (x >>> 16);
+        b[at + 10] = (byte) (x >>> 8);
+        b[at + 11] = (byte) x;
+        b[at + 12] = (byte) (y >>> 56);
+        b[at + 13] = (byte) (y >>> 48);
+        b[at + 14] = (byte) (y >>> 40);
+        b[at + 15] = (byte) (y >>> 32);
+        b[at + 16] = (byte) (y >>> 24);
+        b[at + 17] = (byte) (y >>> 16);
+        b[at + 18] = (byte) (y >>> 8);
+        b[at + 19] = (byte) y;
         length = at + 20;
-    }
-
-    /**
-     * The 8 bytes of {@code w} at {@code b[at]}, the top byte first, as plain byte stores: C2 merges
-     * them into one store, and C1 (which a short batch runs in) makes no call, as it would for a VarHandle.
-     */
-    private static void word(byte[] b, int at, long w) {
-        b[at] = (byte) (w >>> 56);
-        b[at + 1] = (byte) (w >>> 48);
-        b[at + 2] = (byte) (w >>> 40);
-        b[at + 3] = (byte) (w >>> 32);
-        b[at + 4] = (byte) (w >>> 24);
-        b[at + 5] = (byte) (w >>> 16);
-        b[at + 6] = (byte) (w >>> 8);
-        b[at + 7] = (byte) w;
     }
 
     /**
      * The 8 hex digits of {@code v} as 8 ASCII bytes in a long, the first digit in the top byte:
      * each nibble spread into a byte of its own, then '0' added, and 'a' - '0' - 10 more to the
      * bytes whose nibble is 10 or more (found as a carry out of the nibble after adding 6), all
-     * bytes at once.
+     * bytes at once. {@link #hex16} and {@link #arrowPa} spell this out; the tests check it here.
      */
     static long hexDigits(int v) {
         long x = v & 0xFFFF_FFFFL;
