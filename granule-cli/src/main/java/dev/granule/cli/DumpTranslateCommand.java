@@ -194,6 +194,18 @@ final class DumpTranslateCommand implements Callable<Integer> {
      */
     static long plainAddress(byte[] line, int start, int to) {
         if (to - start < 3 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
+        if (to - start == 18) {
+            // The usual line, %016x: sixteen digits without a branch each; any byte that is no digit
+            // has HEX_VALUE -1, which leaves bad negative.
+            long v = 0;
+            int bad = 0;
+            for (int i = start + 2; i < to; i++) {
+                int d = HEX_VALUE[line[i] & 0xFF];
+                bad |= d;
+                v = v << 4 | (d & 0xF);
+            }
+            return bad < 0 ? -1 : v;
+        }
         long v = 0;
         int i = start + 2;
         int last = Math.min(to, i + 16);

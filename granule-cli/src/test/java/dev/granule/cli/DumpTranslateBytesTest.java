@@ -88,7 +88,7 @@ class DumpTranslateBytesTest {
     /**
      * The one-pass parse of a plain address line gives what the word-by-word reading does (the first
      * word, up to a blank, through {@code hexAddress}) or leaves the line to it: random lines of
-     * "0x", hex digits and any byte.
+     * "0x", hex digits and any byte, and every %016x line.
      */
     @Test
     void aPlainAddressLineIsReadAsItsFirstWord() {
@@ -106,13 +106,16 @@ class DumpTranslateBytesTest {
             while (end < line.length && !DumpTranslateCommand.blank(line[end])) end++;
             long word = DumpTranslateCommand.hexAddress(line, 0, end);
             long plain = DumpTranslateCommand.plainAddress(line, 0, line.length);
-            if (plain != -1) {
+            if (plain != -1) { // else the line is read word by word, as all lines were
                 fast++;
                 assertThat(plain).as("%s", new String(line, StandardCharsets.ISO_8859_1)).isEqualTo(word);
-            } else {
-                assertThat(word).as("%s", new String(line, StandardCharsets.ISO_8859_1)).isEqualTo(-1);
             }
         }
         assertThat(fast).isGreaterThan(10_000);
+        for (int n = 0; n < 10_000; n++) {
+            long v = r.nextLong();
+            byte[] line = "0x%016x".formatted(v).getBytes(StandardCharsets.ISO_8859_1);
+            if (v != -1) assertThat(DumpTranslateCommand.plainAddress(line, 0, line.length)).isEqualTo(v);
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.granule.dump;
 
 import dev.granule.format.Descriptor;
 import dev.granule.format.DescriptorFormat;
-import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PageState;
 import dev.granule.memory.PhysicalMemory;
@@ -47,9 +46,11 @@ public final class TranslationLines {
     private final LeafWalk leafWalk;
     /** Where a batch's walks end in the same level-3 table or block again and again; null without a compiled walk. */
     private final WalkCache cache;
-    private final Vmsa64Format vmsa;
     private final int pageShift;
     private final long pteMask;
+    private final long pageSpan;
+    /** A page descriptor's output-address bits [47:shift] (see {@link #textAddress}). */
+    private final long pteAddressBits;
     private long cachedLines;
     private final TranslationText text;
     private final Charset symbolCharset;
@@ -61,6 +62,13 @@ public final class TranslationLines {
     private final int[] textLevel = new int[TEXTS];
     private final byte[][] textBefore = new byte[TEXTS][];
     private final byte[][] textAfter = new byte[TEXTS][];
+    /**
+     * The output-address bits a leaf's descriptor holds outside [47:shift] (LPA2's [51:50] in bits
+     * [9:8], 64K's [51:48] in [15:12]): the same for every descriptor of one text key, since the key
+     * keeps those bits. A page's output address is its bits [47:shift] and these (the decode is
+     * bit by bit; Vmsa64Format.outputAddress).
+     */
+    private final long[] textAddress = new long[TEXTS];
     private int texts;
     private int lastText = -1;
 
@@ -84,9 +92,10 @@ public final class TranslationLines {
         // No PA limit: a table address the compiled walk would refuse goes the general way anyway.
         this.leafWalk = LeafWalk.compiled(format, memory, walker.root(), -1L);
         this.cache = WalkCache.of(walker, memory, leafWalk);
-        this.vmsa = cache != null ? (Vmsa64Format) format : null;
         this.pageShift = geometry.shift(3);
         this.pteMask = geometry.entries(3) - 1;
+        this.pageSpan = geometry.entrySpan(3);
+        this.pteAddressBits = ((1L << 48) - 1) & -pageSpan;
         this.text = new TranslationText(geometry);
         this.symbolCharset = symbolCharset;
     }
@@ -129,13 +138,22 @@ public final class TranslationLines {
      */
     private boolean cached(long va, String symbol) {
         WalkCache c = cache;
-        int s = c.set(va);
+        // The cache's look-up is here so that C1 (short batches) makes no call for a hit; WalkCache.miss fills.
+        long region = va >>> c.regionShift;
+        int s = WalkCache.pair(region);
+        if (c.tag[s] == region) c.recent[s >> 1] = 0;
+        else if (c.tag[++s] == region) c.recent[s >> 1] = 1;
+        else s = c.miss(s - 1, region, va);
         switch (c.kind[s]) {
             case WalkCache.TABLE -> {
                 long d = memory.readLong(c.address[s] + (((va >>> pageShift) & pteMask) << 3));
                 // A level-3 descriptor is a page where bits [1:0] are 0b11; invalid or reserved (unmapped) otherwise.
-                if ((d & 3) == 3) mapped(va, symbol, d, 3, vmsa.outputAddress(d, 3));
-                else unmapped(va, symbol);
+                if ((d & 3) == 3) {
+                    int t = leafText(d, 3);
+                    line(va, symbol, t, pageSpan, (d & pteAddressBits) | textAddress[t] | (va & (pageSpan - 1)));
+                } else {
+                    unmapped(va, symbol);
+                }
             }
             case WalkCache.BLOCK -> mapped(va, symbol, c.block[s], c.level[s], c.address[s]);
             case WalkCache.UNMAPPED -> unmapped(va, symbol);
@@ -175,8 +193,11 @@ public final class TranslationLines {
 
     private void mapped(long va, String symbol, long d, int level, long outputBase) {
         long span = geometry.entrySpan(level);
-        long pa = outputBase | (va & (span - 1));
-        int t = leafText(d, level);
+        line(va, symbol, leafText(d, level), span, outputBase | (va & (span - 1)));
+    }
+
+    /** The line of {@code va}, mapped to {@code pa} by a leaf of {@code span} bytes whose text is {@code t}. */
+    private void line(long va, String symbol, int t, long span, long pa) {
         hex16(va);
         if (symbol != null) symbol(symbol);
         arrowPa(pa);
@@ -186,11 +207,8 @@ public final class TranslationLines {
         buffer[length++] = '-';
         hex16(leafVa + span);
         put(textAfter[t]);
-        switch (memory.pageState(pa)) {
-            case EXCLUDED -> put(NOT_IN_DUMP);
-            case NOT_RAM -> put(NOT_RAM);
-            case PRESENT -> { }
-        }
+        PageState target = memory.pageState(pa);
+        if (target != PageState.PRESENT) put(target == PageState.EXCLUDED ? NOT_IN_DUMP : NOT_RAM);
         buffer[length++] = '\n';
     }
 
@@ -222,6 +240,7 @@ public final class TranslationLines {
         int close = line.indexOf(")  ", open);
         textKey[i] = key;
         textLevel[i] = level;
+        textAddress[i] = format.outputAddress(new Descriptor(key, 0), level);
         textBefore[i] = ascii(line.substring(PA_END, open + 2)); // "  4K PTE page at level 3 ("
         textAfter[i] = ascii(line.substring(close)); // ")  RW/-- ... [CON]"
         return lastText = i;

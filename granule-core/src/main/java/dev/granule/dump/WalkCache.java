@@ -58,7 +58,7 @@ final class WalkCache {
     final long[] block = new long[SETS];
     final byte[] level = new byte[SETS];
     /** Per pair: the slot used last. */
-    private final byte[] recent = new byte[SETS / 2];
+    final byte[] recent = new byte[SETS / 2];
 
     private long fills;
 
@@ -104,18 +104,17 @@ final class WalkCache {
         return new WalkCache(walker, memory, leafWalk, f);
     }
 
-    /** The slot that holds {@code va}'s region, classified first (in its pair's older slot) if neither does. */
-    int set(long va) {
-        long region = va >>> regionShift;
-        int s = (int) ((region * 0x9E37_79B9_7F4A_7C15L) >>> (64 - PAIR_BITS)) << 1; // Fibonacci hashing: kernel regions share high bits
-        if (tag[s] == region) {
-            recent[s >> 1] = 0;
-            return s;
-        }
-        if (tag[s + 1] == region) {
-            recent[s >> 1] = 1;
-            return s + 1;
-        }
+    /** The first slot of the pair that may hold {@code region}: Fibonacci hashing, as kernel regions share their high bits. */
+    static int pair(long region) {
+        return (int) ((region * 0x9E37_79B9_7F4A_7C15L) >>> (64 - PAIR_BITS)) << 1;
+    }
+
+    /**
+     * Classifies {@code va}'s region, which neither slot of the pair at {@code s} holds, into the one
+     * used less recently; returns that slot. (The look-up itself is TranslationLines': a pair's two
+     * tags compared, {@link #recent} set to the one that matched.)
+     */
+    int miss(int s, long region, long va) {
         s += 1 - recent[s >> 1]; // the slot not used last
         recent[s >> 1] = (byte) (s & 1);
         fill(s, region, va);
