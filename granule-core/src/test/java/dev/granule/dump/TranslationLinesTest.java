@@ -3,6 +3,7 @@ package dev.granule.dump;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.SparseMemory;
 import dev.granule.table.KernelLayout;
+import dev.granule.table.LeafWalk;
 import dev.granule.table.Mapping;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -170,6 +171,40 @@ class TranslationLinesTest {
                 assertThat(expected.lines().map(l -> l.substring(l.indexOf(")  ") + 3)).distinct().count())
                         .as("distinct attribute texts").isGreaterThan(TranslationLines.TEXTS);
                 assertThat(leanPath(dump, vas, null)).isEqualTo(expected);
+            }
+        }
+    }
+
+    /**
+     * A 64K region whose level-3 table starts with more invalid entries than a walk-cache fill reads
+     * (2,000 of 8,192, against {@link WalkCache#FILL_READS}) is not cached, and its addresses, walked
+     * one by one, still give the record path's lines: the 2,000 unmapped and the mapped rest.
+     */
+    @Test
+    void aRegionTooSparseToClassifyIsWalkedPerAddress() throws IOException {
+        Geometry g = Geometry.SIXTY_FOUR_K_48;
+        KernelLayout layout = KernelLayout.virt(g, 1024L << 20);
+        KernelLayout.Built built = layout.build(true);
+        try (SparseMemory ram = built.memory()) {
+            Mapping page = built.space().walker().mappings().stream().filter(m -> m.level() == 3)
+                    .filter(m -> Long.compareUnsigned(m.va(), layout.pageEnd()) < 0).findFirst().orElseThrow();
+            LeafWalk walk = LeafWalk.compiled(built.space().walker().format(), ram, built.space().root(), -1L);
+            assertThat(walk.leaf(page.va())).isNotZero();
+            long table = walk.leafAddress() & -g.pageSize();
+            long region = page.va() & -g.entrySpan(2);
+            for (int i = 0; i < 2_000; i++) ram.writeLong(table + 8L * i, 0);
+            Path file = dir.resolve("sparse.elf");
+            ElfCoreWriter.write(file, ram, List.of(ElfCoreWriter.Note.vmcoreInfo(layout.vmcoreInfo(built.space().root()))));
+            try (KernelDump dump = KernelDump.open(file)) {
+                long[] vas = new long[8192 / 3 + 1];
+                for (int i = 0; i < vas.length; i++) vas[i] = region + (long) (3 * i) * g.pageSize() + 8L * i;
+                String expected = recordPath(dump, vas, null);
+                assertThat(expected.lines().filter(l -> l.endsWith("unmapped")).count()).isEqualTo(667); // pages 0, 3, ..., 1998
+                assertThat(expected).contains("  -> 0x");
+                TranslationLines lines = new TranslationLines(dump, StandardCharsets.UTF_8);
+                for (long va : vas) lines.append(va, null);
+                assertThat(new String(lines.buffer(), 0, lines.length(), StandardCharsets.UTF_8)).isEqualTo(expected);
+                assertThat(lines.cachedLines()).as("lines the walk cache answered").isZero();
             }
         }
     }
