@@ -156,22 +156,21 @@ final class DumpTranslateCommand implements Callable<Integer> {
     }
 
     private void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
-        String from = r.toString();
+        // A call per line and nothing else: this loop runs once per file, so the JIT compiles it only
+        // after tens of thousands of iterations (on-stack replacement) and the interpreter runs it
+        // until then; line(), called per line, is compiled after a few hundred calls.
         int length;
-        long n = 0;
-        while ((length = r.readLineBytes()) >= 0) { // each line where it was read: no String per address
-            n++;
-            byte[] line = r.lineBytes();
-            int start = r.lineStart();
-            int to = start + length;
-            long va = plainAddress(line, start, to);
-            if (va != -1) {
-                sink.accept(va);
-                if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
-                continue;
-            }
+        while ((length = r.readLineBytes()) >= 0) line(r, length, names, sink); // each line where it was read: no String per address
+    }
+
+    private void line(BoundedLineReader r, int length, SymbolOptions.Resolver names, Sink sink) throws IOException {
+        byte[] line = r.lineBytes();
+        int start = r.lineStart();
+        int to = start + length;
+        long va = plainAddress(line, start, to);
+        if (va == -1) {
             while (start < to && blank(line[start])) start++;
-            if (start == to || line[start] == '#') continue;
+            if (start == to || line[start] == '#') return;
             int end = start;
             while (end < to && !blank(line[end])) end++;
             va = hexAddress(line, start, end);
@@ -179,12 +178,12 @@ final class DumpTranslateCommand implements Callable<Integer> {
                 try {
                     va = names.address(new String(line, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1));
                 } catch (UserException e) {
-                    throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
+                    throw new UserException(r + " line " + r.lineNumber() + ": " + e.getMessage(), e);
                 }
             }
-            sink.accept(va);
-            if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
         }
+        sink.accept(va);
+        if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
     }
 
     /**
