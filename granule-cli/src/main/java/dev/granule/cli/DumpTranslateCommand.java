@@ -160,7 +160,7 @@ final class DumpTranslateCommand implements Callable<Integer> {
         // after tens of thousands of iterations (on-stack replacement) and the interpreter runs it
         // until then; line(), called per line, is compiled after a few hundred calls.
         int length;
-        while ((length = r.readLineBytes()) >= 0) line(r, length, names, sink); // each line where it was read: no String per address
+        while ((length = r.readLineBytes()) >= 0) line(r, length, names, sink); // in place: no String per address
     }
 
     private void line(BoundedLineReader r, int length, SymbolOptions.Resolver names, Sink sink) throws IOException {

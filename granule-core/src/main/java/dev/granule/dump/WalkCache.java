@@ -95,8 +95,9 @@ final class WalkCache {
     }
 
     /**
-     * The cache for {@code walker}'s tables in {@code memory} (the memory it walks), or null where it does not apply: a format other than
-     * VMSAv8-64 (no compiled walk) or tables that start at level 3 (a region would be the whole range).
+     * The cache for {@code walker}'s tables in {@code memory} (the memory it walks), or null where it
+     * does not apply: a format other than VMSAv8-64 (no compiled walk) or tables that start at level 3
+     * (a region would be the whole range).
      */
     static WalkCache of(TableWalker walker, PhysicalMemory memory, LeafWalk leafWalk) {
         if (leafWalk == null || !(walker.format() instanceof Vmsa64Format f)) return null;
