@@ -46,11 +46,14 @@ self=\$(readlink -f "\$0")
 here=\${self%/*/*}    # the bundle: bin/granule's parent, with no dirname processes at every start
 java="\$here/runtime/bin/java"
 cp="$classpath"
+# dump translate: the JIT's quick compiler alone costs less CPU for its one loop (see ./granule).
+jit=
+if [ "\${1-}" = dump ] && [ "\${2-}" = translate ]; then jit=-XX:TieredStopAtLevel=1; fi
 if [ -f "\$here/lib/granule.aot" ]; then
-    exec "\$java" -XX:AOTCache="\$here/lib/granule.aot" -Xlog:aot=off -Xlog:cds=off -XX:+UseSerialGC \\
+    exec "\$java" -XX:AOTCache="\$here/lib/granule.aot" -Xlog:aot=off -Xlog:cds=off -XX:+UseSerialGC \$jit \\
         --enable-native-access=ALL-UNNAMED \${GRANULE_JAVA_OPTS:-} -cp "\$cp" dev.granule.cli.Main "\$@"
 fi
-exec "\$java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED \${GRANULE_JAVA_OPTS:-} -cp "\$cp" dev.granule.cli.Main "\$@"
+exec "\$java" -XX:+UseSerialGC \$jit --enable-native-access=ALL-UNNAMED \${GRANULE_JAVA_OPTS:-} -cp "\$cp" dev.granule.cli.Main "\$@"
 LAUNCHER
 chmod +x "$stage/bin/granule"
 

@@ -156,28 +156,61 @@ final class DumpTranslateCommand implements Callable<Integer> {
     }
 
     private void lines(BoundedLineReader r, SymbolOptions.Resolver names, Sink sink) throws IOException {
-        String from = r.toString();
-        char[] line = r.lineChars(); // each line in place: no String per address
+        // A call per line and nothing else: this loop runs once per file, so the JIT compiles it only
+        // after tens of thousands of iterations (on-stack replacement) and the interpreter runs it
+        // until then; line(), called per line, is compiled after a few hundred calls.
         int length;
-        long n = 0;
-        while ((length = r.readLineInPlace()) >= 0) {
-            n++;
-            int start = 0;
-            while (start < length && blank(line[start])) start++;
-            if (start == length || line[start] == '#') continue;
+        while ((length = r.readLineBytes()) >= 0) line(r, length, names, sink); // in place: no String per address
+    }
+
+    private void line(BoundedLineReader r, int length, SymbolOptions.Resolver names, Sink sink) throws IOException {
+        byte[] line = r.lineBytes();
+        int start = r.lineStart();
+        int to = start + length;
+        long va = plainAddress(line, start, to);
+        if (va == -1) {
+            while (start < to && blank(line[start])) start++;
+            if (start == to || line[start] == '#') return;
             int end = start;
-            while (end < length && !blank(line[end])) end++;
-            long va = hexAddress(line, start, end);
+            while (end < to && !blank(line[end])) end++;
+            va = hexAddress(line, start, end);
             if (va == -1) {
                 try {
-                    va = names.address(new String(line, start, end - start));
+                    va = names.address(new String(line, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1));
                 } catch (UserException e) {
-                    throw new UserException(from + " line " + n + ": " + e.getMessage(), e);
+                    throw new UserException(r + " line " + r.lineNumber() + ": " + e.getMessage(), e);
                 }
             }
-            sink.accept(va);
-            if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
         }
+        sink.accept(va);
+        if (!r.hasBufferedInput()) batch.run(); // the next line may be a wait on a pipe
+    }
+
+    /**
+     * The address of a line that is {@code 0x} and 1 to 16 hex digits from its first byte, up to its
+     * end or a blank (most lines of an address list), in one pass; -1 for any other line, which
+     * {@link #lines} then reads word by word (and an all-ones address, which it reads the same).
+     */
+    static long plainAddress(byte[] line, int start, int to) {
+        if (to - start < 3 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
+        if (to - start == 18) {
+            // The usual line, %016x: sixteen digits without a branch each; any byte that is no digit
+            // has HEX_VALUE -1, which leaves bad negative.
+            long v = 0;
+            int bad = 0;
+            for (int i = start + 2; i < to; i++) {
+                int d = HEX_VALUE[line[i] & 0xFF];
+                bad |= d;
+                v = v << 4 | (d & 0xF);
+            }
+            return bad < 0 ? -1 : v;
+        }
+        long v = 0;
+        int i = start + 2;
+        int last = Math.min(to, i + 16);
+        for (int d; i < last && (d = HEX_VALUE[line[i] & 0xFF]) >= 0; i++) v = v << 4 | d;
+        if (i == start + 2 || (i < to && !blank(line[i]))) return -1;
+        return v;
     }
 
     /**
@@ -185,20 +218,19 @@ final class DumpTranslateCommand implements Callable<Integer> {
      * an address list), or -1 for anything else, which {@link SymbolOptions.Resolver#address} then
      * reads (and an all-ones address, which it reads the same).
      */
-    static long hexAddress(char[] line, int start, int end) {
+    static long hexAddress(byte[] line, int start, int end) {
         int digits = end - start - 2;
         if (digits < 1 || digits > 16 || line[start] != '0' || (line[start + 1] | 0x20) != 'x') return -1;
         long v = 0;
         for (int i = start + 2; i < end; i++) {
-            char c = line[i];
-            int d = c < HEX_VALUE.length ? HEX_VALUE[c] : -1;
+            int d = HEX_VALUE[line[i] & 0xFF];
             if (d < 0) return -1;
             v = v << 4 | d;
         }
         return v;
     }
 
-    /** {@link Character#digit(char, int)} in base 16 for the chars a line holds (one per byte, 0-255): 0-9, a-f, A-F. */
+    /** {@link Character#digit(char, int)} in base 16 for a line's bytes (each one char, 0-255): 0-9, a-f, A-F. */
     private static final byte[] HEX_VALUE = new byte[256];
 
     static {
@@ -209,9 +241,12 @@ final class DumpTranslateCommand implements Callable<Integer> {
         }
     }
 
-    /** {@link Character#isWhitespace(char)} for chars 0-255 (a line's bytes): tab to CR, the separators 0x1C-0x1F, space. */
-    static boolean blank(char c) {
-        return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+    /**
+     * {@link Character#isWhitespace(char)} for a line's bytes (chars 0-255): tab to CR, the separators
+     * 0x1C-0x1F, space; one compare for anything above space (an address's digits).
+     */
+    static boolean blank(byte b) {
+        return b <= ' ' && b >= 0 && (b == ' ' || (b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x1F));
     }
 
     private static void writeJson(JsonGenerator j, KernelDump dump, SymbolOptions.Resolver names, long va) throws IOException {

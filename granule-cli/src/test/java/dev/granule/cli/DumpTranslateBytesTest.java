@@ -74,14 +74,48 @@ class DumpTranslateBytesTest {
     @Test
     void blankAndHexDigitsAreCharactersOwnForEveryByte() {
         for (char c = 0; c < 256; c++) {
-            assertThat(DumpTranslateCommand.blank(c)).as("char %#x", (int) c).isEqualTo(Character.isWhitespace(c));
-            char[] line = {'0', 'x', c};
+            assertThat(DumpTranslateCommand.blank((byte) c)).as("char %#x", (int) c).isEqualTo(Character.isWhitespace(c));
+            byte[] line = {'0', 'x', (byte) c};
             int d = Character.digit(c, 16);
             assertThat(DumpTranslateCommand.hexAddress(line, 0, 3)).as("0x%c", c).isEqualTo(d < 0 ? -1 : d);
         }
-        char[] line = "  0xFFFF00000000abcd  ".toCharArray();
+        byte[] line = "  0xFFFF00000000abcd  ".getBytes(StandardCharsets.ISO_8859_1);
         assertThat(DumpTranslateCommand.hexAddress(line, 2, 20)).isEqualTo(0xFFFF00000000abcdL);
-        assertThat(DumpTranslateCommand.hexAddress("0x".toCharArray(), 0, 2)).isEqualTo(-1);
-        assertThat(DumpTranslateCommand.hexAddress("0x11112222333344445".toCharArray(), 0, 19)).isEqualTo(-1);
+        assertThat(DumpTranslateCommand.hexAddress("0x".getBytes(StandardCharsets.ISO_8859_1), 0, 2)).isEqualTo(-1);
+        assertThat(DumpTranslateCommand.hexAddress("0x11112222333344445".getBytes(StandardCharsets.ISO_8859_1), 0, 19)).isEqualTo(-1);
+    }
+
+    /**
+     * The one-pass parse of a plain address line gives what the word-by-word reading does (the first
+     * word, up to a blank, through {@code hexAddress}) or leaves the line to it: random lines of
+     * "0x", hex digits and any byte, and every %016x line.
+     */
+    @Test
+    void aPlainAddressLineIsReadAsItsFirstWord() {
+        Random r = new Random(18);
+        byte[] alphabet = "0123456789abcdefABCDEFxX# \t\u000bg-".getBytes(StandardCharsets.ISO_8859_1);
+        int fast = 0;
+        for (int n = 0; n < 200_000; n++) {
+            byte[] line = new byte[r.nextInt(24)];
+            for (int i = 0; i < line.length; i++) line[i] = r.nextInt(8) == 0 ? (byte) r.nextInt(256) : alphabet[r.nextInt(alphabet.length)];
+            if (line.length >= 2 && r.nextBoolean()) {
+                line[0] = '0';
+                line[1] = 'x';
+            }
+            int end = 0;
+            while (end < line.length && !DumpTranslateCommand.blank(line[end])) end++;
+            long word = DumpTranslateCommand.hexAddress(line, 0, end);
+            long plain = DumpTranslateCommand.plainAddress(line, 0, line.length);
+            if (plain != -1) { // else the line is read word by word, as all lines were
+                fast++;
+                assertThat(plain).as("%s", new String(line, StandardCharsets.ISO_8859_1)).isEqualTo(word);
+            }
+        }
+        assertThat(fast).isGreaterThan(10_000);
+        for (int n = 0; n < 10_000; n++) {
+            long v = r.nextLong();
+            byte[] line = "0x%016x".formatted(v).getBytes(StandardCharsets.ISO_8859_1);
+            if (v != -1) assertThat(DumpTranslateCommand.plainAddress(line, 0, line.length)).isEqualTo(v);
+        }
     }
 }

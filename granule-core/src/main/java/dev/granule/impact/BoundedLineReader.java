@@ -2,6 +2,7 @@ package dev.granule.impact;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Lines of an outside file read as a stream with bounded memory and length: a line longer than
@@ -17,7 +18,10 @@ public final class BoundedLineReader implements AutoCloseable {
     private final int maxLine;
     private final long maxBytes;
     private final byte[] buffer = new byte[1 << 16];
-    private final char[] line;
+    /** A line that runs past the read buffer, gathered. */
+    private final byte[] gathered;
+    private byte[] lineBytes;
+    private int lineStart;
     private int position, limit;
     private long consumed;
     private long lineNumber;
@@ -28,31 +32,46 @@ public final class BoundedLineReader implements AutoCloseable {
         this.source = source;
         this.maxLine = maxLine;
         this.maxBytes = maxBytes;
-        this.line = new char[maxLine];
+        this.gathered = new byte[maxLine];
     }
 
     /** The next line without its terminator ({@code \n}, a {@code \r} before it dropped), or null at the end. */
     public String readLine() throws IOException {
-        int n = readLineInPlace();
-        return n < 0 ? null : new String(line, 0, n);
+        int n = readLineBytes();
+        return n < 0 ? null : new String(lineBytes, lineStart, n, StandardCharsets.ISO_8859_1);
     }
 
     /**
-     * As {@link #readLine()}, without a String: the line is left in {@link #lineChars()}{@code [0, n)}
-     * until the next read, and n is returned, or -1 at the end (for callers reading millions of lines).
+     * As {@link #readLine()}, without a String or a copy: the line is left at
+     * {@link #lineBytes()}{@code [}{@link #lineStart()}{@code , lineStart() + n)} until the next read
+     * (in the read buffer itself when all of it is there, which is most lines), and n is returned,
+     * or -1 at the end (for callers reading millions of lines).
      */
-    public int readLineInPlace() throws IOException {
-        int n = 0;
-        boolean any = false;
+    public int readLineBytes() throws IOException {
+        if (position == limit && !fill()) return -1;
         byte[] in = buffer;
-        char[] out = line;
-        while (true) {
-            if (position == limit && !fill()) {
-                if (!any) return -1;
-                break;
+        int p = position;
+        int stop = Math.min(limit, p + maxLine + 1); // a line that fits ends by here
+        for (int i = p; i < stop; i++) {
+            if (in[i] == '\n') {
+                position = i + 1;
+                return line(in, p, i - p);
             }
-            any = true;
-            // The buffered bytes up to the line end, in locals (this loop runs once per byte of a batch).
+        }
+        if (stop - p > maxLine) {
+            position = stop;
+            throw tooLong();
+        }
+        return gather();
+    }
+
+    /** The rest of a line that runs past the read buffer, copied piece by piece into {@link #gathered}. */
+    private int gather() throws IOException {
+        byte[] out = gathered;
+        int n = 0;
+        while (true) {
+            if (position == limit && !fill()) break; // the last line, without a line end
+            byte[] in = buffer;
             int p = position;
             int end = limit;
             boolean lineEnd = false;
@@ -64,21 +83,33 @@ public final class BoundedLineReader implements AutoCloseable {
                 }
                 if (n == maxLine) {
                     position = p;
-                    throw new InputLimitException(source + ": line " + (lineNumber + 1) + " is longer than the limit of "
-                            + Units.bytes(maxLine) + " (not a text file of this kind?)");
+                    throw tooLong();
                 }
-                out[n++] = (char) (b & 0xFF);
+                out[n++] = b;
             }
             position = p;
             if (lineEnd) break;
         }
-        lineNumber++;
-        if (n > 0 && out[n - 1] == '\r') n--;
-        return n;
+        return line(out, 0, n);
     }
 
-    /** The last line {@link #readLineInPlace()} read (overwritten by the next read). */
-    public char[] lineChars() { return line; }
+    private int line(byte[] bytes, int start, int n) {
+        lineNumber++;
+        lineBytes = bytes;
+        lineStart = start;
+        return n > 0 && bytes[start + n - 1] == '\r' ? n - 1 : n;
+    }
+
+    private InputLimitException tooLong() {
+        return new InputLimitException(source + ": line " + (lineNumber + 1) + " is longer than the limit of "
+                + Units.bytes(maxLine) + " (not a text file of this kind?)");
+    }
+
+    /** Where the last line {@link #readLineBytes()} read is (the read buffer, or a copy; overwritten by the next read). */
+    public byte[] lineBytes() { return lineBytes; }
+
+    /** Where in {@link #lineBytes()} the last line starts. */
+    public int lineStart() { return lineStart; }
 
     /**
      * Whether bytes already read wait in the buffer, so the next {@link #readLine()} may not block:

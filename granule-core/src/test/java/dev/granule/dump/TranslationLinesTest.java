@@ -3,6 +3,7 @@ package dev.granule.dump;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.SparseMemory;
 import dev.granule.table.KernelLayout;
+import dev.granule.table.LeafWalk;
 import dev.granule.table.Mapping;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,9 @@ class TranslationLinesTest {
                 lines.clear();
             }
         }
+        // Most lines come from the walk cache (a region walked once serves its other addresses), so
+        // comparing them with the record path checks the cache's answers, not only the walks'.
+        assertThat(lines.cachedLines()).as("lines the walk cache answered").isGreaterThan(vas.length / 2);
         return b.toString();
     }
 
@@ -169,5 +173,52 @@ class TranslationLinesTest {
                 assertThat(leanPath(dump, vas, null)).isEqualTo(expected);
             }
         }
+    }
+
+    /**
+     * A 64K region whose level-3 table starts with more invalid entries than a walk-cache fill reads
+     * (2,000 of 8,192, against {@link WalkCache#FILL_READS}) is not cached, and its addresses, walked
+     * one by one, still give the record path's lines: the 2,000 unmapped and the mapped rest.
+     */
+    @Test
+    void aRegionTooSparseToClassifyIsWalkedPerAddress() throws IOException {
+        Geometry g = Geometry.SIXTY_FOUR_K_48;
+        KernelLayout layout = KernelLayout.virt(g, 1024L << 20);
+        KernelLayout.Built built = layout.build(true);
+        try (SparseMemory ram = built.memory()) {
+            Mapping page = built.space().walker().mappings().stream().filter(m -> m.level() == 3)
+                    .filter(m -> Long.compareUnsigned(m.va(), layout.pageEnd()) < 0).findFirst().orElseThrow();
+            LeafWalk walk = LeafWalk.compiled(built.space().walker().format(), ram, built.space().root(), -1L);
+            assertThat(walk.leaf(page.va())).isNotZero();
+            long table = walk.leafAddress() & -g.pageSize();
+            long region = page.va() & -g.entrySpan(2);
+            for (int i = 0; i < 2_000; i++) ram.writeLong(table + 8L * i, 0);
+            Path file = dir.resolve("sparse.elf");
+            ElfCoreWriter.write(file, ram, List.of(ElfCoreWriter.Note.vmcoreInfo(layout.vmcoreInfo(built.space().root()))));
+            try (KernelDump dump = KernelDump.open(file)) {
+                long[] vas = new long[8192 / 3 + 1];
+                for (int i = 0; i < vas.length; i++) vas[i] = region + (long) (3 * i) * g.pageSize() + 8L * i;
+                String expected = recordPath(dump, vas, null);
+                assertThat(expected.lines().filter(l -> l.endsWith("unmapped")).count()).isEqualTo(667); // pages 0, 3, ..., 1998
+                assertThat(expected).contains("  -> 0x");
+                TranslationLines lines = new TranslationLines(dump, StandardCharsets.UTF_8);
+                for (long va : vas) lines.append(va, null);
+                assertThat(new String(lines.buffer(), 0, lines.length(), StandardCharsets.UTF_8)).isEqualTo(expected);
+                assertThat(lines.cachedLines()).as("lines the walk cache answered").isZero();
+            }
+        }
+    }
+
+    /** The 8-digit words the lines are written with, against {@link Integer#toHexString} (zero-padded). */
+    @Test
+    void hexDigitsAreTheHexOfEachNibble() {
+        Random r = new Random(18);
+        java.util.stream.IntStream ints = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(0, -1, 0x0123_4567, 0x89ab_cdef, 0xa0a0_a0a0),
+                r.ints(100_000));
+        ints.forEach(v -> {
+            long word = TranslationLines.hexDigits(v);
+            byte[] b = java.nio.ByteBuffer.allocate(8).putLong(word).array(); // big-endian: the first digit first
+            assertThat(new String(b, StandardCharsets.US_ASCII)).isEqualTo("%8s".formatted(Integer.toHexString(v)).replace(' ', '0'));
+        });
     }
 }
