@@ -77,9 +77,11 @@ class MmuFuzzTest {
                 stage2 = new Stage2Regime(hcr, vtcr, vttbr, vttbrHigh, data.consumeLong(), data.consumeLong(), cpu);
             }
             Mmu mmu = new Mmu(regime, stage2, memory, new Tlb(16, 2));
-            // Under stage 2 the output is stage 2's, within its PA size whether stage 1 is on or off.
+            // Under stage 2 the output is stage 2's, within its PA size whether stage 1 is on or off; without
+            // it, stage 1 off (SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE) outputs the VA, checked against the CPU's PA size.
             int paBits = mmu.stage2() != null ? mmu.stage2().paBits() : regime.paBits();
-            boolean bounded = mmu.stage2() != null || regime.mmuEnabled();
+            boolean stage1Off = !regime.mmuEnabled() || stage2 != null && stage2.stage1Disabled();
+            boolean bounded = mmu.stage2() != null || !stage1Off;
             for (int i = 0; i < 8; i++) {
                 long va = vas[i];
                 Access access = accesses[i];
