@@ -14,13 +14,14 @@ import dev.granule.table.FrameAllocator;
 import dev.granule.table.VaRange;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-import java.util.ArrayList;
 import java.util.List;
+
+import static dev.granule.mmu.D128EquivalenceTest.Map;
+import static dev.granule.mmu.D128EquivalenceTest.vas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,8 +50,6 @@ class Stage2D128EquivalenceTest {
     static final long TCR = 16 | 0b101L << 32 | 1L << 23;  // stage 1: T0SZ 16, 4K, IPS 48 bits, EPD1
     // Stage 1 PIR/PIRE0: PIIndex 0 is EL1 read/write/execute, EL0 nothing; PIIndex 1 EL1 read/write, EL0 all.
     static final long PIR = 0b0111 | 0b0101L << 4, PIRE0 = 0b0111L << 4;
-
-    record Map(int slot, long offset, long pa, long size, Attributes attributes) {}
 
     @Property(tries = 40)
     void s2pieAndD128Stage2TranslateAlike(@ForAll("granules") Granule granule, @ForAll("mappings") List<Map> mappings,
@@ -136,51 +135,17 @@ class Stage2D128EquivalenceTest {
         return space.root();
     }
 
-    static List<Long> vas(List<Map> mappings, List<Long> probes) {
-        List<Long> out = new ArrayList<>();
-        for (Map m : mappings) {
-            long va = m.slot() * GIB + m.offset();
-            out.add(va);
-            out.add(va + m.size() - 1);
-            out.add(va + m.size() / 2);
-            out.add(va + m.size());
-        }
-        out.addAll(probes);
-        return out;
-    }
-
     @Provide
     Arbitrary<Granule> granules() { return Arbitraries.of(Granule.values()); }
 
     @Provide
     Arbitrary<long[]> registers() { return Arbitraries.longs().array(long[].class).ofSize(3); }
 
+    // D128EquivalenceTest's generators: up to six mappings in 1 GiB slots of the first 8 GiB, with any
+    // AttrIndx (MemAttr[2:0] here), AP (Dirty and PIIndex bit 0), SH, AF, DBM, PXN, UXN; probes mostly there.
     @Provide
-    Arbitrary<List<Long>> probes() {
-        return Arbitraries.oneOf(Arbitraries.longs().between(0, 8 * GIB - 1), Arbitraries.longs().between(0, (1L << 48) - 1))
-                .list().ofMaxSize(16);
-    }
+    Arbitrary<List<Long>> probes() { return new D128EquivalenceTest().probes(); }
 
-    /** Up to six stage-2 mappings, each in its own 1 GiB slot of the first 8 GiB of IPA space. */
     @Provide
-    Arbitrary<List<Map>> mappings() {
-        Arbitrary<Long> size = Arbitraries.of(64L << 10, 128L << 10, 1L << 20, 2L << 20, 6L << 20, 32L << 20, 512L << 20);
-        Arbitrary<Boolean> blockAligned = Arbitraries.of(true, false);
-        Arbitrary<Map> one = Combinators.combine(Arbitraries.integers().between(0, 7), blockAligned,
-                Arbitraries.longs().between(0, 255), Arbitraries.longs().between(0, 1L << 14), size, attributes())
-                .as((slot, aligned, offset, pa, sz, attrs) -> {
-                    long align = aligned ? 32L << 20 : 64L << 10;
-                    long off = Math.min(offset * align, GIB - sz) & -align;
-                    return new Map(slot, off, pa * align % (1L << 40) & -align, sz, attrs);
-                });
-        return one.list().ofMinSize(1).ofMaxSize(6).uniqueElements(Map::slot);
-    }
-
-    /** Any MemAttr[2:0], PIIndex (UXN, PXN, DBM, AP[1]), Dirty (AP[2]), SH, AF. */
-    Arbitrary<Attributes> attributes() {
-        return Combinators.combine(Arbitraries.integers().between(0, 7), Arbitraries.of(AccessPermission.values()),
-                Arbitraries.of(Shareability.values()), Arbitraries.integers().between(0, 15))
-                .as((attrIndex, ap, sh, bits) -> new Attributes(attrIndex, ap, sh, (bits & 1) != 0 || (bits & 6) != 0,
-                        (bits & 2) != 0, false, (bits & 4) != 0, (bits & 8) != 0, (bits & 3) == 3, false, 0));
-    }
+    Arbitrary<List<Map>> mappings() { return new D128EquivalenceTest().mappings(); }
 }
