@@ -111,10 +111,12 @@ final class TranslateCommand implements Callable<Integer> {
             description = "HCR_EL2 (default 0): VM [0] = 1 translates in two stages through --vtcr/--vttbr.")
     String hcr = "0";
 
-    @Option(names = "--vtcr", paramLabel = "HEX", description = "VTCR_EL2 for stage 2 (default 0).")
+    @Option(names = "--vtcr", paramLabel = "HEX",
+            description = "VTCR_EL2 for stage 2 (default 0); D128 [38] walks VMSAv9-128 stage-2 tables (FEAT_D128) with S2PIR/S2POR.")
     String vtcr = "0";
 
-    @Option(names = "--vttbr", paramLabel = "HEX", description = "VTTBR_EL2 for stage 2 (default 0).")
+    @Option(names = "--vttbr", paramLabel = "HEX",
+            description = "VTTBR_EL2 for stage 2 (default 0). With VTCR_EL2.D128 a 128-bit value as --ttbr0 (BADDR[55:48] in bits [87:80], SKL [2:1]).")
     String vttbr = "0";
 
     @Option(names = "--tcr-el2", paramLabel = "HEX",
@@ -224,7 +226,9 @@ final class TranslateCommand implements Callable<Integer> {
                 Registers r = new Registers(hex("--tcr", tcr), t0[0], t1[0], hex("--mair", mair), hex("--sctlr", sctlr), pan,
                         t0[1], t1[1], hex("--mair2", mair2));
                 // HCR_EL2.VM = 1: stage 2 translates every stage-1 table address and the output (an IPA).
-                Stage2Regime stage2 = new Stage2Regime(hcrValue, hex("--vtcr", vtcr), hex("--vttbr", vttbr),
+                // 128-bit VTTBR_EL2: its high half is read only under VTCR_EL2.D128.
+                long[] vt = hex128("--vttbr", vttbr);
+                Stage2Regime stage2 = new Stage2Regime(hcrValue, hex("--vtcr", vtcr), vt[0], vt[1],
                         hex("--s2pir", s2pir), hex("--s2por", s2por), cpuOptions.features());
                 PermissionRegisters p = new PermissionRegisters(hex("--tcr2", tcr2), hex("--pir", pir),
                         hex("--pire0", pire0), hex("--por", por), hex("--por-el0", porEl0));

@@ -304,4 +304,42 @@ class TranslateCommandTest {
         assertThat(run(cat(base, "--ttbr0", "0x1_0000_0000_0000_0000_0000_0000_0000_0000", "0x1234")).err())
                 .contains("more than 128 bits");
     }
+
+    /**
+     * VMSAv9-128 stage 2 (VTCR_EL2.D128 [38]) with a 128-bit --vttbr, stage 1 off (SCTLR_EL1.M = 0, so the
+     * IPA is the VA). The stage-2 tables, written by hand from the Arm ARM's stage-2 VMSAv9-128 layout
+     * (valid [0], AF [10], Dirty [7], OA / table address [55:12], SKL [110:109] = 0, PIIndex [118:115] = 0):
+     * 4K, T0SZ 25 (39-bit IPA: start level 3 - 26 DIV 8 = 0), levels 0..3 at 0x4000_0000 + 0x1000 per level,
+     * IPA 0x1234 (indices 0, 0, 0, 1) to PA 0xAB_0000_8000_0000. A second level-0 table at PA 2^48 is reached
+     * only through VTTBR_EL2's high half (BADDR[48] is bit 80).
+     */
+    @Test
+    void vmsa128Stage2WithA128BitVttbr() throws Exception {
+        java.nio.ByteBuffer low = java.nio.ByteBuffer.allocate(0x4000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        low.putLong(0x0000, 0x4000_1001L);
+        low.putLong(0x1000, 0x4000_2001L);
+        low.putLong(0x2000, 0x4000_3001L);
+        low.putLong(0x3000 + 16, 0x00AB_0000_8000_0000L | 1L << 10 | 1L << 7 | 1);
+        java.nio.ByteBuffer high = java.nio.ByteBuffer.allocate(0x1000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        high.putLong(0, 0x4000_1001L);
+        Path lowImage = dir.resolve("s2-d128.bin"), highImage = dir.resolve("s2-d128-high.bin");
+        Files.write(lowImage, low.array());
+        Files.write(highImage, high.array());
+        String vtcr = "0x" + Long.toHexString(25 | 0b111L << 16 | 1L << 38);   // T0SZ 25, PS 56 bits, D128
+        String[] base = {"translate", "--tcr", "0x10", "--sctlr", "0", "--hcr", "1", "--vtcr", vtcr, "--s2pir", "0xc",
+                "--image", lowImage + "@0x40000000", "--image", highImage + "@0x1000000000000"};
+        var r = run(cat(base, "--vttbr", "0x40000000", "0x1234"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("-> 0xab000080000234");
+        assertThat(run(cat(base, "--vttbr", "0x0000000000010000_0000000000000000", "0x1234")).out())
+                .contains("-> 0xab000080000234");
+        // S2PIR_EL2 PIIndex 0 = 0b1100: read/write, not execute.
+        assertThat(run(cat(base, "--vttbr", "0x40000000", "--access", "x", "0x1234")).out())
+                .contains("PERMISSION fault, stage 2");
+        // Without VTCR_EL2.D128 (SL0 = 0b01: level 1) the high half is not read: BADDR is 0, where no RAM is.
+        String[] d64 = base.clone();
+        d64[8] = "0x" + Long.toHexString(25 | 0b01L << 6 | 0b111L << 16);
+        assertThat(run(cat(d64, "--vttbr", "0x0000000000010000_0000000000000000", "0x1234")).out())
+                .contains("EXTERNAL_ABORT_ON_WALK fault, stage 2, level 1: stage-2 descriptor at PA 0x0");
+    }
 }

@@ -1,10 +1,13 @@
 package dev.granule.mmu;
 
+import dev.granule.format.DescriptorFormat;
 import dev.granule.format.Shareability;
+import dev.granule.format.Vmsa128Format;
 import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.geometry.Geometry;
 import dev.granule.geometry.Granule;
+import dev.granule.geometry.TranslationFormat;
 
 /**
  * HCR_EL2, VTCR_EL2 and VTTBR_EL2 decoded once into what a stage-2 walk of EL1&amp;0 needs: the
@@ -16,6 +19,16 @@ import dev.granule.geometry.Granule;
  * T0SZ (AArch64.S2InconsistentSL) makes every stage-2 walk a translation fault at level 0: the
  * regime is still built, never an exception. Out-of-range T0SZ and reserved TG0 take QEMU's
  * choices, as at stage 1 (clamped; the 4K granule).
+ *
+ * <p>With VTCR_EL2.D128 [38] on a CPU with FEAT_D128 stage 2 uses VMSAv9-128 tables
+ * (AArch64.NSS2TTWParams with d128 = 1): VTTBR_EL2 is 128 bits (BADDR[55:48] in [87:80], BADDR[47:5],
+ * SKL [2:1], VMID [63:48]); SL0, SL2 and DS are RES0 and unused; the start level comes from T0SZ as at
+ * stage 1 (AArch64.S2StartLevel), plus VTTBR_EL2.SKL, so no tables are concatenated; the output size is
+ * min(PS, PARange) up to 56 bits; and permission indirection is always on (VTCR_EL2.S2PIE is RES1 with
+ * D128): the rights come from S2PIR_EL2 by the leaf's PIIndex [118:115], and with VTCR_EL2.S2POE from
+ * S2POR_EL1 by S2POIndex [124:121]. A T0SZ below AArch64.S2MinTxSZ is a level 0 translation fault on a
+ * CPU with FEAT_LPA (AArch64.S2TxSZFaults), else clamped; above 39 it is clamped (the VMSAv9-128
+ * geometry has no FEAT_TTST tables).
  */
 public final class Stage2Regime {
 
@@ -25,7 +38,10 @@ public final class Stage2Regime {
 
     private final long hcr;
     private final Geometry geometry;
-    private final Vmsa64Format format;
+    private final DescriptorFormat format;
+    // VTCR_EL2.D128 in effect: VMSAv9-128 stage-2 tables, VTTBR_EL2.SKL skipped at the start.
+    private final boolean d128;
+    private final int skl;
     private final int startLevel;
     private final int ipaBits;
     private final int paBits;
@@ -58,12 +74,52 @@ public final class Stage2Regime {
      * @param s2por S2POR_EL1
      */
     public Stage2Regime(long hcr, long vtcr, long vttbr, long s2pir, long s2por, CpuFeatures cpu) {
+        this(hcr, vtcr, vttbr, 0, s2pir, s2por, cpu);
+    }
+
+    /**
+     * With a 128-bit VTTBR_EL2, read when VTCR_EL2.D128 [38] (FEAT_D128) selects VMSAv9-128 stage-2 tables:
+     * {@code vttbr} is bits [63:0] (VMID [63:48], BADDR[47:5], SKL [2:1], CnP [0]) and {@code vttbrHigh}
+     * bits [127:64] (BADDR[55:48] in [87:80]). Without D128 the high half is not read.
+     */
+    public Stage2Regime(long hcr, long vtcr, long vttbr, long vttbrHigh, long s2pir, long s2por, CpuFeatures cpu) {
         this.hcr = hcr;
-        boolean s2pie = cpu.supportsS2pie() && (vtcr >>> 36 & 1) != 0;
+        this.d128 = cpu.supportsD128() && (vtcr >>> 38 & 1) != 0;
+        // AArch64.NSS2TTWParams: s2pie is 1 with d128, else VTCR_EL2.S2PIE where FEAT_S2PIE is implemented.
+        boolean s2pie = d128 || cpu.supportsS2pie() && (vtcr >>> 36 & 1) != 0;
         boolean s2poe = cpu.supportsS2poe() && (vtcr >>> 37 & 1) != 0;
         this.indirectPermissions = s2pie ? Stage2IndirectPermissions.of(s2pir, s2por, s2poe) : null;
         Granule requested = Granule.fromTg0((int) (vtcr >>> 14 & 3));
         Granule g = requested != null && cpu.supports(requested) ? requested : Granule.FOUR_K;
+        this.ha = (vtcr >>> 21 & 1) != 0;
+        this.hd = ha && (vtcr >>> 22 & 1) != 0;
+        // AArch64.S2TTWParams: haft = VTCR_EL2.HAFT [44] where FEAT_HAFT is implemented and walkparams.ha is 1.
+        this.haft = ha && cpu.supportsStage2Haft() && (vtcr >>> 44 & 1) != 0;
+        this.vmid = (int) (vttbr >>> 48) & ((vtcr >>> 19 & 1) != 0 ? 0xFFFF : 0xFF);
+        if (d128) {
+            int ps = Geometry.decodePaBits((int) (vtcr >>> 16 & 7));
+            // AArch64.PhysicalAddressSize with d128: min(PS, PAMax), 56 bits at most.
+            this.paBits = Math.min(ps, cpu.paBits());
+            // AArch64.S2MinTxSZ with d128 (DS is RES0): a 56-bit IPA on a 56-bit CPU; on a 52-bit one 52
+            // bits for 64K, else 48; otherwise the PA size.
+            int maxIpa = cpu.paBits() >= 56 ? 56 : cpu.paBits() >= 52 ? (g == Granule.SIXTY_FOUR_K ? 52 : 48)
+                    : cpu.paBits();
+            int t0sz = (int) (vtcr & 0x3F);
+            boolean txszFault = t0sz < 64 - maxIpa && cpu.paBits() >= 52;   // S2TxSZFaults with FEAT_LPA
+            this.ipaBits = 64 - Math.max(64 - maxIpa, Math.min(t0sz, 39));
+            this.geometry = Geometry.of(g, TranslationFormat.D128, ipaBits, 56);
+            this.format = new Vmsa128Format(geometry);
+            this.skl = (int) (vttbr >>> 1 & 3);
+            this.startLevel = geometry.startLevel() + skl;
+            // AArch64.S2TTBaseAddress with d128: aligned to the start-level table, at least 32 bytes.
+            int tsize = Math.max(5, ipaBits - geometry.shift(Math.min(startLevel, 3)) + 4);
+            long base = (vttbrHigh >>> 16 & 0xFF) << 48 | (vttbr & 0x0000_FFFF_FFFF_FFE0L);
+            this.root = tsize >= 56 ? 0 : base & -(1L << tsize);
+            this.invalidReason = txszFault ? "VTCR_EL2.T0SZ = " + t0sz + " is below the minimum " + (64 - maxIpa)
+                    : startLevel > 3 ? "VTTBR_EL2.SKL " + skl + " skips past level 3" : null;
+            return;
+        }
+        this.skl = 0;
         boolean ds = (vtcr >>> 32 & 1) != 0 && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
         int ps = Geometry.decodePaBits((int) (vtcr >>> 16 & 7));
         this.paBits = Math.min(ps < 0 ? cpu.paBits() : ps, Math.min(cpu.paBits(), 52));
@@ -83,11 +139,6 @@ public final class Stage2Regime {
             case SIXTY_FOUR_K -> 3 - sl0;
         };
         String inconsistent = invalid != null ? invalid : inconsistentStartLevel();
-        this.ha = (vtcr >>> 21 & 1) != 0;
-        this.hd = ha && (vtcr >>> 22 & 1) != 0;
-        // AArch64.S2TTWParams: haft = VTCR_EL2.HAFT [44] where FEAT_HAFT is implemented and walkparams.ha is 1.
-        this.haft = ha && cpu.supportsStage2Haft() && (vtcr >>> 44 & 1) != 0;
-        this.vmid = (int) (vttbr >>> 48) & ((vtcr >>> 19 & 1) != 0 ? 0xFFFF : 0xFF);
         boolean wideBaddr = ds || (g == Granule.SIXTY_FOUR_K && paBits == 52);
         long base = wideBaddr ? (vttbr & 0x0000_FFFF_FFFF_FFC0L) | ((vttbr >>> 2 & 0xF) << 48)
                 : vttbr & 0x0000_FFFF_FFFF_FFFEL;
@@ -155,9 +206,16 @@ public final class Stage2Regime {
     /** The stage-2 tables' geometry (granule, IPA size as its VA size, descriptor form). */
     public Geometry geometry() { return geometry; }
 
-    public Vmsa64Format format() { return format; }
+    /** The stage-2 descriptor format: {@link Vmsa64Format}, or {@link Vmsa128Format} with VTCR_EL2.D128. */
+    public DescriptorFormat format() { return format; }
 
-    /** Level of the (concatenated) root table, from SL0/SL2. */
+    /** VTCR_EL2.D128 in effect (FEAT_D128): VMSAv9-128 stage-2 tables and a 128-bit VTTBR_EL2. */
+    public boolean d128() { return d128; }
+
+    /** VTTBR_EL2.SKL with D128: the levels the walk skips below the one T0SZ gives; else 0. */
+    public int skl() { return skl; }
+
+    /** Level of the (concatenated) root table, from SL0/SL2; with D128 from T0SZ and VTTBR_EL2.SKL (may exceed 3). */
     public int startLevel() { return startLevel; }
 
     /** IPA bits stage 2 translates (64 - VTCR_EL2.T0SZ). */
@@ -171,11 +229,17 @@ public final class Stage2Regime {
 
     public int vmid() { return vmid; }
 
-    /** Why no stage-2 walk can succeed (S2InvalidSL / S2InconsistentSL), or null. */
+    /**
+     * Why no stage-2 walk can succeed, a level 0 translation fault (S2InvalidSL / S2InconsistentSL; with
+     * D128 S2TxSZFaults or a VTTBR_EL2.SKL past level 3), or null.
+     */
     public String invalidReason() { return invalidReason; }
 
-    /** Root-table entries: one table's worth at the start level, times the concatenated tables. */
-    public long rootEntries() { return 1L << (ipaBits - geometry.shift(startLevel)); }
+    /**
+     * Root-table entries: one table's worth at the start level, times the concatenated tables; with D128
+     * every IPA bit above the start level (one table).
+     */
+    public long rootEntries() { return 1L << Math.max(0, ipaBits - geometry.shift(Math.min(startLevel, 3))); }
 
     public boolean hardwareAccessFlag() { return ha; }
 

@@ -1,9 +1,9 @@
 package dev.granule.mmu;
 
 import dev.granule.format.Descriptor;
+import dev.granule.format.DescriptorFormat;
 import dev.granule.format.DescriptorKind;
 import dev.granule.format.Shareability;
-import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.PhysicalMemory;
 import dev.granule.table.Slot;
@@ -18,6 +18,10 @@ import dev.granule.table.Slot;
  * under S2POE) by the leaf's PIIndex and S2POIndex instead of S2AP/XN, and bit 7 is the Dirty bit
  * ({@link Stage2IndirectPermissions}). With VTCR_EL2.HAFT (FEAT_HAFT) the walk sets the Access flag,
  * bit 10, of each stage-2 table descriptor it follows.
+ *
+ * <p>With VTCR_EL2.D128 (FEAT_D128) the tables are VMSAv9-128: {@link Stage2D128Walk} descends, and the
+ * leaf is checked here as a 64-bit one under S2PIE is (AF [10], MemAttr [5:2], SH [9:8], Dirty [7]), with
+ * PIIndex [118:115] and S2POIndex [124:121] from the high word; hardware updates write all 128 bits back.
  *
  * <p>Not thread-safe (one per simulated CPU).
  */
@@ -45,13 +49,16 @@ final class Stage2Walker {
     private final PhysicalMemory memory;
     private final Slot slot;
     private final Descriptor d = new Descriptor();
+    // VTCR_EL2.D128: the VMSAv9-128 descent, else null.
+    private final Stage2D128Walk d128Walk;
     /** The fault of the last {@link #walk} that returned null. */
     private Translation.Fault fault;
 
     Stage2Walker(Stage2Regime regime, PhysicalMemory memory) {
         this.regime = regime;
         this.memory = memory;
-        this.slot = new Slot(memory, 3);
+        this.slot = new Slot(memory, regime.d128() ? 4 : 3);
+        this.d128Walk = regime.d128() ? new Stage2D128Walk(regime, memory) : null;
     }
 
     Translation.Fault fault() { return fault; }
@@ -63,12 +70,20 @@ final class Stage2Walker {
      */
     Mapped walk(long va, long ipa, Access access, int el, boolean s1ptw) {
         Geometry g = regime.geometry();
-        Vmsa64Format f = regime.format();
+        DescriptorFormat f = regime.format();
         if (regime.invalidReason() != null) return fail(va, ipa, FaultType.TRANSLATION, 0, regime.invalidReason(), s1ptw);
         if (regime.ipaBits() < 64 && (ipa >>> regime.ipaBits()) != 0) {
             return fail(va, ipa, FaultType.TRANSLATION, 0, "IPA beyond the " + regime.ipaBits() + "-bit IPA size", s1ptw);
         }
         long paLimit = (1L << regime.paBits()) - 1;
+        if (d128Walk != null) {
+            int level = d128Walk.descend(va, ipa, s1ptw, paLimit, slot, d);
+            if (level == Stage2D128Walk.FAULTED) {
+                fault = d128Walk.fault();
+                return null;
+            }
+            return leaf(va, ipa, access, el, s1ptw, level, d128Walk.outputAddress());
+        }
         long table = regime.root();
         if (Long.compareUnsigned(table, paLimit) > 0) {
             return fail(va, ipa, FaultType.ADDRESS_SIZE, 0, "VTTBR base address beyond the PA size", s1ptw);
@@ -94,26 +109,27 @@ final class Stage2Walker {
                 if (regime.hardwareTableAccessFlag() && (d.lo() & AF) == 0) {
                     // FEAT_HAFT at stage 2 (AArch64.S2Walk): the walk sets the table descriptor's AF,
                     // a write to its PA, once the next table's address is known to be in range.
-                    d.set(d.lo() | AF, 0);
+                    d.set(d.lo() | AF, d.hi());
                     slot.write(d);
                 }
                 level++;
                 index = g.index(ipa, level);
                 continue;
             }
-            return leaf(va, ipa, access, el, s1ptw, level, paLimit);
+            long span = g.entrySpan(level);
+            long oa = f.outputAddress(d, level) | (ipa & (span - 1));
+            // The whole output address (StageOA: base and the IPA's offset), as AArch64.S2Walk checks it.
+            if (Long.compareUnsigned(oa, paLimit) > 0) {
+                return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 output address beyond the PA size", s1ptw);
+            }
+            return leaf(va, ipa, access, el, s1ptw, level, oa);
         }
     }
 
-    private Mapped leaf(long va, long ipa, Access access, int el, boolean s1ptw, int level, long paLimit) {
-        Geometry g = regime.geometry();
-        Vmsa64Format f = regime.format();
-        long span = g.entrySpan(level);
-        long oa = f.outputAddress(d, level);
-        // The whole output address (StageOA: base and the IPA's offset), as AArch64.S2Walk checks it.
-        if (Long.compareUnsigned(oa | (ipa & (span - 1)), paLimit) > 0) {
-            return fail(va, ipa, FaultType.ADDRESS_SIZE, level, "stage-2 output address beyond the PA size", s1ptw);
-        }
+    /** The checks and updates of the leaf in {@link #d} at {@code level}, whose output address for {@code ipa} is {@code pa}. */
+    private Mapped leaf(long va, long ipa, Access access, int el, boolean s1ptw, int level, long pa) {
+        long span = regime.geometry().entrySpan(level);
+        DescriptorFormat f = regime.format();
         // lo is the descriptor as the access leaves it; table memory is updated only for an access
         // stage 2 permits (AArch64.S2Translate: on a permission fault the AF update is CONSTRAINED
         // UNPREDICTABLE, Unpredictable_AFUPDATE, and QEMU 10 makes none).
@@ -125,16 +141,17 @@ final class Stage2Walker {
         int memAttr = (int) (lo >>> 2 & 0xF);
         Stage2IndirectPermissions indirect = regime.indirectPermissions();
         if (indirect != null) {
-            String denied = deniedIndirect(indirect, lo, access, el, s1ptw, memAttr);
+            int pi = d128Walk != null ? Stage2IndirectPermissions.piIndex128(d.hi()) : Stage2IndirectPermissions.piIndex64(lo);
+            int po = d128Walk != null ? Stage2IndirectPermissions.poIndex128(d.hi()) : Stage2IndirectPermissions.poIndex64(lo);
+            String denied = deniedIndirect(indirect, pi, po, lo, access, el, s1ptw, memAttr);
             if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
             // A permitted write to a leaf whose Dirty bit is 0 (deniedIndirect let it through: HA and HD) sets it.
             if (access == Access.WRITE && !s1ptw) lo |= S2AP_W;
             update(original, lo);
             Shareability sh = f.attributes(d).shareability();
             // Cached without write while Dirty (bit 7) was 0: a later write walks again, to set it or fault.
-            int rights = indirect.permissions(Stage2IndirectPermissions.piIndex64(lo), Stage2IndirectPermissions.poIndex64(lo))
-                    & ((lo & S2AP_W) == 0 ? ~(Tlb.W0 | Tlb.W1) : ~0);
-            return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, rights);
+            int rights = indirect.permissions(pi, po) & ((lo & S2AP_W) == 0 ? ~(Tlb.W0 | Tlb.W1) : ~0);
+            return new Mapped(pa, level, span, memAttr, sh, rights);
         }
         // A write: the access's, or (s1ptw) the hardware update of a stage-1 descriptor.
         boolean write = access == Access.WRITE;
@@ -146,7 +163,7 @@ final class Stage2Walker {
         if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
         update(original, lo);
         Shareability sh = f.attributes(d).shareability();
-        return new Mapped(oa | (ipa & (span - 1)), level, span, memAttr, sh, perms(lo));
+        return new Mapped(pa, level, span, memAttr, sh, perms(lo));
     }
 
     /** S2AP and XN[1:0] as Tlb bits: the same rules as {@link #denied}, for every access at once. */
@@ -161,8 +178,8 @@ final class Stage2Walker {
      * (AArch64.S2CheckPermissions with S2PIE). A permitted write to a leaf whose Dirty bit (7) is 0
      * faults unless VTCR_EL2.HA and HD are both 1, when it sets the bit in table memory.
      */
-    private String deniedIndirect(Stage2IndirectPermissions p, long lo, Access access, int el, boolean s1ptw, int memAttr) {
-        int pi = Stage2IndirectPermissions.piIndex64(lo), po = Stage2IndirectPermissions.poIndex64(lo);
+    private String deniedIndirect(Stage2IndirectPermissions p, int pi, int po, long lo, Access access, int el, boolean s1ptw,
+                                  int memAttr) {
         if (s1ptw) {
             if (regime.protectedTableWalk() && (memAttr & 0b1100) == 0) return "HCR_EL2.PTW: stage-1 table in stage-2 Device memory";
             return p.walkReadable(pi, po) ? null : "S2PIR/S2POR deny the stage-1 table walk's read (PIIndex " + pi + ")";
@@ -176,10 +193,10 @@ final class Stage2Walker {
         return null;
     }
 
-    /** Writes the leaf back when the access changed it (AF, S2AP[1]). */
+    /** Writes the leaf back when the access changed it (AF, S2AP[1] or Dirty), a VMSAv9-128 one with its high word. */
     private void update(long original, long lo) {
         if (lo == original) return;
-        d.set(lo, 0);
+        d.set(lo, d.hi());
         slot.write(d);
     }
 

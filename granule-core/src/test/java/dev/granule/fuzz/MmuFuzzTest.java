@@ -9,6 +9,7 @@ import dev.granule.mmu.Access;
 import dev.granule.mmu.Mmu;
 import dev.granule.mmu.PermissionRegisters;
 import dev.granule.mmu.Registers;
+import dev.granule.mmu.Stage2Regime;
 import dev.granule.mmu.Tlb;
 import dev.granule.mmu.Translation;
 import dev.granule.mmu.TranslationRegime;
@@ -16,8 +17,11 @@ import dev.granule.mmu.TranslationRegime;
 /**
  * Register decoding and translation over hostile inputs: any TCR/TTBR/MAIR/SCTLR values, any
  * TCR2/PIR/PIRE0/POR values (permission indirection and overlays; VMSAv9-128 with TCR2_EL1.D128, its
- * 128-bit TTBRs and MAIR2; AIE, HAFT, FNG0/FNG1 and A2), any CPU, any memory contents. Decoding never throws; every translation is a result (an output address
- * within the PA size, or a fault at a real level) and agrees with the allocation-free path.
+ * 128-bit TTBRs and MAIR2; AIE, HAFT, FNG0/FNG1 and A2), any CPU, any memory contents; and sometimes a
+ * stage 2 under the EL1&amp;0 regime: any HCR_EL2, VTCR_EL2 (often with D128 [38]: VMSAv9-128 stage-2 tables
+ * and a 128-bit VTTBR_EL2), VTTBR_EL2, S2PIR_EL2, S2POR_EL1. Decoding never throws; every translation is a
+ * result (an output address within the PA size, or a fault at a real level) and agrees with the
+ * allocation-free path.
  */
 class MmuFuzzTest {
 
@@ -54,15 +58,38 @@ class MmuFuzzTest {
             PermissionRegisters p = new PermissionRegisters(tcr2, data.consumeLong(), data.consumeLong(),
                     data.consumeLong(), data.consumeLong());
             TranslationRegime regime = new TranslationRegime(r, p, cpu);
-            Mmu mmu = new Mmu(regime, memory, new Tlb(16, 2));
+            long[] vas = new long[8];
+            Access[] accesses = new Access[8];
+            int[] els = new int[8];
             for (int i = 0; i < 8; i++) {
-                long va = data.consumeLong();
-                Access access = data.pickValue(Access.values());
-                int el = data.consumeInt(0, 1);
+                vas[i] = data.consumeLong();
+                accesses[i] = data.pickValue(Access.values());
+                els[i] = data.consumeInt(0, 1);
+            }
+            // Stage 2 is drawn after everything else, so that the committed corpus reads the same bytes as
+            // before it was added (an input that ends earlier draws none).
+            Stage2Regime stage2 = null;
+            if (data.consumeBoolean()) {
+                long hcr = data.consumeBoolean() ? 1 : data.consumeLong();
+                long vtcr = data.consumeBoolean() ? data.consumeLong() | 1L << 38 : data.consumeLong();
+                long vttbr = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
+                long vttbrHigh = data.consumeBoolean() ? 0 : data.consumeLong();
+                stage2 = new Stage2Regime(hcr, vtcr, vttbr, vttbrHigh, data.consumeLong(), data.consumeLong(), cpu);
+            }
+            Mmu mmu = new Mmu(regime, stage2, memory, new Tlb(16, 2));
+            // Under stage 2 the output is stage 2's, within its PA size whether stage 1 is on or off; without
+            // it, stage 1 off (SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE) outputs the VA, checked against the CPU's PA size.
+            int paBits = mmu.stage2() != null ? mmu.stage2().paBits() : regime.paBits();
+            boolean stage1Off = !regime.mmuEnabled() || stage2 != null && stage2.stage1Disabled();
+            boolean bounded = mmu.stage2() != null || !stage1Off;
+            for (int i = 0; i < 8; i++) {
+                long va = vas[i];
+                Access access = accesses[i];
+                int el = els[i];
                 Translation t = mmu.translate(va, access, el);
                 switch (t) {
                     case Translation.Translated x -> {
-                        if (regime.paBits() < 64 && (x.pa() >>> Math.max(regime.paBits(), 12)) != 0 && regime.mmuEnabled()) {
+                        if (paBits < 64 && (x.pa() >>> Math.max(paBits, 12)) != 0 && bounded) {
                             throw new AssertionError("PA beyond the PA size: " + x);
                         }
                     }

@@ -225,7 +225,7 @@ final class TwoStageCaseGenerator {
     /** Writes a leaf at {@code level}, making tables on the way; gives up where something else is. */
     private void map(Stage2Regime r, long ipa, long pa, int level, long attrs) {
         Geometry g = r.geometry();
-        var f = r.format();
+        var f = (dev.granule.format.Vmsa64Format) r.format();   // this generator builds VMSAv8-64 stage 2 only
         var d = new dev.granule.format.Descriptor();
         long table = r.root();
         long index = (ipa >>> g.shift(r.startLevel())) & (r.rootEntries() - 1);
