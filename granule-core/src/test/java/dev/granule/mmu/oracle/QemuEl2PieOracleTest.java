@@ -187,8 +187,9 @@ class QemuEl2PieOracleTest {
                     continue;
                 }
                 oracle.mismatch(e.kind() + " " + a.name() + ": model " + outcome(t) + ", QEMU " + answer.kind(),
-                        () -> String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    %s; case %s", e.kind(), a.name(),
-                                a.va(), answer.describe(), t, e.registers(), e.source().summary()));
+                        () -> String.format("%s %s VA 0x%016x: QEMU %s, model %s%n    walk %s%n    %s; case %s", e.kind(),
+                                a.name(), a.va(), answer.describe(), t, walk(memory, e.regime(cpu), a.va()), e.registers(),
+                                e.source().summary()));
             }
         }
         oracle.asked(cases.size(), total);
@@ -255,6 +256,24 @@ class QemuEl2PieOracleTest {
             memory.writeLong(leaf, word);
             m.tlb().invalidateAll();
         }
+    }
+
+    /** The descriptors a walk for {@code va} reads, start level first, for a mismatch's details. */
+    private static String walk(SparseMemory memory, TranslationRegime regime, long va) {
+        var half = (va >>> 55 & 1) == 0 ? regime.lower() : regime.upper();
+        var g = half.geometry();
+        var d = new dev.granule.format.Descriptor();
+        StringBuilder b = new StringBuilder();
+        long table = half.root();
+        for (int level = g.startLevel(); level <= 3; level++) {
+            long address = table + (g.index(va, level) << 3);
+            if (!memory.contains(address, 8)) return b.append(" L").append(level).append(" outside RAM").toString();
+            d.set(memory.readLong(address), 0);
+            b.append(String.format(" L%d 0x%016x", level, d.lo()));
+            if (half.format().kind(d, level) != dev.granule.format.DescriptorKind.TABLE || level == 3) break;
+            table = half.format().tableAddress(d);
+        }
+        return b.toString();
     }
 
     private static String outcome(Translation t) {
