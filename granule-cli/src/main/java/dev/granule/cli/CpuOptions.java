@@ -45,13 +45,17 @@ public final class CpuOptions {
             description = "ID_AA64MMFR4_EL1 value (with --mmfr0; default 0): ASID2 [11:8] is FEAT_ASID2.")
     String mmfr4;
 
+    @Option(names = "--pfr1", paramLabel = "HEX",
+            description = "ID_AA64PFR1_EL1 value (with --mmfr0; default 0): THE [51:48] is FEAT_THE (TCR2.PnCH).")
+    String pfr1;
+
     public CpuFeatures features() {
         if (mmfr0 != null) {
             return new CpuFeatures(parseHex("--mmfr0", mmfr0), parseHex("--mmfr2", mmfr2), parseHex("--mmfr3", mmfr3),
-                    parseHex("--mmfr1", mmfr1), parseHex("--mmfr4", mmfr4));
+                    parseHex("--mmfr1", mmfr1), parseHex("--mmfr4", mmfr4), parseHex("--pfr1", pfr1));
         }
-        if (mmfr1 != null || mmfr2 != null || mmfr3 != null || mmfr4 != null) {
-            throw new UserException("--mmfr1/--mmfr2/--mmfr3/--mmfr4 need --mmfr0 as well");
+        if (mmfr1 != null || mmfr2 != null || mmfr3 != null || mmfr4 != null || pfr1 != null) {
+            throw new UserException("--mmfr1/--mmfr2/--mmfr3/--mmfr4/--pfr1 need --mmfr0 as well");
         }
         return preset == null ? CpuFeatures.ALL : preset.features();
     }

@@ -92,7 +92,7 @@ final class TranslateCommand implements Callable<Integer> {
     boolean pan;
 
     @Option(names = "--tcr2", paramLabel = "HEX",
-            description = "TCR2_EL1 (default 0): PIE [1] takes leaf rights from --pir/--pire0, E0POE [2] and POE [3] apply --por-el0/--por (FEAT_S1PIE/S1POE CPUs only); D128 [5] walks VMSAv9-128 tables (FEAT_D128), AIE [4] reads --mair2.")
+            description = "TCR2_EL1 (default 0): PIE [1] takes leaf rights from --pir/--pire0, E0POE [2] and POE [3] apply --por-el0/--por (FEAT_S1PIE/S1POE CPUs only); D128 [5] walks VMSAv9-128 tables (FEAT_D128), AIE [4] reads --mair2, PnCH [0] makes leaf bit 52 the Protected bit (FEAT_THE). At --el 2 it is TCR2_EL2 (with HCR_EL2.E2H = 0 only PnCH, PIE, POE, AIE and HAFT).")
     String tcr2 = "0";
 
     @Option(names = "--pir", paramLabel = "HEX", description = "PIR_EL1: privileged rights per PIIndex (default 0).")
@@ -215,8 +215,11 @@ final class TranslateCommand implements Callable<Integer> {
                             new PermissionRegisters(hex("--tcr2", this.tcr2), hex("--pir", pir), hex("--pire0", pire0),
                                     hex("--por", por), hex("--por-el0", porEl0)), cpuOptions.features());
                 } else {
+                    // EL2 (E2H = 0): --tcr2, --pir, --por and --mair2 are TCR2_EL2, PIR_EL2, POR_EL2 and MAIR2_EL2 (no
+                    // EL0 here, so --pire0 and --por-el0 are not read; TCR2_EL2's E2H = 0 layout has no D128).
                     regime = TranslationRegime.el2(tcr2, hex("--ttbr0-el2", ttbr0El2), hex("--mair", mair), hex("--sctlr", sctlr),
-                            cpuOptions.features());
+                            hex("--mair2", mair2), new PermissionRegisters(hex("--tcr2", this.tcr2), hex("--pir", pir), 0,
+                                    hex("--por", por), 0), cpuOptions.features());
                 }
                 Mmu mmu = new Mmu(regime, memory, new Tlb(64, 4));
                 translate = va -> mmu.translate(va, kind, el);

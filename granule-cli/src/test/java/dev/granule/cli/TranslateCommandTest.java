@@ -217,6 +217,15 @@ class TranslateCommandTest {
         var w = run("translate", "--el", "2", "--tcr-el2", tcrEl2, "--ttbr0-el2", Long.toHexString(root[0]),
                 "--image", img + "@0x40000000", "--access", "w", "0x1234");
         assertThat(w.out()).contains("PERMISSION fault, level 3");
+        // TCR2_EL2.PIE [1] with E2H = 0: PIR_EL2 decides. Perm = 0 for every PIIndex: no access; 0b0101
+        // (read/write) for every index: the read translates, and the write meets nDirty (bit 7, which
+        // AP = 0b10 sets) with HA/HD off.
+        String[] pie = {"translate", "--el", "2", "--tcr-el2", tcrEl2, "--ttbr0-el2", Long.toHexString(root[0]),
+                "--image", img + "@0x40000000", "--tcr2", "0x2"};
+        assertThat(run(cat(pie, "--pir", "0", "0x1234")).out()).contains("PERMISSION fault, level 3");
+        assertThat(run(cat(pie, "--pir", "0x5555555555555555", "0x1234")).out()).contains("-> 0x0000080000234");
+        assertThat(run(cat(pie, "--pir", "0x5555555555555555", "--access", "w", "0x1234")).out())
+                .contains("PERMISSION fault, level 3").contains("nDirty");
         // HCR_EL2.E2H [34] = 1: TCR_EL2 in the TCR_EL1 layout (T0SZ 16, EPD1, IPS 48 bits at [34:32]).
         String tcrVhe = "0x" + Long.toHexString(16 | 1L << 23 | 0b101L << 32);
         var vhe = run("translate", "--el", "2", "--hcr", "0x400000000", "--tcr-el2", tcrVhe, "--ttbr0-el2",

@@ -8,12 +8,19 @@ package dev.granule.geometry;
  *   <li>ID_AA64MMFR2_EL1: VARange [19:16];</li>
  *   <li>ID_AA64MMFR3_EL1: TCRX [3:0] (FEAT_TCR2), S1PIE [11:8], S2PIE [15:12], S1POE [19:16], S2POE [23:20], AIE [27:24] (FEAT_AIE), D128 [35:32] (FEAT_D128);</li>
  *   <li>ID_AA64MMFR1_EL1: HAFDBS [3:0] (0b0011: FEAT_HAFT, the hardware Access flag of table descriptors);</li>
- *   <li>ID_AA64MMFR4_EL1: ASID2 [11:8] (FEAT_ASID2: TCR2_EL1.A2, FNG0, FNG1).</li>
+ *   <li>ID_AA64MMFR4_EL1: ASID2 [11:8] (FEAT_ASID2: TCR2_EL1.A2, FNG0, FNG1);</li>
+ *   <li>ID_AA64PFR1_EL1: THE [51:48] (FEAT_THE: TCR2_ELx.PnCH, bit 52 of a VMSAv8-64 leaf as the Protected bit).</li>
  * </ul>
- * The last two are the record's last components, so that a CPU named by MMFR0/2/3 alone (the
- * three-argument constructor) has neither feature, as a CPU before Armv8.9 has not.
+ * The last three are the record's last components, so that a CPU named by MMFR0/2/3 alone (the
+ * three-argument constructor) has none of those features, as a CPU before Armv8.9 has not.
  */
-public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, long idAa64mmfr1, long idAa64mmfr4) {
+public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, long idAa64mmfr1, long idAa64mmfr4,
+                          long idAa64pfr1) {
+
+    /** A CPU described by the four MMFRs: ID_AA64PFR1_EL1 reads 0 (no FEAT_THE). */
+    public CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, long idAa64mmfr1, long idAa64mmfr4) {
+        this(idAa64mmfr0, idAa64mmfr2, idAa64mmfr3, idAa64mmfr1, idAa64mmfr4, 0);
+    }
 
     /** A CPU described by MMFR0, MMFR2 and MMFR3 only: MMFR1 and MMFR4 read 0 (no HAFDBS, no ASID2). */
     public CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3) {
@@ -23,7 +30,7 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, 
     /**
      * A CPU implementing every feature granule models: all granules with 52-bit forms, 52-bit PA,
      * 56-bit VA (FEAT_LVA3), FEAT_TCR2, FEAT_S1PIE/S2PIE, FEAT_S1POE/S2POE, FEAT_AIE, FEAT_D128, FEAT_HAFT
-     * (HAFDBS 0b0011) and FEAT_ASID2. Used when no CPU is named.
+     * (HAFDBS 0b0011), FEAT_ASID2 and FEAT_THE. Used when no CPU is named.
      */
     public static final CpuFeatures ALL = new CpuFeatures(
             field(0, 0b0111) | field(20, 0b0010) | field(24, 0b0000) | field(28, 0b0001),
@@ -31,7 +38,8 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, 
             field(0, 0b0001) | field(8, 0b0001) | field(12, 0b0001) | field(16, 0b0001) | field(20, 0b0001)
                     | field(24, 0b0001) | field(32, 0b0001),
             field(0, 0b0011),
-            field(8, 0b0001));
+            field(8, 0b0001),
+            field(48, 0b0001));
 
     private static long field(int lsb, long value) {
         return value << lsb;
@@ -151,6 +159,14 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, 
         return supportsTcr2() && asid2() >= 0b0001;
     }
 
+    /** ID_AA64PFR1_EL1.THE: FEAT_THE, the Translation Hardening Extension. */
+    public int the() { return get(idAa64pfr1, 48); }
+
+    /** FEAT_THE (with FEAT_TCR2, which holds PnCH): TCR2_ELx.PnCH makes leaf bit 52 the Protected bit. */
+    public boolean supportsThe() {
+        return supportsTcr2() && the() >= 0b0001;
+    }
+
     /** Largest VA size this CPU can translate with {@code granule} in {@code format}. */
     public int maxVaBits(Granule granule, TranslationFormat format) {
         if (format == TranslationFormat.D128) {
@@ -173,7 +189,7 @@ public record CpuFeatures(long idAa64mmfr0, long idAa64mmfr2, long idAa64mmfr3, 
     @Override
     public String toString() {
         return String.format("CpuFeatures[ID_AA64MMFR0_EL1=%#018x, ID_AA64MMFR1_EL1=%#018x, ID_AA64MMFR2_EL1=%#018x,"
-                        + " ID_AA64MMFR3_EL1=%#018x, ID_AA64MMFR4_EL1=%#018x]",
-                idAa64mmfr0, idAa64mmfr1, idAa64mmfr2, idAa64mmfr3, idAa64mmfr4);
+                        + " ID_AA64MMFR3_EL1=%#018x, ID_AA64MMFR4_EL1=%#018x, ID_AA64PFR1_EL1=%#018x]",
+                idAa64mmfr0, idAa64mmfr1, idAa64mmfr2, idAa64mmfr3, idAa64mmfr4, idAa64pfr1);
     }
 }

@@ -527,7 +527,8 @@ public final class Mmu {
                 return fault(stage2Walker.fault());
             }
         }
-        boolean contiguous = d128Walk != null ? d128Contiguous : f.contiguous(d);
+        // TCR2.PnCH (FEAT_THE): bit 52 is the Protected bit, so the leaf is not part of a Contiguous run.
+        boolean contiguous = d128Walk != null ? d128Contiguous : f.contiguous(d) && !regime.protectedAttribute();
         int run = contiguous ? g.contiguousEntries(level) : 1;
         long runBase = oa - (va & (span * run - 1) & -span);
         if ((runBase & (span * run - 1)) != 0) {

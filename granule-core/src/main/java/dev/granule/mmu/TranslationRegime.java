@@ -77,8 +77,16 @@ public final class TranslationRegime {
      * TCR2_EL1 fields beside PIE/POE (Arm ARM, TCR2_EL1): AIE [4], D128 [5], HAFT [11], DisCH0 [14],
      * DisCH1 [15], A2 [16], FNG0 [17], FNG1 [18].
      */
-    static final long TCR2_AIE = 1L << 4, TCR2_HAFT = 1L << 11, TCR2_DISCH0 = 1L << 14, TCR2_DISCH1 = 1L << 15,
+    static final long TCR2_PNCH = 1L, TCR2_AIE = 1L << 4, TCR2_HAFT = 1L << 11, TCR2_DISCH0 = 1L << 14, TCR2_DISCH1 = 1L << 15,
             TCR2_A2 = 1L << 16, TCR2_FNG0 = 1L << 17, TCR2_FNG1 = 1L << 18;
+
+    /**
+     * TCR2_EL2's fields when HCR_EL2.E2H is 0 (Arm ARM, TCR2_EL2 when !ELIsInHost(EL2)) that the model
+     * reads: PnCH [0], PIE [1], POE [3], AIE [4], HAFT [11]. Bit 2 (E0POE) and bits [9:5] (D128) are
+     * RES0 there, and so are [63:13] (DisCH0/1, A2, FNG0/1).
+     */
+    static final long TCR2_EL2_E2H0_FIELDS = TCR2_PNCH | IndirectPermissions.TCR2_PIE | IndirectPermissions.TCR2_POE
+            | TCR2_AIE | TCR2_HAFT;
 
     private final Registers registers;
     private final PermissionRegisters permissionRegisters;
@@ -97,6 +105,8 @@ public final class TranslationRegime {
     // TCR2_EL1.HAFT in effect (FEAT_HAFT, with TCR_EL1.HA): a walk sets AF (bit 10) in the table
     // descriptors it passes through.
     private final boolean haft;
+    // TCR2_EL1.PnCH in effect (FEAT_THE, VMSAv8-64 only): leaf bit 52 is the Protected bit, not Contiguous.
+    private final boolean protectedAttribute;
     // TCR2_EL1.FNG0/FNG1 in effect (FEAT_ASID2): every leaf of that half is taken as nG = 1.
     private final boolean forceNonGlobalLower;
     private final boolean forceNonGlobalUpper;
@@ -127,11 +137,30 @@ public final class TranslationRegime {
     /**
      * The EL2 regime with HCR_EL2.E2H = 0: TCR_EL2 in its own layout (T0SZ [5:0], IRGN0/ORGN0/SH0
      * [13:8], TG0 [15:14], PS [18:16], TBI [20], HA [21], HD [22], HPD [24], DS [32]), TTBR0_EL2
-     * (no ASID field), MAIR_EL2, SCTLR_EL2 (M, WXN). PSTATE.PAN does not apply.
+     * (no ASID field), MAIR_EL2, SCTLR_EL2 (M, WXN). PSTATE.PAN does not apply. No TCR2_EL2.
      */
     public static TranslationRegime el2(long tcrEl2, long ttbr0El2, long mairEl2, long sctlrEl2, CpuFeatures cpu) {
+        return el2(tcrEl2, ttbr0El2, mairEl2, sctlrEl2, 0, PermissionRegisters.NONE, cpu);
+    }
+
+    /**
+     * The EL2 regime with HCR_EL2.E2H = 0 and its TCR2 registers: {@code el2Permissions} holds TCR2_EL2,
+     * PIR_EL2 and POR_EL2 (in the {@code porEl1} component); its {@code pire0} and {@code porEl0} are not
+     * read, as the regime has no unprivileged level. {@code mair2El2} is MAIR2_EL2.
+     *
+     * <p>AArch64.S1TTWParamsEL2 reads TCR2_EL2 in its E2H = 0 layout, each field where the CPU has its
+     * feature: PnCH [0] (FEAT_THE: bit 52 of a leaf is the Protected bit, not Contiguous), PIE [1]
+     * (FEAT_S1PIE, rights from PIR_EL2 alone), POE [3] (FEAT_S1POE, POR_EL2), AIE [4] (FEAT_AIE,
+     * MAIR2_EL2) and HAFT [11] (FEAT_HAFT, with TCR_EL2.HA). The other bits are RES0 in that layout:
+     * there is no E0POE, no DisCH, A2 or FNG, and no D128 — S1TTWParamsEL2 never sets walkparams.d128,
+     * so the EL2 regime with E2H = 0 has VMSAv8-64 tables only.
+     */
+    public static TranslationRegime el2(long tcrEl2, long ttbr0El2, long mairEl2, long sctlrEl2, long mair2El2,
+                                        PermissionRegisters el2Permissions, CpuFeatures cpu) {
+        PermissionRegisters p = new PermissionRegisters(el2Permissions.tcr2() & TCR2_EL2_E2H0_FIELDS,
+                el2Permissions.pir(), 0, el2Permissions.porEl1(), 0);
         return new TranslationRegime(new Registers(el1LayoutOf(tcrEl2), ttbr0El2 & 0x0000_FFFF_FFFF_FFFFL, 0, mairEl2,
-                sctlrEl2, false), PermissionRegisters.NONE, cpu, Kind.EL2);
+                sctlrEl2, false, 0, 0, mair2El2), p, cpu, Kind.EL2);
     }
 
     /**
@@ -147,9 +176,9 @@ public final class TranslationRegime {
      * PIRE0_EL2, POR_EL2 and POR_EL0. With E2H = 1, TCR2_EL2 has TCR2_EL1's layout and
      * AArch64.S1TTWParamsEL20 reads it as AArch64.S1TTWParamsEL10 reads TCR2_EL1: D128 (VMSAv9-128 with
      * 128-bit TTBR0/TTBR1_EL2, {@link Registers#ttbr0High()}), PIE, POE/E0POE, AIE (MAIR2_EL2 in
-     * {@link Registers#mair2()}), DisCH0/1, HAFT, FNG0/1 and A2, each where the CPU has the feature.
-     * The EL2 regime with E2H = 0 has no VMSAv9-128 (its walk parameters take d128 = 0) and is not
-     * given TCR2_EL2 here.
+     * {@link Registers#mair2()}), DisCH0/1, HAFT, FNG0/1, A2 and PnCH, each where the CPU has the
+     * feature. The EL2 regime with E2H = 0 reads fewer of TCR2_EL2's fields
+     * ({@link #el2(long, long, long, long, long, PermissionRegisters, CpuFeatures)}).
      */
     public static TranslationRegime el20(Registers el2, PermissionRegisters el2Permissions, CpuFeatures cpu) {
         return new TranslationRegime(el2, el2Permissions, cpu, Kind.EL2_0);
@@ -176,15 +205,20 @@ public final class TranslationRegime {
         this.registers = r;
         this.permissionRegisters = p;
         this.cpuPaBits = cpu.paBits();
-        // EL1&0 reads TCR2_EL1, EL2&0 TCR2_EL2 in the same layout; EL2 (E2H = 0) takes PermissionRegisters.NONE.
-        boolean tcr2Layout = kind != Kind.EL2;
-        this.d128 = tcr2Layout && cpu.supportsTcr2() && cpu.supportsD128()
+        // EL1&0 reads TCR2_EL1, EL2&0 TCR2_EL2 in the same layout; EL2 (E2H = 0) TCR2_EL2 with only the
+        // fields of its own layout (el2 masks the others: they are RES0 there, D128 included).
+        this.d128 = kind != Kind.EL2 && cpu.supportsTcr2() && cpu.supportsD128()
                 && (p.tcr2() & IndirectPermissions.TCR2_D128) != 0;
-        this.aie = tcr2Layout && cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
+        // AIE as written, under D128 too: TCR2_ELx.AIE is RES1 when D128 is 1 (software writes 1), but
+        // AArch64.S1TTWParamsEL10/EL20 take walkparams.aie = TCR2_ELx.AIE with no D128 override (unlike
+        // pie, which they force to 1), and S1NextWalkStateLeaf reads AttrIndx[3] only when aie is 1.
+        this.aie = cpu.supportsAie() && (p.tcr2() & TCR2_AIE) != 0;
+        // AArch64.S1TTWParamsEL10/EL20/EL2: pnch = TCR2.PnCH where FEAT_THE is implemented and d128 is 0.
+        this.protectedAttribute = !d128 && cpu.supportsThe() && (p.tcr2() & TCR2_PNCH) != 0;
         // AArch64.S1TTWParamsEL10: haft = TCR2_EL1.HAFT where FEAT_HAFT is implemented and walkparams.ha
         // is 1; fng = TCR2_EL1.FNG0 (lower range) or FNG1 (upper) where FEAT_ASID2 is implemented.
-        this.haft = tcr2Layout && cpu.supportsHaft() && Registers.ha(r.tcr()) && (p.tcr2() & TCR2_HAFT) != 0;
-        boolean asid2 = tcr2Layout && cpu.supportsAsid2();
+        this.haft = cpu.supportsHaft() && Registers.ha(r.tcr()) && (p.tcr2() & TCR2_HAFT) != 0;
+        boolean asid2 = kind != Kind.EL2 && cpu.supportsAsid2();
         this.forceNonGlobalLower = asid2 && (p.tcr2() & TCR2_FNG0) != 0;
         this.forceNonGlobalUpper = asid2 && (p.tcr2() & TCR2_FNG1) != 0;
         boolean twoAsids = asid2 && (p.tcr2() & TCR2_A2) != 0;
@@ -337,6 +371,13 @@ public final class TranslationRegime {
      * table descriptor it uses (AArch64.S1Walk), in VMSAv8-64 and VMSAv9-128 tables alike.
      */
     public boolean hardwareTableAccessFlag() { return haft; }
+
+    /**
+     * TCR2_ELx.PnCH in effect (FEAT_THE, VMSAv8-64 tables): bit 52 of a stage-1 leaf is the Protected
+     * attribute and the leaf has no Contiguous bit (AArch64.S1NextWalkStateLeaf: contiguous = 0 when
+     * walkparams.pnch is 1).
+     */
+    public boolean protectedAttribute() { return protectedAttribute; }
 
     public boolean hardwareAccessFlag() { return Registers.ha(registers.tcr()); }
 

@@ -25,9 +25,12 @@ class LeafCheckTablesTest {
 
     /** ID_AA64MMFR0/2/3_EL1 of qemu-system-aarch64 10.0.2 -cpu max (FACTS.md), as CompiledMissPathTest. */
     static final CpuFeatures QEMU_MAX = new CpuFeatures(0x2100032310201126L, 0x1221011112011011L, 0x1000000000000000L);
-    /** QEMU_MAX with FEAT_AIE (ID_AA64MMFR3_EL1.AIE [27:24]) and FEAT_ASID2 (ID_AA64MMFR4_EL1.ASID2 [11:8]). */
+    /**
+     * QEMU_MAX with FEAT_AIE (ID_AA64MMFR3_EL1.AIE [27:24]), FEAT_ASID2 (ID_AA64MMFR4_EL1.ASID2 [11:8]) and
+     * FEAT_THE (ID_AA64PFR1_EL1.THE [51:48]).
+     */
     static final CpuFeatures EXTENDED = new CpuFeatures(QEMU_MAX.idAa64mmfr0(), QEMU_MAX.idAa64mmfr2(),
-            QEMU_MAX.idAa64mmfr3() | 1L << 24 | 1, 0, 1L << 8);
+            QEMU_MAX.idAa64mmfr3() | 1L << 24 | 1, 0, 1L << 8, 1L << 48);
     static final long RAM_BASE = 0x4000_0000L, RAM_SIZE = 0x4000_0000L;
 
     @Test
@@ -40,18 +43,21 @@ class LeafCheckTablesTest {
                 Registers r = oracleCase.registers();
                 for (TranslationRegime.Kind kind : TranslationRegime.Kind.values()) {
                     for (int pan = 0; pan < 4; pan++) {
-                        // pan 2 and 3: EL1&0 with TCR2_EL1.AIE (AttrIndx[3] in bit 59, MAIR2) and FEAT_ASID2's
-                        // FNG0 + A2 or FNG1, on a CPU that has them (the tables answer those leaves too).
-                        if (pan >= 2 && kind != TranslationRegime.Kind.EL1_0) continue;
+                        // pan 2 and 3: EL1&0 with TCR2_EL1.AIE (AttrIndx[3] in bit 59, MAIR2), FEAT_ASID2's
+                        // FNG0 + A2 or FNG1 and FEAT_THE's PnCH, on a CPU that has them (the tables answer those
+                        // leaves too); EL2 (E2H = 0) with TCR2_EL2.AIE and PnCH, the fields of its layout.
+                        if (pan >= 2 && kind == TranslationRegime.Kind.EL2_0) continue;
                         var regs = new Registers(r.tcr(), r.ttbr0(), r.ttbr1(), r.mair(), r.sctlr(), (pan & 1) == 1,
                                 0, 0, ~r.mair());
-                        long tcr2 = TranslationRegime.TCR2_AIE | (pan == 2 ? TranslationRegime.TCR2_FNG0 | TranslationRegime.TCR2_A2
+                        long tcr2 = TranslationRegime.TCR2_AIE | TranslationRegime.TCR2_PNCH | (pan == 2 ? TranslationRegime.TCR2_FNG0 | TranslationRegime.TCR2_A2
                                 : TranslationRegime.TCR2_FNG1);
                         TranslationRegime regime = switch (kind) {
                             case EL1_0 -> pan >= 2 ? new TranslationRegime(regs, new PermissionRegisters(tcr2, 0, 0, 0, 0), EXTENDED)
                                     : new TranslationRegime(regs, QEMU_MAX);
                             case EL2_0 -> TranslationRegime.el20(regs, QEMU_MAX);
-                            case EL2 -> TranslationRegime.el2(tcrEl2(r.tcr()), r.ttbr0(), r.mair(), r.sctlr(), QEMU_MAX);
+                            case EL2 -> pan >= 2 ? TranslationRegime.el2(tcrEl2(r.tcr()), r.ttbr0(), r.mair(), r.sctlr(), ~r.mair(),
+                                    new PermissionRegisters(tcr2, 0, 0, 0, 0), EXTENDED)
+                                    : TranslationRegime.el2(tcrEl2(r.tcr()), r.ttbr0(), r.mair(), r.sctlr(), QEMU_MAX);
                         };
                         int context = switch (kind) {
                             case EL1_0 -> 0;

@@ -15,6 +15,8 @@
  *   With bit 63 of "cases" set (a CPU with FEAT_TCR2, S1PIE and S2PIE; QemuPieOracleTest), every
  *   case has four more u64 after probes (the count), before the probe list: tcr2, pir, pire0, s2pir (TCR2_EL1,
  *   PIR_EL1, PIRE0_EL1, S2PIR_EL2), and HCRX_EL2.TCR2En is set so that TCR2_EL1 takes effect.
+ *   With bit 62 set as well (a CPU with FEAT_AIE), each case has one more u64 after those four:
+ *   mair2 (MAIR2_EL1, the attributes of AttrIndx 8..15 under TCR2_EL1.AIE).
  * Output lines:
  *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL> <ID_AA64MMFR3_EL1>
  *   <PAR_EL1>                 one per probe, 16 hex digits
@@ -40,7 +42,8 @@ _start:
         ldr     x20, =JOB
         ldr     x21, [x20], #8          // cases left
         lsr     x23, x21, #63           // the job's cases carry TCR2/PIR/PIRE0/S2PIR
-        and     x21, x21, #0x7fffffffffffffff
+        ubfx    x24, x21, #62, #1       // ... and MAIR2_EL1
+        and     x21, x21, #0x3fffffffffffffff
         cbz     x23, case_loop
         mov     x0, #(1 << 14)          // HCRX_EL2.TCR2En (names from binutils >= 2.41: generic forms)
         msr     S3_4_C1_C2_2, x0
@@ -56,6 +59,9 @@ case_loop:
         msr     S3_0_C10_C2_3, x9       // PIR_EL1
         msr     S3_0_C10_C2_2, x10      // PIRE0_EL1
         msr     S3_4_C10_C2_5, x11      // S2PIR_EL2
+        cbz     x24, 1f
+        ldr     x12, [x20], #8          // mair2
+        msr     S3_0_C10_C2_1, x12      // MAIR2_EL1
 1:
         set_el1_regime
 probe_loop:

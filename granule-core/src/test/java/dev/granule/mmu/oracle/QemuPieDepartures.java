@@ -124,6 +124,17 @@ final class QemuPieDepartures {
             g = s2.geometry();
             paBits = s2.paBits();
         }
+        return largeBlock(f, g, paBits, par);
+    }
+
+    /** The same for a stage-1-only regime (EL2, EL2&amp;0: QemuEl2PieOracleTest). */
+    static boolean largeBlock(TranslationRegime regime, Translation t, long par) {
+        if (!(t instanceof Translation.Fault f) || f.type() != FaultType.ADDRESS_SIZE || f.level() < 0 || f.stage() != 1) return false;
+        Geometry g = ((f.va() >>> 55 & 1) == 0 ? regime.lower() : regime.upper()).geometry();
+        return largeBlock(f, g, regime.paBits(), par);
+    }
+
+    private static boolean largeBlock(Translation.Fault f, Geometry g, int paBits, long par) {
         if (paBits >= 52 || !g.isLevel(f.level()) || g.entrySpan(f.level()) <= 1L << paBits) return false;
         if ((par & 1) == 0) return (par & Par.PA_MASK) >>> paBits != 0;
         boolean stage2 = (par >>> 9 & 1) != 0, ptw = (par >>> 8 & 1) != 0;
