@@ -100,6 +100,18 @@ public final class SparseMemory implements PhysicalMemory {
         return cacheKey[i] == pa >>> CHUNK_SHIFT ? cacheSegment[i] : readMiss(pa);
     }
 
+    /**
+     * The chunk holding {@code pa}, read-only, once it has been written; null where it has not (its
+     * reads are zeros until the first write gives it storage) or is not RAM. A written chunk keeps
+     * its storage until {@link #close}, so a reader that comes back to the same tables (the MMU's
+     * TLB-miss walk) may keep it and read through it, with a dependent load less than
+     * {@link #readLong}'s cache probe.
+     */
+    public MemorySegment writtenChunk(long pa) {
+        MemorySegment s = chunks.get(pa >>> CHUNK_SHIFT);
+        return s == null ? null : s.asReadOnly();
+    }
+
     private MemorySegment readMiss(long pa) {
         long c = pa >>> CHUNK_SHIFT;
         int i = (int) c & (CACHE_SIZE - 1);

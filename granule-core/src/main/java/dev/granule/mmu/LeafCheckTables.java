@@ -34,9 +34,10 @@ final class LeafCheckTables {
     private final int[] rights = new int[256];
     // 0xF0 where the tables' bits count, 0 where HPDn turns hierarchical permissions off.
     private final int tableIndexMask;
-    private final int[] attrInfo = new int[16];  // MAIR/MAIR2 attribute of AttrIndx, at info bits 15:8
-    private final int[] shInfo = new int[4];     // shareability encoding of SH, at info bits 19:16
-    private final int[] levelInfo = new int[4];  // level | log2(span) << 24, per level 0..3
+    // The TLB entry info (level | MAIR/MAIR2 attribute of AttrIndx << 8 | shareability encoding of
+    // SH << 16 | log2(span) << 24) of every level, SH and AttrIndx, indexed level | SH << 2 |
+    // AttrIndx << 4: one load where three tables took three.
+    private final int[] info = new int[4 * 4 * 16];
     private final long paLimit;
     private final int paBits;
     private final int context;
@@ -56,14 +57,16 @@ final class LeafCheckTables {
         for (int i = 0; i < rights.length; i++) rights[i] = directRights.applyAsInt(i);
         this.tableIndexMask = half.hpd() ? 0 : 0xF0;
         this.attrIndexMask = regime.attributeIndexExtension() ? 15 : 7;
-        for (int a = 0; a <= attrIndexMask; a++) attrInfo[a] = regime.mairAttr(a) << 8;
         DescriptorFormat f = half.format();
-        for (int sh = 0; sh < shInfo.length; sh++) {
-            shInfo[sh] = f.attributes(new Descriptor().set(AF | (long) sh << 8, 0)).shareability().encoding() << 16;
-        }
         Geometry g = half.geometry();
-        for (int level = 0; level < levelInfo.length; level++) {
-            levelInfo[level] = level < g.startLevel() ? 0 : level | Long.numberOfTrailingZeros(g.entrySpan(level)) << 24;
+        for (int a = 0; a <= attrIndexMask; a++) {
+            for (int sh = 0; sh < 4; sh++) {
+                int shareability = f.attributes(new Descriptor().set(AF | (long) sh << 8, 0)).shareability().encoding();
+                for (int level = Math.max(0, g.startLevel()); level < 4; level++) {   // no leaf above level 0
+                    info[level | sh << 2 | a << 4] = level | regime.mairAttr(a) << 8 | shareability << 16
+                            | Long.numberOfTrailingZeros(g.entrySpan(level)) << 24;
+                }
+            }
         }
         this.paBits = regime.paBits();
         this.paLimit = paBits == 64 ? -1L : (1L << paBits) - 1;
@@ -93,13 +96,12 @@ final class LeafCheckTables {
         if ((lo & (AF | CONTIGUOUS)) != AF) return GENERAL;
         int perms = rights[(int) (lo >>> 6) & 3 | (int) (lo >>> 51) & 0xC | (int) (tables >>> (TABLE_BITS_SHIFT - 4)) & tableIndexMask];
         if (!Permissions.permitted(perms, access, el, pan)) return GENERAL;
-        int info = levelInfo[level];
+        // AttrIndx[2:0] from bits 4:2, and under AIE AttrIndx[3] from bit 59 (bit 3 of the index).
+        int attrIndex = ((int) (lo >>> 2) & 7 | (int) (lo >>> 56) & 8) & attrIndexMask;
+        int info = this.info[level | (int) (lo >>> 6) & 0xC | attrIndex << 4];
         int shift = info >>> 24;
         long pa = oa | (va & ((1L << shift) - 1));
         if (Long.compareUnsigned(pa, paLimit) > 0 || shift > paBits) return GENERAL;
-        // AttrIndx[2:0] from bits 4:2, and under AIE AttrIndx[3] from bit 59 (bit 3 of the index).
-        int attrIndex = ((int) (lo >>> 2) & 7 | (int) (lo >>> 56) & 8) & attrIndexMask;
-        info |= attrInfo[attrIndex] | shInfo[(int) (lo >>> 8) & 3];
         boolean global = singleRange || (lo & NG) == 0 && !forceNonGlobal;
         tlb.fill(va, oa, shift, context, global ? -1 : asid, perms, info);
         return pa;

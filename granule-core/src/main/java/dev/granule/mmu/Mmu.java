@@ -51,6 +51,8 @@ public final class Mmu {
     // What the TLB-hit path needs from the (immutable) regime, read once: a hit then touches the
     // MMU's own fields and the TLB's arrays only. A shift by 8 drops the tag byte under TBI.
     private final boolean enabled;
+    // Bit n set where the regime translates for ELn (TranslationRegime.Kind.serves), read on a TLB miss.
+    private final int servedEls;
     // Stage 1 off: SCTLR_EL1.M = 0, or HCR_EL2.DC/TGE for EL1&0; with DC the flat output is Normal WB.
     private final boolean stage1Off;
     private final boolean defaultCacheable;
@@ -129,6 +131,9 @@ public final class Mmu {
         this.stage1Off = !regime.mmuEnabled() || el10 && stage2 != null && stage2.stage1Disabled();
         this.defaultCacheable = el10 && stage2 != null && stage2.defaultCacheable();
         this.enabled = !stage1Off;
+        int served = 0;
+        for (int el = 0; el <= 3; el++) if (regime.kind().serves(el)) served |= 1 << el;
+        this.servedEls = served;
         this.lowerAsid = regime.asid(false);
         this.upperAsid = regime.asid(true);
         this.pan = regime.pan();
@@ -222,7 +227,7 @@ public final class Mmu {
         if (d128Walk != null) return missOutputAddress128(va, access, el);
         boolean upperHalf = (va >>> 55 & 1) != 0;
         LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
-        if (compiled != null && regime.kind().serves(el)) {
+        if (compiled != null && (servedEls >>> el & 1) != 0) {
             long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower(),
                     upperHalf ? upperLeafTables : lowerLeafTables);
             if (pa != NO_LEAF) return leafFault == null ? pa : -1;
@@ -234,7 +239,7 @@ public final class Mmu {
     private long missOutputAddress128(long va, Access access, int el) {
         boolean upperHalf = (va >>> 55 & 1) != 0;
         LeafWalk128 compiled = upperHalf ? upperLeafWalk128 : lowerLeafWalk128;
-        if (compiled != null && regime.kind().serves(el)) {
+        if (compiled != null && (servedEls >>> el & 1) != 0) {
             long pa = compiledLeaf128(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower());
             if (pa != NO_LEAF) return leafFault == null ? pa : -1;
         }

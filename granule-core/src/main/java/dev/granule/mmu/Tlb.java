@@ -45,6 +45,19 @@ public final class Tlb {
     //   the info (level | attr << 8 | sh << 16 | contiguous << 20 | leafShift << 24) in the low half.
     private static final int PA = 0, IPA = 1, ID = 2, RIGHTS = 3, STRIDE = 4;
     private final long[] entry;
+    // Replacement is exact LRU, an empty way taken before any entry and the first empty way first.
+    // With up to 16 ways, each set's order of use is one long (order[set]): a way number per nibble,
+    // from the next victim (nibble 0: the first empty way, else the least recently used) to the
+    // most recently used (nibble ways - 1), the empty ways lowest in ascending order. A fill reads
+    // its victim from that one long, whose address the VA gives, and a hit or fill rewrites it: with
+    // per-entry ages a fill read every way's age and compared them before it knew where to write,
+    // and measured 11 ns against 3 ns this way (BENCHMARKS.md, issue 20 fifth round). More ways:
+    // per-entry ages from a clock (age[], order null), the least recently used the oldest.
+    static final int MAX_ORDERED_WAYS = 16;
+    private static final long NIBBLE_ONES = 0x1111_1111_1111_1111L;
+    private final long[] order;
+    private final long emptyOrder;  // a set of empty ways: way k at nibble k
+    private final int mruShift;     // the most recently used way's nibble, 4 x (ways - 1)
     private final int[] age;
     private int clock;
     private long sizesPresent;      // bit n set if some entry has shift n
@@ -61,12 +74,45 @@ public final class Tlb {
         this.sets = entries / ways;
         this.tag = new long[entries];
         this.entry = new long[entries * STRIDE];
-        this.age = new int[entries];
+        boolean ordered = ways <= MAX_ORDERED_WAYS;
+        long empty = 0;
+        for (int w = 0; w < Math.min(ways, MAX_ORDERED_WAYS); w++) empty |= (long) w << 4 * w;
+        this.emptyOrder = empty;
+        this.mruShift = 4 * (ways - 1);
+        this.order = ordered ? new long[sets] : null;
+        this.age = ordered ? null : new int[entries];
         Arrays.fill(tag, EMPTY);
+        if (ordered) Arrays.fill(order, emptyOrder);
+    }
+
+    /** Way {@code w} of {@code set} becomes the most recently used (a hit, or an insert into it). */
+    private void touch(int set, int w) {
+        if (order == null) {
+            age[set * ways + w] = tick();
+            return;
+        }
+        long p = order[set];
+        if ((int) (p >>> mruShift) == w) return;   // already the most recent: nothing moves
+        // The nibble holding w: the lowest zero nibble of p ^ (w in every nibble). Then the nibbles
+        // above it move down one, and w goes on top.
+        long x = p ^ w * NIBBLE_ONES;
+        int at = Long.numberOfTrailingZeros((x - NIBBLE_ONES) & ~x & NIBBLE_ONES << 3) & ~3;
+        order[set] = p & ((1L << at) - 1) | (p >>> at >>> 4) << at | (long) w << mruShift;
+    }
+
+    /** The way of {@code set} an insert with no empty or equal way takes, or a fill takes: see {@link #order}. */
+    private int victim(int set) {
+        if (order != null) return (int) order[set] & 0xF;
+        int first = set * ways;
+        // Age and way in one long, so that Math.min (a conditional move) picks the oldest, the
+        // first of equals (empty ways, age 0), without a branch per way.
+        long oldest = Long.MAX_VALUE;
+        for (int i = first; i < first + ways; i++) oldest = Math.min(oldest, (long) age[i] << 32 | (i - first));
+        return (int) oldest;
     }
 
     /**
-     * The next age. An age is an int (the victim search packs it with the way into one long); after
+     * The next age (more than 16 ways). An age is an int (the victim search packs it with the way into one long); after
      * 2^31 - 1 lookups and inserts, which a long replay or emulation reaches, the ages are renumbered
      * first, each set's ways keeping their order, so that the least recently used stays the victim.
      */
@@ -78,20 +124,20 @@ public final class Tlb {
     /** Each set's used ways aged 1..ways in their order (an empty way stays 0); the clock at ways. */
     private void renumber() {
         for (int first = 0; first < age.length; first += ways) {
-            int[] order = new int[ways];
-            for (int w = 0; w < ways; w++) order[w] = first + w;
-            for (int a = 1; a < ways; a++) {          // insertion sort by age: a set has a few ways
-                int way = order[a], b = a;
-                for (; b > 0 && age[order[b - 1]] > age[way]; b--) order[b] = order[b - 1];
-                order[b] = way;
+            int[] ranked = new int[ways];
+            for (int w = 0; w < ways; w++) ranked[w] = first + w;
+            for (int a = 1; a < ways; a++) {          // insertion sort by age: a set has tens of ways
+                int way = ranked[a], b = a;
+                for (; b > 0 && age[ranked[b - 1]] > age[way]; b--) ranked[b] = ranked[b - 1];
+                ranked[b] = way;
             }
             int rank = 0;
-            for (int way : order) if (age[way] != 0) age[way] = ++rank;
+            for (int way : ranked) if (age[way] != 0) age[way] = ++rank;
         }
         clock = ways;
     }
 
-    private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)) * ways; }
+    private int set(long va, int s) { return (int) ((va >>> s) & (sets - 1)); }
 
     /** The index of the entry translating {@code va} for {@code currentAsid} without EL2 (VMID 0), or -1. */
     int lookup(long va, int currentAsid) { return lookup(va, 0, currentAsid); }
@@ -103,7 +149,7 @@ public final class Tlb {
             int s = Long.numberOfTrailingZeros(sizes);
             sizes &= sizes - 1;
             long t = (va & -(1L << s)) | s;
-            int first = set(va, s);
+            int set = set(va, s), first = set * ways;
             for (int i = first; i < first + ways; i++) {
                 // The context compare runs only on a tag match, so the one-stage hit costs no more.
                 if (tag[i] != t) continue;
@@ -111,7 +157,7 @@ public final class Tlb {
                 int entryAsid = (int) (id >> 32);
                 if ((int) id == currentContext && (entryAsid == -1 || entryAsid == currentAsid)) {
                     hits++;
-                    age[i] = tick();
+                    touch(set, i - first);
                     return i;
                 }
             }
@@ -132,22 +178,17 @@ public final class Tlb {
      */
     void insert(long va, long outputAddress, int s, int entryContext, int entryAsid, int permissions, int entryInfo,
                 long stage2Leaf) {
-        int first = set(va, s);
+        int set = set(va, s), first = set * ways;
         long t = (va & -(1L << s)) | s;
         long id = (long) entryAsid << 32 | (entryContext & 0xFFFF_FFFFL);
         int victim = -1;
-        // The oldest way, the first of equals: age and way in one long, so that Math.min (a
-        // conditional move) picks it without a branch per way. Which way is oldest changes from one
-        // miss to the next, and a mispredicted branch per insert was most of a miss's TLB cost.
-        long oldest = Long.MAX_VALUE;
         for (int i = first; i < first + ways; i++) {
             if (tag[i] == EMPTY || (tag[i] == t && entry[i * STRIDE + ID] == id)) {
                 victim = i;
                 break;
             }
-            oldest = Math.min(oldest, (long) age[i] << 32 | (i - first));
         }
-        if (victim < 0) victim = first + (int) (oldest & 0xFFFF_FFFFL);
+        if (victim < 0) victim = first + victim(set);
         if (tag[victim] != EMPTY && tag[victim] != t) evictions++;
         tag[victim] = t;
         int e = victim * STRIDE;
@@ -157,7 +198,7 @@ public final class Tlb {
         entry[e + IPA] = stage2Leaf;
         entry[e + ID] = id;
         entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
-        age[victim] = tick();
+        touch(set, victim - first);
         sizesPresent |= 1L << s;
     }
 
@@ -165,14 +206,21 @@ public final class Tlb {
      * {@link #insert} of a translation that {@link #lookup} has just missed for the same VA, context
      * and ASID (the entry's ASID that one or global): no way of the set can hold the same span,
      * context and ASID, so the victim is the first empty way or else the least recently used, as
-     * insert picks it, found from the ages alone (an empty way's age is 0, below every entry's).
-     * The TLB-miss path's insert, without insert's tag compares and the branch per way.
+     * insert picks it ({@link #victim}). The TLB-miss path's insert, without insert's tag compares.
      */
     void fill(long va, long outputAddress, int s, int entryContext, int entryAsid, int permissions, int entryInfo) {
-        int first = set(va, s);
-        long oldest = Long.MAX_VALUE;
-        for (int i = first; i < first + ways; i++) oldest = Math.min(oldest, (long) age[i] << 32 | (i - first));
-        int victim = first + (int) (oldest & 0xFFFF_FFFFL);
+        int set = set(va, s);
+        int victim;
+        if (order != null) {
+            // victim and touch in one: the next victim's nibble becomes the most recent.
+            long p = order[set];
+            int w = (int) p & 0xF;
+            order[set] = p >>> 4 | (long) w << mruShift;
+            victim = set * ways + w;
+        } else {
+            victim = set * ways + victim(set);
+            age[victim] = tick();
+        }
         if (tag[victim] != EMPTY) evictions++;
         tag[victim] = (va & -(1L << s)) | s;
         int e = victim * STRIDE;
@@ -180,8 +228,9 @@ public final class Tlb {
         entry[e + IPA] = EMPTY;
         entry[e + ID] = (long) entryAsid << 32 | (entryContext & 0xFFFF_FFFFL);
         entry[e + RIGHTS] = (long) permissions << 32 | (entryInfo & 0xFFFF_FFFFL);
-        age[victim] = tick();
-        sizesPresent |= 1L << s;
+        // Stored only when it changes: the next lookup reads it first, and a store of every fill
+        // would have that read wait for this walk's leaf size.
+        if ((sizesPresent & 1L << s) == 0) sizesPresent |= 1L << s;
     }
 
     long pa(int i, long va) { return entry[i * STRIDE + PA] + (va & ((1L << (tag[i] & SHIFT_BITS)) - 1)); }
@@ -199,7 +248,8 @@ public final class Tlb {
     /** Every entry, of every VMID (TLBI ALLE1; also VMALLE1 where there is no EL2). */
     public void invalidateAll() {
         Arrays.fill(tag, EMPTY);
-        Arrays.fill(age, 0);
+        if (order != null) Arrays.fill(order, emptyOrder);
+        else Arrays.fill(age, 0);
         sizesPresent = 0;
     }
 
@@ -263,10 +313,25 @@ public final class Tlb {
         }
     }
 
-    /** Empties way {@code i}; an empty way's age is 0, older than any entry's (see {@link #fill}). */
+    /**
+     * Empties way {@code i}: with ages its age is 0, older than any entry's; with a set order the
+     * set's empty ways go to its bottom in ascending order, its entries above them in their order.
+     */
     private void remove(int i) {
         tag[i] = EMPTY;
-        age[i] = 0;
+        if (order == null) {
+            age[i] = 0;
+            return;
+        }
+        int set = i / ways, first = set * ways;
+        long p = order[set], empties = 0, used = 0;
+        int emptyCount = 0, usedCount = 0;
+        for (int w = 0; w < ways; w++) if (tag[first + w] == EMPTY) empties |= (long) w << 4 * emptyCount++;
+        for (int k = 0; k < ways; k++) {
+            int w = (int) (p >>> 4 * k) & 0xF;
+            if (tag[first + w] != EMPTY) used |= (long) w << 4 * usedCount++;
+        }
+        order[set] = usedCount == 0 ? empties : empties | used << 4 * emptyCount;
     }
 
     public long hits() { return hits; }

@@ -4,8 +4,13 @@ import dev.granule.format.Vmsa64Format;
 import dev.granule.geometry.Geometry;
 import dev.granule.memory.MemoryAccessException;
 import dev.granule.memory.PhysicalMemory;
+import dev.granule.memory.SparseMemory;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * The MMU's VMSAv8-64 TLB-miss walk as a template that {@link HiddenSpecialisation} copies once per
@@ -32,6 +37,15 @@ final class Vmsa64LeafWalk implements LeafWalk {
     // (ramBytes 0) through PhysicalMemory.contains, which loops over the ranges.
     private final long ramBase;
     private final long ramBytes;
+    // Per level (index level - MIN_LEVEL), the SparseMemory chunk of the table read there last and its
+    // storage (-1: none). A walk reads the same few tables again and again: reading a descriptor
+    // through the kept chunk takes SparseMemory's cache probe (a load the descriptor's address
+    // waits for) out of each level's chain of dependent loads. Only written chunks are kept, and a
+    // written chunk keeps its storage, so the descriptors read are the memory's, as readLong's.
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private final SparseMemory sparse;
+    private final long[] keptChunk = new long[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
+    private final MemorySegment[] keptStorage = new MemorySegment[keptChunk.length];
     private int level;
     private long leafAddress;
     private long outputAddress;
@@ -41,6 +55,8 @@ final class Vmsa64LeafWalk implements LeafWalk {
         if (FORMAT == null) throw new IllegalStateException("the template walk is not for use; see GeometryCopies");
         Geometry g = FORMAT.geometry();
         this.memory = memory;
+        this.sparse = memory instanceof SparseMemory m ? m : null;
+        Arrays.fill(keptChunk, -1);
         this.root = root;
         this.rootMask = g.entries(g.startLevel()) - 1;
         this.paLimit = paLimit;
@@ -70,7 +86,10 @@ final class Vmsa64LeafWalk implements LeafWalk {
             while (true) {
                 long address = table + (((va >>> shift) & mask) << 3);
                 if (!inRam(address)) return 0;
-                long d = memory.readLong(address);
+                int kept = lvl - Geometry.MIN_LEVEL;
+                long d = keptChunk[kept] == address >>> SparseMemory.CHUNK_SHIFT
+                        ? keptStorage[kept].get(LONG_LE, address & (SparseMemory.CHUNK_SIZE - 1))
+                        : readAndKeep(kept, address);
                 // Vmsa64Format.kind as bit tests: invalid, table (or page at level 3), block where allowed.
                 if ((d & 1) == 0) return 0;
                 if ((d & 2) != 0 && lvl < 3) {
@@ -92,6 +111,19 @@ final class Vmsa64LeafWalk implements LeafWalk {
         } catch (MemoryAccessException e) {
             return 0; // a dump's page that is not in the dump: the general walk reports it
         }
+    }
+
+    /** The descriptor at {@code address} through the memory, its chunk kept for level slot {@code kept} where written. */
+    private long readAndKeep(int kept, long address) {
+        long d = memory.readLong(address);
+        if (sparse != null) {
+            MemorySegment storage = sparse.writtenChunk(address);
+            if (storage != null) {
+                keptChunk[kept] = address >>> SparseMemory.CHUNK_SHIFT;
+                keptStorage[kept] = storage;
+            }
+        }
+        return d;
     }
 
     @Override
