@@ -180,7 +180,8 @@ class QemuEl2PieOracleTest {
                 QemuAt.Answer answer = answers.answer(n);
                 Translation t = model[n];
                 Translation relaxed = departure[n], tablePermissions = withTablePermissions[n++];
-                if (answer.agreesStage1(t, () -> e.regime(cpu).paBits(), aborts, largeBlockDepartures)) continue;
+                if (answer.agreesStage1(t, par -> QemuLargeBlockDeparture.atStage1(oracle, t, par, e.regime(cpu), memory),
+                        aborts, largeBlockDepartures)) continue;
                 if (!answer.exception() && QemuPieDepartures.largeBlock(e.regime(cpu), t, answer.par())) {
                     // QEMU, not checking the whole output address, went on to the leaf's AF or permission fault.
                     largeBlockDepartures.add();
