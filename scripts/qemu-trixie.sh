@@ -4,17 +4,10 @@
 # launcher that runs it; for the permission-indirection oracle (QemuPieOracleTest).
 #
 # Trixie's QEMU needs trixie's glibc and libraries, which a bookworm machine cannot install; so nothing
-# is installed and the system's apt state is never touched: a private apt configuration (its own
-# status file, lists, cache and sources) downloads qemu-system-arm and its whole Depends closure
-# (apt-get -s against an empty status gives it), dpkg-deb -x unpacks every package into one root, and
+# is installed: scripts/debian-private-root.sh unpacks qemu-system-arm and its whole Depends closure
+# into a private root (from the machine's own Debian archive, suites trixie and trixie-backports), and
 # the launcher runs that root's qemu-system-aarch64 through that root's own dynamic loader with that
 # root's libraries (ld.so --library-path), its own firmware/data (-L) and modules (QEMU_MODULE_DIR).
-#
-# The sources are the machine's own: the URI and keyring of its Debian archive stanza (deb822 or
-# one-line format, the one whose suites name the machine's codename), with suites trixie and
-# trixie-backports; no host name is written here. apt checks the downloads against the signed
-# Release files as for any install. Proxy and date-check settings are taken from the host's apt
-# configuration; nothing else of it (no hooks).
 #
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/granule/qemu-trixie/ (apt/ lists and state, debs/, root-VERSION/,
 # qemu-system-aarch64 the launcher). A launcher that answers --version is used without the network.
@@ -40,80 +33,9 @@ if [ "${1:-}" != "--refresh" ] && [ -x "$launcher" ] && "$launcher" --version >/
     exit 0
 fi
 
-for tool in apt-get apt-config dpkg dpkg-deb awk; do
-    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (needs a Debian host)"
-done
-
-# "URI KEYRING" of the machine's Debian archive (its own codename's stanza or line).
-source "$(dirname "${BASH_SOURCE[0]}")/debian-archive.sh"
-
-read -r uri keyring < <(debian_archive) || true
-[ -n "${uri:-}" ] || fail "found no Debian apt source for this machine's codename to take the archive URI from"
-arch=$(dpkg --print-architecture)
-
-apt="$cache/apt"
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc/apt.conf.d" "$apt/etc/preferences.d" \
-    "$cache/debs" || fail "cannot create $cache"
-: > "$apt/status" # nothing installed: the simulation below lists the whole dependency closure
-signed=${keyring:+ signed-by=$keyring}
-{
-    echo "deb [arch=$arch$signed] $uri $SUITE main"
-    echo "deb [arch=$arch$signed] $uri $BACKPORTS main"
-} > "$apt/etc/sources.list"
-{
-    echo "Dir::State \"$apt\";"
-    echo "Dir::State::status \"$apt/status\";"
-    echo "Dir::State::Lists \"$apt/lists\";"
-    echo "Dir::Cache \"$apt/cache\";"
-    echo "Dir::Cache::pkgcache \"\";"
-    echo "Dir::Cache::srcpkgcache \"\";"
-    echo "Dir::Etc::sourcelist \"$apt/etc/sources.list\";"
-    echo "Dir::Etc::sourceparts \"$apt/etc/sources.list.d\";"
-    echo "Dir::Etc::parts \"$apt/etc/apt.conf.d\";"
-    echo "Dir::Etc::preferences \"$apt/etc/preferences\";"
-    echo "Dir::Etc::preferencesparts \"$apt/etc/preferences.d\";"
-    echo "APT::Architecture \"$arch\";"
-    echo "APT::Architectures { \"$arch\"; };"
-    echo "APT::Install-Recommends \"false\";"
-    echo "APT::Sandbox::User \"root\";"   # the private dirs belong to whoever runs this
-    echo "Acquire::Languages \"none\";"
-    # The host's proxies and date checks (a mirror may serve an older Release).
-    apt-config dump 2>/dev/null | grep -E '^Acquire::(https?::Proxy|Check-Valid-Until|Check-Date|Retries|ForceIPv4)' || true
-} > "$apt/apt.conf"
-export APT_CONFIG="$apt/apt.conf"
-
-say "updating the private package lists ($SUITE, $BACKPORTS)"
-out=$(apt-get update -qq 2>&1) || fail "apt-get update of the private $SUITE lists failed: $(echo "$out" | tail -n 3)"
-# apt-get update exits 0 when a source cannot be fetched; without the backports index nothing below works.
-ls "$apt"/lists/*_dists_${BACKPORTS}_*Packages* >/dev/null 2>&1 \
-    || fail "apt-get update fetched no $BACKPORTS index from $uri (network?): $(echo "$out" | tail -n 2)"
-
-# name=version of every package an install of $PACKAGE from backports would unpack on an empty system.
-closure=$(apt-get -s -qq install -t "$BACKPORTS" "$PACKAGE" 2>&1) \
-    || fail "apt cannot resolve $PACKAGE from $BACKPORTS: $(echo "$closure" | tail -n 3)"
-closure=$(echo "$closure" | awk '/^Inst /{ v = $3; gsub(/[()]/, "", v); print $2 "=" v }')
-version=$(echo "$closure" | awk -F= -v p="$PACKAGE" '$1 == p { print $2 }')
-[ -n "$version" ] || fail "$PACKAGE is not in $BACKPORTS for $arch"
-root="$cache/root-$(echo "$version" | tr ':~+' '___')"
-
-if [ ! -f "$root/.unpacked" ]; then
-    say "downloading $PACKAGE $version and $(($(echo "$closure" | wc -l) - 1)) packages it depends on"
-    out=$(cd "$cache/debs" && apt-get download -qq $closure 2>&1) || fail "apt-get download failed: $(echo "$out" | tail -n 3)"
-    rm -rf "$root" && mkdir -p "$root"
-    say "unpacking into $root"
-    for spec in $closure; do
-        name=${spec%%=*} ver=${spec#*=}
-        # apt-get download names files name_version-with-':'-as-%3a_arch.deb
-        deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n 1)
-        [ -n "$deb" ] || fail "no .deb for $spec in $cache/debs"
-        dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x $deb failed"
-        basename "$deb" >> "$root/.debs"
-    done
-    touch "$root/.unpacked"
-    # Earlier versions' roots and packages go.
-    for old in "$cache"/root-*; do [ "$old" = "$root" ] || rm -rf "$old"; done
-    for f in "$cache"/debs/*.deb; do grep -qxF "$(basename "$f")" "$root/.debs" || rm -f "$f"; done
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/debian-private-root.sh"
+private_root "$cache" "$(dpkg --print-architecture)" "$SUITE $BACKPORTS" "$BACKPORTS" "$PACKAGE" || exit 1
+root=$ROOT version=$VERSION
 
 loader=$(ls "$root"/usr/lib/*/ld-linux*.so.* "$root"/usr/lib64/ld-linux*.so.* 2>/dev/null | head -n 1)
 libdir=$(dirname "$(ls "$root"/usr/lib/*/libc.so.6 2>/dev/null | head -n 1)")
