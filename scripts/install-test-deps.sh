@@ -11,7 +11,8 @@
 #   - the arm64 package lists (dpkg --add-architecture arm64), so that apt can download the arm64
 #     kernel and busybox-static .debs; nothing arm64 is installed, they are only unpacked;
 #   - QEMU 11 from trixie-backports for the permission-indirection oracle, not installed but unpacked
-#     into the cache by scripts/qemu-trixie.sh (also without root).
+#     into the cache by scripts/qemu-trixie.sh (also without root); trixie's arm64 makedumpfile, the
+#     same way (scripts/makedumpfile-trixie.sh), for the crash capture's real zstd files.
 # Needs root and apt; otherwise it says what is missing and leaves it (the test then skips).
 # Never fails the build: a machine without network still runs every other test.
 set -uo pipefail
@@ -50,6 +51,11 @@ add_backports_source() {
 # QEMU 11 (trixie-backports) for the permission-indirection oracle: unpacked into the cache with its own
 # libraries, no root and no change to the system's apt state (scripts/qemu-trixie.sh says why it failed).
 "$(dirname "${BASH_SOURCE[0]}")/qemu-trixie.sh" >/dev/null || echo "install-test-deps: QEMU 11 not fetched; QemuPieOracleTest will be skipped" >&2
+# Trixie's arm64 makedumpfile (zstd enabled, which bookworm's is not) for the crash capture's zstd files,
+# unpacked the same way; on exit, whichever way this script ends, because it reads DT_NEEDED with the
+# readelf that the apt-get below may install first.
+trap '"$(dirname "${BASH_SOURCE[0]}")/makedumpfile-trixie.sh" >/dev/null \
+    || echo "install-test-deps: trixie makedumpfile not fetched; the crash capture makes no zstd files" >&2' EXIT
 
 packages=()
 need_backports=0

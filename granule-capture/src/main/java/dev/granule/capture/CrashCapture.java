@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
 public final class CrashCapture {
 
     /** Bumped when the capture's contents change, so old caches are redone. */
-    static final String SCRIPT_VERSION = "c1";
+    static final String SCRIPT_VERSION = "c2";
     static final String MEMORY = "640M";
     static final String CRASHKERNEL = "192M";
     /** The 9p and virtio-mmio modules the crash kernel loads to reach the host directory, in load order. */
@@ -49,6 +49,8 @@ public final class CrashCapture {
     public static final List<String> COMPRESSIONS = List.of("c", "l", "p", "z");
     public static final List<Integer> DUMP_LEVELS = List.of(0, 31);
     public static final String FLATTENED = "vmcore-F-c-d31.flat";
+    /** The dump levels trixie's makedumpfile ({@link TrixieMakedumpfile}, real zstd pages) is run at with {@code -z}. */
+    public static final List<Integer> ZSTD_LEVELS = List.of(0, 31);
 
     /**
      * A Debian kernel on a CPU. Debian's makedumpfile 1.7.2 writes no file for the 16K kernel: it
@@ -89,6 +91,12 @@ public final class CrashCapture {
         /** {@code makedumpfile -F -c -d 31 /proc/vmcore > FILE}: the flattened form, as sent over ssh. */
         public Path flattened() { return guest().resolve(FLATTENED); }
 
+        /** {@code makedumpfile -z -d LEVEL /proc/vmcore FILE} with trixie's makedumpfile (zstd pages), if it was run. */
+        public Path zstd(int level) { return guest().resolve(zstdName(level)); }
+
+        /** Trixie's makedumpfile package the zstd files were written with, or empty if it was not in the capture. */
+        public Optional<String> trixieMakedumpfile() { return Optional.ofNullable(properties.getProperty("trixieMakedumpfile")); }
+
         /** makedumpfile's exit status for {@code name}, -1 if it was not run. */
         public int exit(String name) {
             return Integer.parseInt(properties.getProperty("exit." + name, "-1"));
@@ -108,19 +116,26 @@ public final class CrashCapture {
             return Files.readAllLines(oracle()).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).map(Probe::parse).toList();
         }
 
-        static Optional<Capture> load(Path dir) throws IOException {
+        /** A capture made before trixie's makedumpfile was unpacked is redone once it is there (its zstd files were not made). */
+        static Optional<Capture> load(Path dir, boolean trixieAvailable) throws IOException {
             Path props = dir.resolve("capture.properties");
             if (!Files.isRegularFile(props)) return Optional.empty();
             Properties p = new Properties();
             try (var in = Files.newBufferedReader(props)) {
                 p.load(in);
             }
-            return SCRIPT_VERSION.equals(p.getProperty("script")) ? Optional.of(new Capture(dir, p)) : Optional.empty();
+            boolean current = SCRIPT_VERSION.equals(p.getProperty("script")) && (!trixieAvailable || p.containsKey("trixieMakedumpfile"));
+            return current ? Optional.of(new Capture(dir, p)) : Optional.empty();
         }
     }
 
     public static String kdumpName(String option, int level) {
         return "vmcore-" + option + "-d" + level + ".kdump";
+    }
+
+    /** The file trixie's makedumpfile writes with {@code -z -d LEVEL}. */
+    public static String zstdName(int level) {
+        return "vmcore-trixie-z-d" + level + ".kdump";
     }
 
     private CrashCapture() {}
@@ -130,9 +145,10 @@ public final class CrashCapture {
             throws IOException, InterruptedException, CaptureUnavailableException {
         String qemu = KernelCapture.qemuBinary();
         Path captures = Files.createDirectories(cache.resolve("crash-captures"));
+        Optional<TrixieMakedumpfile> trixie = TrixieMakedumpfile.find(cache);
         try (var s = Files.list(captures)) {
             for (Path d : s.filter(Files::isDirectory).sorted().toList().reversed()) {
-                var c = Capture.load(d);
+                var c = Capture.load(d, trixie.isPresent());
                 if (c.isPresent() && variant.name().equals(c.get().properties().getProperty("variant"))) {
                     log.accept("using cached crash capture " + d);
                     return c.get();
@@ -145,11 +161,15 @@ public final class CrashCapture {
         DebianKernel kernel = DebianKernel.fetch(variant.flavour(), cache, log);
         Path busybox = DebianKernel.busybox(cache, log);
         CrashUserland userland = CrashUserland.fetch(cache, log);
+        if (trixie.isEmpty()) {
+            log.accept("no trixie makedumpfile in " + cache.resolve("makedumpfile-trixie")
+                    + " (scripts/makedumpfile-trixie.sh fetches it): the capture has no file with zstd pages");
+        }
         Map<String, Path> modules = modules(kernel, cache, log);
         // Keyed by the kernel package and this class's script version.
         Path dir = Files.createDirectories(captures.resolve(kernel.deb().getFileName().toString().replaceFirst("\\.deb$", "")
                 + variant.suffix + "-" + SCRIPT_VERSION));
-        return capture(variant, kernel, busybox, userland, modules, dir, log);
+        return capture(variant, kernel, busybox, userland, trixie, modules, dir, log);
     }
 
     /** The 9p and virtio-mmio modules of the kernel package (module name to file), unpacked once. */
@@ -183,8 +203,8 @@ public final class CrashCapture {
         return out;
     }
 
-    static Capture capture(Variant variant, DebianKernel kernel, Path busybox, CrashUserland userland, Map<String, Path> modules, Path dir,
-                           Consumer<String> log) throws IOException, InterruptedException, CaptureUnavailableException {
+    static Capture capture(Variant variant, DebianKernel kernel, Path busybox, CrashUserland userland,
+                           Optional<TrixieMakedumpfile> trixie, Map<String, Path> modules, Path dir, Consumer<String> log) throws IOException, InterruptedException, CaptureUnavailableException {
         Files.deleteIfExists(dir.resolve("capture.properties"));
         Path guest = dir.resolve("guest");
         if (Files.isDirectory(guest)) {
@@ -194,9 +214,9 @@ public final class CrashCapture {
         }
         Files.createDirectories(guest);
         long tBuild = System.nanoTime();
-        byte[] crashInitrd = initramfs(busybox, userland, modules, null, null);
+        byte[] crashInitrd = initramfs(busybox, userland, trixie, modules, null, null);
         Path initrd = dir.resolve("initrd.cpio");
-        Files.write(initrd, initramfs(busybox, userland, modules, kernel.vmlinuz(), crashInitrd));
+        Files.write(initrd, initramfs(busybox, userland, trixie, modules, kernel.vmlinuz(), crashInitrd));
         log.accept(String.format("initramfs: %d KiB (crash kernel's: %d KiB) in %.1f s", Files.size(initrd) >> 10,
                 crashInitrd.length >> 10, (System.nanoTime() - tBuild) / 1e9));
 
@@ -265,6 +285,7 @@ public final class CrashCapture {
             props.setProperty("memory", MEMORY);
             props.setProperty("crashkernel", CRASHKERNEL);
             props.setProperty("userland", String.join(" ", userland.packages()));
+            trixie.ifPresent(t -> props.setProperty("trixieMakedumpfile", t.version()));
             props.setProperty("probes", Integer.toString(probes));
             props.setProperty("bootSeconds", String.format("%.1f", boot));
             props.setProperty("querySeconds", String.format("%.1f", query));
@@ -335,8 +356,8 @@ public final class CrashCapture {
      * The initramfs: busybox, the tools and their libraries, the modules, the init script; for the
      * first kernel also the kernel Image and the crash kernel's own initramfs, which kexec loads.
      */
-    static byte[] initramfs(Path busybox, CrashUserland userland, Map<String, Path> modules, Path image, byte[] crashInitrd)
-            throws IOException {
+    static byte[] initramfs(Path busybox, CrashUserland userland, Optional<TrixieMakedumpfile> trixie, Map<String, Path> modules,
+                            Path image, byte[] crashInitrd) throws IOException {
         CpioWriter w = new CpioWriter();
         for (String d : List.of("bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "out", "lib",
                 "lib/aarch64-linux-gnu", "modules", "boot")) {
@@ -346,6 +367,11 @@ public final class CrashCapture {
         for (var e : userland.files().entrySet()) {
             w.file(e.getKey(), 0755, Files.readAllBytes(e.getValue()));
         }
+        if (trixie.isPresent()) {
+            w.directory(TrixieMakedumpfile.GUEST_DIR);
+            w.directory(TrixieMakedumpfile.GUEST_DIR + "/lib");
+            for (var e : trixie.get().files().entrySet()) w.file(e.getKey(), 0755, Files.readAllBytes(e.getValue()));
+        }
         for (var e : modules.entrySet()) {
             w.file("modules/" + e.getValue().getFileName(), 0644, Files.readAllBytes(e.getValue()));
         }
@@ -353,17 +379,27 @@ public final class CrashCapture {
             w.file("boot/Image", 0644, Files.readAllBytes(image));
             w.file("boot/crash.cpio", 0644, crashInitrd);
         }
-        w.file("init", 0755, initScript().getBytes(StandardCharsets.US_ASCII));
+        w.file("init", 0755, initScript(trixie.isPresent()).getBytes(StandardCharsets.US_ASCII));
         return w.finish();
     }
 
-    /** Both kernels run this script: the crash kernel is the one with a /proc/vmcore. */
-    static String initScript() {
+    /**
+     * Both kernels run this script: the crash kernel is the one with a /proc/vmcore. With
+     * {@code trixie}, the crash kernel also runs trixie's makedumpfile with {@code -z}.
+     */
+    static String initScript(boolean trixie) {
         StringBuilder dumps = new StringBuilder();
         for (String c : COMPRESSIONS) {
             for (int d : DUMP_LEVELS) {
                 dumps.append("save ").append(kdumpName(c, d)).append(" makedumpfile -").append(c).append(" -d ").append(d)
                         .append(" /proc/vmcore /out/").append(kdumpName(c, d)).append('\n');
+            }
+        }
+        if (trixie) {
+            dumps.append(TrixieMakedumpfile.guestCommand()).append(" -v > /out/makedumpfile-trixie-version.log 2>&1\n");
+            for (int d : ZSTD_LEVELS) {
+                dumps.append("save ").append(zstdName(d)).append(' ').append(TrixieMakedumpfile.guestCommand()).append(" -z -d ").append(d)
+                        .append(" /proc/vmcore /out/").append(zstdName(d)).append('\n');
             }
         }
         return """

@@ -29,8 +29,20 @@ class CrashCaptureTest {
         List<String> names = CrashCapture.COMPRESSIONS.stream()
                 .flatMap(c -> CrashCapture.DUMP_LEVELS.stream().map(d -> CrashCapture.kdumpName(c, d))).toList();
         assertThat(names).doesNotHaveDuplicates().hasSize(8).contains("vmcore-c-d31.kdump", "vmcore-z-d0.kdump");
-        String script = CrashCapture.initScript();
+        String script = CrashCapture.initScript(false);
         for (String n : names) assertThat(script).contains("/out/" + n);
         assertThat(script).contains("makedumpfile -F -c -d 31 /proc/vmcore > /out/" + CrashCapture.FLATTENED);
+        assertThat(script).doesNotContain("/trixie/");
+    }
+
+    @Test
+    void trixiesMakedumpfileWritesZstdFilesThroughItsOwnLoader() {
+        String script = CrashCapture.initScript(true);
+        for (int d : CrashCapture.ZSTD_LEVELS) {
+            assertThat(script).contains("save " + CrashCapture.zstdName(d) + " /trixie/lib/ld-linux-aarch64.so.1 --library-path "
+                    + "/trixie/lib /trixie/makedumpfile -z -d " + d + " /proc/vmcore /out/" + CrashCapture.zstdName(d));
+        }
+        assertThat(CrashCapture.zstdName(31)).isNotIn(CrashCapture.COMPRESSIONS.stream()
+                .flatMap(c -> CrashCapture.DUMP_LEVELS.stream().map(d -> CrashCapture.kdumpName(c, d))).toList());
     }
 }
