@@ -465,12 +465,14 @@ public final class CrashCapture {
                 s=$(now)
                 makedumpfile -F -c -d 31 /proc/vmcore > /out/%s 2> /out/%s.log
                 echo "GRANULE-FILE %s exit=$? seconds=$(echo "$(now) $s" | awk '{printf "%%.1f", $1 - $2}')"
+                # The shell creates the file before makedumpfile runs: an empty one is a refusal, not a dump.
+                [ -s /out/%s ] || rm -f /out/%s
                 sync
                 umount /out
                 echo GRANULE-DONE
                 poweroff -f
                 """.formatted(KernelCapture.READY, String.join(" ", MODULES), dumps.toString().strip(),
-                FLATTENED, FLATTENED, FLATTENED);
+                FLATTENED, FLATTENED, FLATTENED, FLATTENED, FLATTENED);
     }
 
     private static double seconds(long since) {
