@@ -41,6 +41,9 @@ final class LeafCheckTables {
     // SH << 16 | log2(span) << 24) of every level, SH and AttrIndx, indexed level | SH << 2 |
     // AttrIndx << 4: one load where three tables took three.
     private final int[] info = new int[4 * 4 * 16];
+    // log2 of a leaf's span at level L in byte L: the same as the info entry's bits 24..29, but from
+    // the walk's level alone, so that the fill's set (which needs it) does not wait for the info load.
+    private final long levelShifts;
     private final long paLimit;
     private final int paBits;
     private final int context;
@@ -79,6 +82,9 @@ final class LeafCheckTables {
                 }
             }
         }
+        long shifts = 0;
+        for (int level = 0; level < 4; level++) shifts |= (long) Long.numberOfTrailingZeros(g.entrySpan(level)) << 8 * level;
+        this.levelShifts = shifts;
         this.paBits = regime.paBits();
         this.paLimit = paBits == 64 ? -1L : (1L << paBits) - 1;
         this.context = context;
@@ -115,7 +121,7 @@ final class LeafCheckTables {
         // AttrIndx[2:0] from bits 4:2, and under AIE AttrIndx[3] from bit 59 (bit 3 of the index).
         int attrIndex = ((int) (lo >>> 2) & 7 | (int) (lo >>> 56) & 8) & attrIndexMask;
         int info = this.info[level | (int) (lo >>> 6) & 0xC | attrIndex << 4];
-        int shift = info >>> 24;
+        int shift = (int) (levelShifts >>> (level << 3)) & 0xFF;
         long pa = oa | (va & ((1L << shift) - 1));
         if (Long.compareUnsigned(pa, paLimit) > 0 || shift > paBits) return GENERAL;
         boolean global = singleRange || (lo & NG) == 0 && !forceNonGlobal;
