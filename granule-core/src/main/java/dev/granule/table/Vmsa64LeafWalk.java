@@ -43,9 +43,9 @@ final class Vmsa64LeafWalk implements LeafWalk {
     // waits for) out of each level's chain of dependent loads. Only written chunks are kept, and a
     // written chunk keeps its storage, so the descriptors read are the memory's, as readLong's.
     // Only chunks wholly in RAM are kept (SparseMemory's RAM ranges are whole chunks, so a written
-    // chunk is; readAndKeep checks it all the same), so a read through one needs no RAM check. The layout is
-    // the unaligned one because a descriptor's address is a multiple of 8 by construction (an
-    // aligned table plus index x 8): the access then skips an alignment test it cannot fail.
+    // chunk is; readAndKeep checks it all the same), so a read through one needs no RAM check.
+    // The layout is the unaligned one because a descriptor's address is a multiple of 8 by
+    // construction (an aligned table plus index x 8): the access skips an alignment test it cannot fail.
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final SparseMemory sparse;
     private final long[] keptChunk = new long[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
