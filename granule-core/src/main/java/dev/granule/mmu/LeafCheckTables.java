@@ -31,13 +31,19 @@ final class LeafCheckTables {
     static final int TABLE_BITS_SHIFT = 59;
 
     // Index: AP[2:1] (leaf bits 7:6) | PXN, UXN (leaf bits 54:53) << 2 | tables' bits 62:59 << 4.
-    private final int[] rights = new int[256];
+    // The rights in the low half; in the high half, bit 2 x access + (EL0 ? 0 : 1) set where
+    // Permissions.permitted allows that access with those rights under this regime's PAN (it tells
+    // EL0 from the other ELs only): the miss's permission check is one bit test of the same load.
+    private final long[] rights = new long[256];
     // 0xF0 where the tables' bits count, 0 where HPDn turns hierarchical permissions off.
     private final int tableIndexMask;
     // The TLB entry info (level | MAIR/MAIR2 attribute of AttrIndx << 8 | shareability encoding of
     // SH << 16 | log2(span) << 24) of every level, SH and AttrIndx, indexed level | SH << 2 |
     // AttrIndx << 4: one load where three tables took three.
     private final int[] info = new int[4 * 4 * 16];
+    // log2 of a leaf's span at level L in byte L: the same as the info entry's bits 24..29, but from
+    // the walk's level alone, so that the fill's set (which needs it) does not wait for the info load.
+    private final long levelShifts;
     private final long paLimit;
     private final int paBits;
     private final int context;
@@ -47,14 +53,22 @@ final class LeafCheckTables {
     // TCR2_EL1.AIE: AttrIndx[3] is leaf bit 59 and indices 8..15 read MAIR2.
     private final int attrIndexMask;
     private final boolean singleRange;
-    private final boolean pan;
 
     /**
      * @param directRights the general check's rights of a leaf, called with an index of {@link #rights}
      *                     (the MMU decodes the leaf and table bits the index stands for)
      */
     LeafCheckTables(TranslationRegime regime, TranslationRegime.Half half, int context, IntUnaryOperator directRights) {
-        for (int i = 0; i < rights.length; i++) rights[i] = directRights.applyAsInt(i);
+        boolean pan = regime.pan();
+        for (int i = 0; i < rights.length; i++) {
+            int perms = directRights.applyAsInt(i);
+            long permitted = 0;
+            for (Access access : Access.values()) {
+                if (Permissions.permitted(perms, access, 0, pan)) permitted |= 1L << permittedBit(access, 0);
+                if (Permissions.permitted(perms, access, 1, pan)) permitted |= 1L << permittedBit(access, 1);
+            }
+            rights[i] = permitted << 32 | (perms & 0xFFFF_FFFFL);
+        }
         this.tableIndexMask = half.hpd() ? 0 : 0xF0;
         this.attrIndexMask = regime.attributeIndexExtension() ? 15 : 7;
         DescriptorFormat f = half.format();
@@ -68,6 +82,9 @@ final class LeafCheckTables {
                 }
             }
         }
+        long shifts = 0;
+        for (int level = 0; level < 4; level++) shifts |= (long) Long.numberOfTrailingZeros(g.entrySpan(level)) << 8 * level;
+        this.levelShifts = shifts;
         this.paBits = regime.paBits();
         this.paLimit = paBits == 64 ? -1L : (1L << paBits) - 1;
         this.context = context;
@@ -75,7 +92,11 @@ final class LeafCheckTables {
         this.asid = regime.asid(upperHalf);
         this.forceNonGlobal = regime.forceNonGlobal(upperHalf);
         this.singleRange = regime.kind().singleRange();
-        this.pan = regime.pan();
+    }
+
+    /** The bit of a {@link #rights} entry's high half that says whether {@code access} at EL{@code el} is permitted. */
+    private static int permittedBit(Access access, int el) {
+        return access.ordinal() << 1 | (el == 0 ? 0 : 1);
     }
 
     /** The leaf descriptor and table descriptor bits that {@link #rights} index {@code i} stands for. */
@@ -94,12 +115,13 @@ final class LeafCheckTables {
      */
     long check(Tlb tlb, long va, long lo, long oa, long tables, int level, Access access, int el) {
         if ((lo & (AF | CONTIGUOUS)) != AF) return GENERAL;
-        int perms = rights[(int) (lo >>> 6) & 3 | (int) (lo >>> 51) & 0xC | (int) (tables >>> (TABLE_BITS_SHIFT - 4)) & tableIndexMask];
-        if (!Permissions.permitted(perms, access, el, pan)) return GENERAL;
+        long r = rights[(int) (lo >>> 6) & 3 | (int) (lo >>> 51) & 0xC | (int) (tables >>> (TABLE_BITS_SHIFT - 4)) & tableIndexMask];
+        if ((r >>> 32 + permittedBit(access, el) & 1) == 0) return GENERAL;
+        int perms = (int) r;
         // AttrIndx[2:0] from bits 4:2, and under AIE AttrIndx[3] from bit 59 (bit 3 of the index).
         int attrIndex = ((int) (lo >>> 2) & 7 | (int) (lo >>> 56) & 8) & attrIndexMask;
         int info = this.info[level | (int) (lo >>> 6) & 0xC | attrIndex << 4];
-        int shift = info >>> 24;
+        int shift = (int) (levelShifts >>> (level << 3)) & 0xFF;
         long pa = oa | (va & ((1L << shift) - 1));
         if (Long.compareUnsigned(pa, paLimit) > 0 || shift > paBits) return GENERAL;
         boolean global = singleRange || (lo & NG) == 0 && !forceNonGlobal;

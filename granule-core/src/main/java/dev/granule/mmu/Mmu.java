@@ -228,9 +228,18 @@ public final class Mmu {
         boolean upperHalf = (va >>> 55 & 1) != 0;
         LeafWalk compiled = upperHalf ? upperLeafWalk : lowerLeafWalk;
         if (compiled != null && (servedEls >>> el & 1) != 0) {
-            long pa = compiledLeaf(compiled, va, access, el, upperHalf ? regime.upper() : regime.lower(),
-                    upperHalf ? upperLeafTables : lowerLeafTables);
-            if (pa != NO_LEAF) return leafFault == null ? pa : -1;
+            long lo = compiled.leaf(va);
+            if (lo != 0) {
+                // The common leaf: checked and cached by the tables, nothing else written (not leafFault).
+                LeafCheckTables tables = upperHalf ? upperLeafTables : lowerLeafTables;
+                if (tables != null) {
+                    long pa = tables.check(tlb, va, lo, compiled.outputAddress(), compiled.tableDescriptors(),
+                            compiled.level(), access, el);
+                    if (pa != LeafCheckTables.GENERAL) return pa;
+                }
+                long pa = checkCompiledLeaf(compiled, lo, va, access, el, upperHalf ? regime.upper() : regime.lower());
+                return leafFault == null ? pa : -1;
+            }
         }
         return translate(va, access, el) instanceof Translation.Translated t ? t.pa() : -1;
     }
@@ -270,18 +279,14 @@ public final class Mmu {
      * (its output address, or -1 with {@link #leafFault}), or {@link #NO_LEAF} where the walk does
      * not reach one, for the general walk to find the fault and its level.
      */
-    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half,
-                              LeafCheckTables tables) {
+    private long compiledLeaf(LeafWalk compiled, long va, Access access, int el, TranslationRegime.Half half) {
         long lo = compiled.leaf(va);
         if (lo == 0) return NO_LEAF;
-        if (tables != null) {
-            long pa = tables.check(tlb, va, lo, compiled.outputAddress(), compiled.tableDescriptors(), compiled.level(),
-                    access, el);
-            if (pa != LeafCheckTables.GENERAL) {
-                leafFault = null;
-                return pa;
-            }
-        }
+        return checkCompiledLeaf(compiled, lo, va, access, el, half);
+    }
+
+    /** {@link #checkLeaf} of leaf {@code lo}, which {@code compiled} has just found for {@code va}. */
+    private long checkCompiledLeaf(LeafWalk compiled, long lo, long va, Access access, int el, TranslationRegime.Half half) {
         DescriptorFormat f = half.format();
         int apTable = 0;
         boolean uxnTable = false, pxnTable = false;
@@ -380,7 +385,7 @@ public final class Mmu {
         LeafWalk compiled = half == regime.upper() ? upperLeafWalk : lowerLeafWalk;
         if (compiled != null) {
             // No look-up tables here: the record needs the leaf fields the general check sets.
-            long pa = compiledLeaf(compiled, va, access, el, half, null);
+            long pa = compiledLeaf(compiled, va, access, el, half);
             if (pa != NO_LEAF) return leafFault != null ? leafFault : translated(va, pa, half, compiled.level());
         }
         // No leaf, or no compiled walk: the general walk finds the fault (or the leaf) level by level.

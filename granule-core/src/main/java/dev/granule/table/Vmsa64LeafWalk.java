@@ -42,7 +42,11 @@ final class Vmsa64LeafWalk implements LeafWalk {
     // through the kept chunk takes SparseMemory's cache probe (a load the descriptor's address
     // waits for) out of each level's chain of dependent loads. Only written chunks are kept, and a
     // written chunk keeps its storage, so the descriptors read are the memory's, as readLong's.
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    // Only chunks wholly in RAM are kept (SparseMemory's RAM ranges are whole chunks, so a written
+    // chunk is; readAndKeep checks it all the same), so a read through one needs no RAM check.
+    // The layout is the unaligned one because a descriptor's address is a multiple of 8 by
+    // construction (an aligned table plus index x 8): the access skips an alignment test it cannot fail.
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final SparseMemory sparse;
     private final long[] keptChunk = new long[Geometry.MAX_LEVEL - Geometry.MIN_LEVEL + 1];
     private final MemorySegment[] keptStorage = new MemorySegment[keptChunk.length];
@@ -85,11 +89,14 @@ final class Vmsa64LeafWalk implements LeafWalk {
         try {
             while (true) {
                 long address = table + (((va >>> shift) & mask) << 3);
-                if (!inRam(address)) return 0;
                 int kept = lvl - Geometry.MIN_LEVEL;
-                long d = keptChunk[kept] == address >>> SparseMemory.CHUNK_SHIFT
-                        ? keptStorage[kept].get(LONG_LE, address & (SparseMemory.CHUNK_SIZE - 1))
-                        : readAndKeep(kept, address);
+                long d;
+                if (keptChunk[kept] == address >>> SparseMemory.CHUNK_SHIFT) {
+                    d = keptStorage[kept].get(LONG_LE, address & (SparseMemory.CHUNK_SIZE - 1));
+                } else {
+                    if (!inRam(address)) return 0;
+                    d = readAndKeep(kept, address);
+                }
                 // Vmsa64Format.kind as bit tests: invalid, table (or page at level 3), block where allowed.
                 if ((d & 1) == 0) return 0;
                 if ((d & 2) != 0 && lvl < 3) {
@@ -113,10 +120,13 @@ final class Vmsa64LeafWalk implements LeafWalk {
         }
     }
 
-    /** The descriptor at {@code address} through the memory, its chunk kept for level slot {@code kept} where written. */
+    /**
+     * The descriptor at {@code address} (RAM) through the memory, its chunk kept for level slot
+     * {@code kept} where written and wholly RAM.
+     */
     private long readAndKeep(int kept, long address) {
         long d = memory.readLong(address);
-        if (sparse != null) {
+        if (sparse != null && memory.contains(address & -SparseMemory.CHUNK_SIZE, SparseMemory.CHUNK_SIZE)) {
             MemorySegment storage = sparse.writtenChunk(address);
             if (storage != null) {
                 keptChunk[kept] = address >>> SparseMemory.CHUNK_SHIFT;
