@@ -172,7 +172,7 @@ public final class Mmu {
      * (faults before the first read), or TCR2.HAFT (the walk writes the tables' Access flags).
      */
     private LeafWalk128 compiledWalk128(TranslationRegime.Half half) {
-        if (!regime.d128() || stage2 != null || !regime.mmuEnabled() || half.epd() || half.startLevel() > 3
+        if (!regime.d128() || stage2 != null || !regime.mmuEnabled() || !half.walks() || half.startLevel() > 3
                 || regime.hardwareTableAccessFlag()) return null;
         long paLimit = paLimit();
         if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
@@ -187,7 +187,7 @@ public final class Mmu {
      * TCR2_EL1.HAFT (the walk writes the tables' Access flags, which the compiled walk does not).
      */
     private LeafWalk compiledWalk(TranslationRegime.Half half) {
-        if (stage2 != null || !regime.mmuEnabled() || half.epd() || regime.d128()
+        if (stage2 != null || !regime.mmuEnabled() || !half.walks() || regime.d128()
                 || regime.hardwareTableAccessFlag()) return null;
         long paLimit = paLimit();
         if (Long.compareUnsigned(half.root(), paLimit) > 0) return null;
@@ -363,8 +363,9 @@ public final class Mmu {
                     (info >>> 20 & 1) != 0, attr, MemoryType.decode(attr), Shareability.decode(info >>> 16 & 3),
                     tlb.asid(hit) == -1, regime.asid(upperHalf));
         }
-        if (half.epd()) {
-            return new Translation.Fault(va, FaultType.TRANSLATION, 0, "EPD" + (upperHalf ? 1 : 0) + " set: no walk");
+        if (!half.walks()) {
+            return new Translation.Fault(va, FaultType.TRANSLATION, 0,
+                    half.epd() ? "EPD" + (upperHalf ? 1 : 0) + " set: no walk" : half.txszFault());
         }
         return walk(va, access, el, half, stage1Only);
     }

@@ -17,8 +17,10 @@ import dev.granule.geometry.TranslationFormat;
  * where it leaves more IPA bits than one table resolves, up to 16 tables are concatenated at the
  * start level. An SL0 the CPU does not implement (AArch64.S2InvalidSL) or one inconsistent with
  * T0SZ (AArch64.S2InconsistentSL) makes every stage-2 walk a translation fault at level 0: the
- * regime is still built, never an exception. Out-of-range T0SZ and reserved TG0 take QEMU's
- * choices, as at stage 1 (clamped; the 4K granule).
+ * regime is still built, never an exception. A T0SZ below AArch64.S2MinTxSZ (an IPA wider than
+ * PAMax allows: 48 bits for 4K and 16K without DS, else 52) is a level 0 translation fault too
+ * (AArch64.S2TxSZFaults: required with FEAT_LPA, otherwise IMPLEMENTATION DEFINED, and QEMU faults),
+ * as at stage 1; above the maximum it is clamped, and a reserved TG0 selects the 4K granule (QEMU's choices).
  *
  * <p>With VTCR_EL2.D128 [38] on a CPU with FEAT_D128 stage 2 uses VMSAv9-128 tables
  * (AArch64.NSS2TTWParams with d128 = 1): VTTBR_EL2 is 128 bits (BADDR[55:48] in [87:80], BADDR[47:5],
@@ -26,9 +28,8 @@ import dev.granule.geometry.TranslationFormat;
  * stage 1 (AArch64.S2StartLevel), plus VTTBR_EL2.SKL, so no tables are concatenated; the output size is
  * min(PS, PARange) up to 56 bits; and permission indirection is always on (VTCR_EL2.S2PIE is RES1 with
  * D128): the rights come from S2PIR_EL2 by the leaf's PIIndex [118:115], and with VTCR_EL2.S2POE from
- * S2POR_EL1 by S2POIndex [124:121]. A T0SZ below AArch64.S2MinTxSZ is a level 0 translation fault on a
- * CPU with FEAT_LPA (AArch64.S2TxSZFaults), else clamped; above 39 it is clamped (the VMSAv9-128
- * geometry has no FEAT_TTST tables).
+ * S2POR_EL1 by S2POIndex [124:121]. A T0SZ below AArch64.S2MinTxSZ is a level 0 translation fault (the
+ * VMSAv8-64 rule); above 39 it is clamped (the VMSAv9-128 geometry has no FEAT_TTST tables).
  */
 public final class Stage2Regime {
 
@@ -105,7 +106,7 @@ public final class Stage2Regime {
             int maxIpa = cpu.paBits() >= 56 ? 56 : cpu.paBits() >= 52 ? (g == Granule.SIXTY_FOUR_K ? 52 : 48)
                     : cpu.paBits();
             int t0sz = (int) (vtcr & 0x3F);
-            boolean txszFault = t0sz < 64 - maxIpa && cpu.paBits() >= 52;   // S2TxSZFaults with FEAT_LPA
+            boolean txszFault = t0sz < 64 - maxIpa;                         // S2TxSZFaults, as for VMSAv8-64
             this.ipaBits = 64 - Math.max(64 - maxIpa, Math.min(t0sz, 39));
             this.geometry = Geometry.of(g, TranslationFormat.D128, ipaBits, 56);
             this.format = new Vmsa128Format(geometry);
@@ -125,7 +126,11 @@ public final class Stage2Regime {
         this.paBits = Math.min(ps < 0 ? cpu.paBits() : ps, Math.min(cpu.paBits(), 52));
         boolean wideIpa = ds || (g == Granule.SIXTY_FOUR_K && cpu.supportsLva());
         int maxT0sz = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
-        this.ipaBits = 64 - Math.max(wideIpa ? 12 : 16, Math.min((int) (vtcr & 0x3F), maxT0sz));
+        // AArch64.S2MinTxSZ: the IPA no wider than PAMax, and than 48 bits for 4K/16K without DS; and
+        // no wider than the geometry's VA form (12 with DS or 64K with FEAT_LVA, else 16).
+        int minT0sz = Math.max(wideIpa ? 12 : 16, 64 - Math.min(cpu.paBits(), g != Granule.SIXTY_FOUR_K && !ds ? 48 : 52));
+        int t0sz = (int) (vtcr & 0x3F);
+        this.ipaBits = 64 - Math.max(minT0sz, Math.min(t0sz, maxT0sz));
         int descriptorPa = g == Granule.SIXTY_FOUR_K ? (cpu.paBits() >= 52 ? 52 : Math.min(paBits, 48))
                 : ds ? 52 : Math.min(paBits, 48);
         this.geometry = Geometry.of(g, ipaBits, ds ? 52 : atLeast(descriptorPa));
@@ -138,7 +143,9 @@ public final class Stage2Regime {
             case SIXTEEN_K -> 3 - sl0;
             case SIXTY_FOUR_K -> 3 - sl0;
         };
-        String inconsistent = invalid != null ? invalid : inconsistentStartLevel();
+        String inconsistent = invalid != null ? invalid : t0sz < minT0sz
+                ? "VTCR_EL2.T0SZ = " + t0sz + " is below the minimum " + minT0sz + " (AArch64.S2TxSZFaults)"
+                : inconsistentStartLevel();
         boolean wideBaddr = ds || (g == Granule.SIXTY_FOUR_K && paBits == 52);
         long base = wideBaddr ? (vttbr & 0x0000_FFFF_FFFF_FFC0L) | ((vttbr >>> 2 & 0xF) << 48)
                 : vttbr & 0x0000_FFFF_FFFF_FFFEL;

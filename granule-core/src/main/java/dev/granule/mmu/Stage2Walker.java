@@ -145,8 +145,9 @@ final class Stage2Walker {
             int po = d128Walk != null ? Stage2IndirectPermissions.poIndex128(d.hi()) : Stage2IndirectPermissions.poIndex64(lo);
             String denied = deniedIndirect(indirect, pi, po, lo, access, el, s1ptw, memAttr);
             if (denied != null) return fail(va, ipa, FaultType.PERMISSION, level, denied, s1ptw);
-            // A permitted write to a leaf whose Dirty bit is 0 (deniedIndirect let it through: HA and HD) sets it.
-            if (access == Access.WRITE && !s1ptw) lo |= S2AP_W;
+            // A permitted write to a leaf whose Dirty bit is 0 (deniedIndirect let it through: HA and HD) sets it,
+            // the hardware update of a stage-1 descriptor too (AArch64.S2Translate: any write but AT/DC/IC).
+            if (access == Access.WRITE) lo |= S2AP_W;
             update(original, lo);
             Shareability sh = f.attributes(d).shareability();
             // Cached without write while Dirty (bit 7) was 0: a later write walks again, to set it or fault.
@@ -176,15 +177,20 @@ final class Stage2Walker {
     /**
      * Why S2PIR_EL2/S2POR_EL1, the Dirty bit or HCR_EL2.PTW deny the access, or null
      * (AArch64.S2CheckPermissions with S2PIE). A permitted write to a leaf whose Dirty bit (7) is 0
-     * faults unless VTCR_EL2.HA and HD are both 1, when it sets the bit in table memory.
+     * faults unless VTCR_EL2.HA and HD are both 1, when it sets the bit in table memory. With
+     * {@code s1ptw} the access is AccessType_TTW: the walk's read needs the MMU read right, and the
+     * hardware update of a stage-1 descriptor (a write, CreateAccDescTTEUpdate) the MMU write right
+     * (RW and the MRO values, not WO) and then the same Dirty check.
      */
     private String deniedIndirect(Stage2IndirectPermissions p, int pi, int po, long lo, Access access, int el, boolean s1ptw,
                                   int memAttr) {
         if (s1ptw) {
             if (regime.protectedTableWalk() && (memAttr & 0b1100) == 0) return "HCR_EL2.PTW: stage-1 table in stage-2 Device memory";
-            return p.walkReadable(pi, po) ? null : "S2PIR/S2POR deny the stage-1 table walk's read (PIIndex " + pi + ")";
-        }
-        if (!IndirectPermissions.allows(p.permissions(pi, po), access, el)) {
+            if (!p.walkReadable(pi, po)) return "S2PIR/S2POR deny the stage-1 table walk's read (PIIndex " + pi + ")";
+            if (access == Access.WRITE && !p.walkWritable(pi, po)) {
+                return "S2PIR/S2POR deny the hardware update of a stage-1 descriptor (PIIndex " + pi + ", S2POIndex " + po + ")";
+            }
+        } else if (!IndirectPermissions.allows(p.permissions(pi, po), access, el)) {
             return "S2PIR/S2POR deny " + access + " at EL" + el + " (PIIndex " + pi + ", S2POIndex " + po + ")";
         }
         if (access == Access.WRITE && (lo & S2AP_W) == 0 && !regime.hardwareDirty()) {

@@ -14,9 +14,10 @@ import dev.granule.geometry.TranslationFormat;
  * the address space. Each half has its own geometry, so a 4K TTBR0 and a 64K TTBR1 coexist.
  *
  * <p>Where the architecture leaves a choice to the implementation, the choice QEMU makes is taken,
- * so that QEMU can serve as an oracle: an out-of-range TxSZ is clamped to the nearest supported
- * value (39 at most, 48/47 with FEAT_TTST); a reserved or unimplemented TGn encoding selects the
- * 4K granule.
+ * so that QEMU can serve as an oracle: a TxSZ below the minimum (AArch64.S1MinTxSZ) makes every
+ * walk of that half a level 0 translation fault (AArch64.S1TxSZFaults: required with FEAT_LVA,
+ * otherwise IMPLEMENTATION DEFINED, and QEMU faults), one above the maximum is clamped to it (39,
+ * 48/47 with FEAT_TTST); a reserved or unimplemented TGn encoding selects the 4K granule.
  *
  * <p>With TCR2_EL1.D128 on a CPU with FEAT_TCR2 and FEAT_D128 the EL1&amp;0 regime translates with
  * VMSAv9-128 descriptors (AArch64.S1TTWParamsEL10): 128-bit TTBRs (BADDR[55:48] in bits [87:80],
@@ -62,12 +63,21 @@ public final class TranslationRegime {
      *                 start-level table is ignored (deeper leaves follow their table's DisCH bit)
      */
     public record Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd,
-                       int skl, boolean disableContiguous) {
+                       int skl, boolean disableContiguous, String txszFault) {
 
         /** A VMSAv8-64 half. */
         public Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd) {
-            this(geometry, format, root, epd, tbi, hpd, 0, false);
+            this(geometry, format, root, epd, tbi, hpd, 0, false, null);
         }
+
+        /** A half whose TxSZ is in range. */
+        public Half(Geometry geometry, DescriptorFormat format, long root, boolean epd, boolean tbi, boolean hpd,
+                    int skl, boolean disableContiguous) {
+            this(geometry, format, root, epd, tbi, hpd, skl, disableContiguous, null);
+        }
+
+        /** Whether a TLB miss walks: not with EPDn set, nor with TxSZ below the minimum ({@link #txszFault}). */
+        public boolean walks() { return !epd && txszFault == null; }
 
         /** The level the walk starts at: the geometry's, after TTBR.SKL's skipped levels (may exceed 3). */
         public int startLevel() { return geometry.startLevel() + skl; }
@@ -269,11 +279,12 @@ public final class TranslationRegime {
                              boolean hpd, int sh, CpuFeatures cpu) {
         boolean lpa2 = ds && g != Granule.SIXTY_FOUR_K && cpu.supportsLpa2(g);
         boolean wideVa = lpa2 || (g == Granule.SIXTY_FOUR_K && cpu.supportsLva());
-        // TxSZ outside what the CPU implements is clamped (QEMU's choice of the CONSTRAINED
-        // UNPREDICTABLE behaviours): at least 12 with LPA2/LVA else 16; at most 39, or with
-        // FEAT_TTST 48 (47 for 64K, which keeps one level of table).
+        // AArch64.S1MinTxSZ: 12 with LPA2 or 64K with LVA, else 16; below it every walk faults
+        // (txszFault). Above the maximum (39, or with FEAT_TTST 48, 47 for 64K, which keeps one level
+        // of table) TxSZ is clamped.
+        int minTxsz = wideVa ? 12 : 16;
         int maxTxsz = !cpu.supportsTtst() ? 39 : g == Granule.SIXTY_FOUR_K ? 47 : 48;
-        int vaBits = 64 - Math.max(wideVa ? 12 : 16, Math.min(txsz, maxTxsz));
+        int vaBits = 64 - Math.max(minTxsz, Math.min(txsz, maxTxsz));
         // The geometry's PA size is the descriptors' form, not the regime's output size (checked
         // against paBits by the walk). Without DS the 4K and 16K descriptors carry 48 OA bits at
         // most; with DS they are the 52-bit form even for a smaller PA size (the geometry's lpa2
@@ -291,13 +302,19 @@ public final class TranslationRegime {
         long align = Math.max(geometry.tableBytes(geometry.startLevel()), wideBaddr ? 64 : 8);
         root &= -align;
         if (wideBaddr) root = (root & 0x0000_FFFF_FFFF_FFC0L) | ((ttbr >>> 2 & 0xF) << 48);
-        return new Half(geometry, format, root, epd, tbi, hpd);
+        return new Half(geometry, format, root, epd, tbi, hpd, 0, false, txszFault(txsz, minTxsz));
+    }
+
+    /** AArch64.S1TxSZFaults below the minimum, as a fault's detail, or null. */
+    private static String txszFault(int txsz, int minTxsz) {
+        return txsz < minTxsz ? "TxSZ = " + txsz + " is below the minimum " + minTxsz + " (AArch64.S1TxSZFaults)" : null;
     }
 
     /**
      * A VMSAv9-128 half (AArch64.S1TTWParamsEL10, S1StartLevel, S1TTBaseAddress with d128 = 1). TxSZ
-     * is clamped as for VMSAv8-64 (QEMU's choice) into [AArch64.S1MinTxSZ, 39]: the minimum is 9 with
-     * FEAT_LVA3 (a 55-bit VA: bit 55 selects the TTBR), 12 for 64K with FEAT_LVA or with DS, else 16.
+     * follows the VMSAv8-64 rule: below AArch64.S1MinTxSZ every walk is a level 0 translation fault, above
+     * 39 it is clamped. The minimum is 9 with FEAT_LVA3 (a 55-bit VA: bit 55 selects the TTBR), 12 for
+     * 64K with FEAT_LVA or with DS, else 16.
      * FEAT_TTST's larger TxSZ is not modelled for VMSAv9-128 (the geometry stops at 25 VA bits).
      */
     private static Half half128(Granule requested, int txsz, boolean ds, long ttbr, long ttbrHigh, boolean epd,
@@ -315,7 +332,7 @@ public final class TranslationRegime {
         int tableShift = Math.max(5, vaBits - ((3 - startLevel) * stride + g.pageShift()) + 4);
         long root = (ttbrHigh >>> 16 & 0xFF) << 48 | (ttbr & 0x0000_FFFF_FFFF_FFE0L);
         root &= tableShift >= 56 ? 0 : -(1L << tableShift);
-        return new Half(geometry, new Vmsa128Format(geometry), root, epd, tbi, hpd, skl, disch);
+        return new Half(geometry, new Vmsa128Format(geometry), root, epd, tbi, hpd, skl, disch, txszFault(txsz, minTxsz));
     }
 
     /** A PA size Geometry accepts (its list of architectural sizes) at or above {@code bits}. */

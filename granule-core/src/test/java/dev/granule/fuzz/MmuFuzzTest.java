@@ -19,9 +19,12 @@ import dev.granule.mmu.TranslationRegime;
  * TCR2/PIR/PIRE0/POR values (permission indirection and overlays; VMSAv9-128 with TCR2_EL1.D128, its
  * 128-bit TTBRs and MAIR2; AIE, HAFT, FNG0/FNG1 and A2), any CPU, any memory contents; and sometimes a
  * stage 2 under the EL1&amp;0 regime: any HCR_EL2, VTCR_EL2 (often with D128 [38]: VMSAv9-128 stage-2 tables
- * and a 128-bit VTTBR_EL2), VTTBR_EL2, S2PIR_EL2, S2POR_EL1. Decoding never throws; every translation is a
- * result (an output address within the PA size, or a fault at a real level) and agrees with the
- * allocation-free path.
+ * and a 128-bit VTTBR_EL2), VTTBR_EL2, S2PIR_EL2, S2POR_EL1. The same register values sometimes make an
+ * EL2 regime instead: EL2 with HCR_EL2.E2H = 0 (TCR_EL2 in its own layout, TTBR0_EL2, MAIR_EL2, MAIR2_EL2,
+ * TCR2_EL2/PIR_EL2/POR_EL2), accessed at EL2, or EL2&amp;0 with E2H = 1 (TCR_EL2 in TCR_EL1's layout, both
+ * TTBRs with ASIDs, TCR2_EL2 with D128), accessed at EL0 and EL2; no stage 2 under them. Decoding never
+ * throws; every translation is a result (an output address within the PA size, or a fault at a real
+ * level) and agrees with the allocation-free path.
  */
 class MmuFuzzTest {
 
@@ -57,7 +60,7 @@ class MmuFuzzTest {
             long tcr2 = data.consumeBoolean() ? data.consumeLong() & 0b111_1100_1000_0011_1110L : data.consumeLong();
             PermissionRegisters p = new PermissionRegisters(tcr2, data.consumeLong(), data.consumeLong(),
                     data.consumeLong(), data.consumeLong());
-            TranslationRegime regime = new TranslationRegime(r, p, cpu);
+            TranslationRegime el10 = new TranslationRegime(r, p, cpu);
             long[] vas = new long[8];
             Access[] accesses = new Access[8];
             int[] els = new int[8];
@@ -75,6 +78,18 @@ class MmuFuzzTest {
                 long vttbr = data.consumeBoolean() ? data.consumeLong(0, (1L << 20) - 1) : data.consumeLong();
                 long vttbrHigh = data.consumeBoolean() ? 0 : data.consumeLong();
                 stage2 = new Stage2Regime(hcr, vtcr, vttbr, vttbrHigh, data.consumeLong(), data.consumeLong(), cpu);
+            }
+            // The regime kind is drawn last of all, so that an earlier input (which ends before) stays EL1&0.
+            // The EL2 regimes read the register values drawn above as their _EL2 counterparts.
+            TranslationRegime regime = switch (data.consumeInt(0, 2)) {
+                case 1 -> TranslationRegime.el2(tcr, ttbr0, r.mair(), r.sctlr(), r.mair2(), p, cpu);
+                case 2 -> TranslationRegime.el20(r, p, cpu);
+                default -> el10;
+            };
+            if (regime != el10) {
+                stage2 = null;
+                // EL2 serves EL2 only; EL2&0 serves EL0 and EL2 (the drawn EL1 becomes EL2).
+                for (int i = 0; i < 8; i++) els[i] = regime.kind() == TranslationRegime.Kind.EL2 || els[i] == 1 ? 2 : 0;
             }
             Mmu mmu = new Mmu(regime, stage2, memory, new Tlb(16, 2));
             // Under stage 2 the output is stage 2's, within its PA size whether stage 1 is on or off; without

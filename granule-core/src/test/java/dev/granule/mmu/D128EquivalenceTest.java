@@ -67,23 +67,35 @@ class D128EquivalenceTest {
             assertThat(d64.d128()).isFalse();
             Mmu mmu64 = new Mmu(d64, m64, new Tlb(64, 4));
             Mmu mmu128 = new Mmu(d128, m128, new Tlb(64, 4));
-            for (long va : vas(mappings, probes)) {
-                for (int el = 0; el <= 1; el++) {
-                    for (Access access : Access.values()) {
-                        // Twice: the first walks (and fills the TLB), the second may hit.
-                        for (int round = 0; round < 2; round++) {
-                            Translation a = mmu64.translate(va, access, el);
-                            Translation b = mmu128.translate(va, access, el);
-                            String what = String.format("VA 0x%x %s EL%d round %d: d64 %s / d128 %s", va, access, el,
-                                    round, a, b);
-                            assertSame(a, b, what);
-                            long pa = mmu128.outputAddress(va, access, el);
-                            assertThat(pa).as(what).isEqualTo(mmu64.outputAddress(va, access, el));
-                        }
+            assertAgree(mmu64, mmu128, vas(mappings, probes), "", D128EquivalenceTest::assertSame);
+        }
+    }
+
+    /**
+     * The two MMUs agree on every VA at EL0 and EL1 for every access, twice (the first walks and fills the
+     * TLB, the second may hit): the translations by {@code same}, the hot path's output addresses exactly.
+     */
+    static void assertAgree(Mmu d64, Mmu d128, List<Long> vas, String context, Comparison same) {
+        for (long va : vas) {
+            for (int el = 0; el <= 1; el++) {
+                for (Access access : Access.values()) {
+                    for (int round = 0; round < 2; round++) {
+                        Translation a = d64.translate(va, access, el);
+                        Translation b = d128.translate(va, access, el);
+                        String what = String.format("%sVA 0x%x %s EL%d round %d: d64 %s / d128 %s", context, va, access,
+                                el, round, a, b);
+                        same.check(a, b, what);
+                        long pa = d128.outputAddress(va, access, el);
+                        assertThat(pa).as(what).isEqualTo(d64.outputAddress(va, access, el));
                     }
                 }
             }
         }
+    }
+
+    /** How two translations must agree. */
+    interface Comparison {
+        void check(Translation a, Translation b, String what);
     }
 
     static void assertSame(Translation a, Translation b, String what) {

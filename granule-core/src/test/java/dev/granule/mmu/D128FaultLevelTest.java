@@ -3,14 +3,19 @@ package dev.granule.mmu;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
+import dev.granule.mmu.D128FaultFixture.Case;
+import dev.granule.mmu.D128FaultFixture.Granule;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
 import java.util.List;
 
+import static dev.granule.mmu.D128FaultFixture.RAM_END;
+import static dev.granule.mmu.D128FaultFixture.SKIP_TABLE;
+import static dev.granule.mmu.D128FaultFixture.table;
+import static dev.granule.mmu.D128FaultFixture.tableDescriptor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -26,66 +31,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 class D128FaultLevelTest {
 
     static final long VA = 0x0076_9C2B_5E4D_7A88L;       // bit 54 set: the top of a 55-bit VA
-    static final long RAM_END = 1L << 36;
-    static final long NOT_RAM = 1L << 40;                 // inside the 48-bit PA size, outside RAM
-    static final long BEYOND_PA = 1L << 52;               // OA[52]: beyond IPS = 48 bits
-    static final long TABLES = 0x1000_0000L;
-    static final long SKIP_TABLE = 0x8000_0000L;          // 2 GiB: aligned for any skipped table here
     static final long TCR2_D128 = 1L << 5;
     // PIR_EL1: PIIndex 0 read/write (0b1100), 1 read-only (0b1000), 2 nothing (0b0000).
     static final long PIR = 0xC | 0x8L << 4;
 
-    /** A granule's TG0 encoding, page shift and start level for a 55-bit VA; leaves from {@code firstLeaf}. */
-    record Granule(String name, int tg0, int pageShift, int startLevel, int firstLeaf) {
-        int stride() { return pageShift - 4; }
-
-        int shift(int level) { return pageShift + stride() * (3 - level); }
-
-        /** The VA bits level {@code level} resolves: all from bit 54 down at the start level. */
-        long index(int level) {
-            int bits = level == startLevel ? 55 - shift(level) : stride();
-            return VA >>> shift(level) & ((1L << bits) - 1);
-        }
-
-        long span(int level) { return 1L << shift(level); }
-
-        @Override
-        public String toString() { return name; }
-    }
-
-    static final Granule G4 = new Granule("4K", 0b00, 12, -2, 0);
-    static final Granule G16 = new Granule("16K", 0b10, 14, -1, 1);
-    static final Granule G64 = new Granule("64K", 0b01, 16, 0, 1);
-
     final SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM_END));
+    final D128FaultFixture.Walk walk = new D128FaultFixture.Walk(memory, VA, 55);
 
     @AfterEach
     void close() { memory.close(); }
-
-    /** The table of level {@code level}: 1 MiB apart, aligned for any granule's full table. */
-    static long table(int level) { return TABLES + ((level + 2L) << 20); }
-
-    static long slot(Granule g, int level) { return table(level) + 16 * g.index(level); }
-
-    static long[] tableDescriptor(long address, int skl) {
-        return new long[]{address | 1, (long) skl << (109 - 64)};
-    }
 
     /** A leaf at {@code level} with PIIndex {@code pi}, AF as asked. */
     static long[] leaf(long oa, int level, boolean af, int pi) {
         return new long[]{oa | (af ? 1L << 10 : 0) | 1, (long) (3 - level) << (109 - 64) | (long) pi << (115 - 64)};
     }
 
-    void write(long address, long[] descriptor) {
-        memory.writeLong(address, descriptor[0]);
-        memory.writeLong(address + 8, descriptor[1]);
-    }
+    void write(long address, long[] descriptor) { walk.write(address, descriptor); }
 
-    /** Tables from the start level down to {@code stop}, whose entry for VA is {@code word}. */
-    void chain(Granule g, int stop, long[] word) {
-        for (int level = g.startLevel(); level < stop; level++) write(slot(g, level), tableDescriptor(table(level + 1), 0));
-        write(slot(g, stop), word);
-    }
+    void chain(Granule g, int stop, long[] word) { walk.chain(g, stop, word); }
 
     static long tcr(Granule g, int ips) {
         return 9 | (long) g.tg0() << 14 | (long) ips << 32 | 1L << 23; // T0SZ = 9, TG0, IPS, EPD1
@@ -102,80 +65,23 @@ class D128FaultLevelTest {
                 new PermissionRegisters(tcr2, PIR, 0, 0, 0), CpuFeatures.ALL);
     }
 
-    record Case(String name, Granule g, FaultType type, int level, int stop, long[] word, long ttbr, long ttbrHigh,
-                Access access) {
-        @Override
-        public String toString() { return g + ": " + name; }
-    }
-
     static List<Arguments> cases() {
-        List<Case> c = new ArrayList<>();
-        for (Granule g : List.of(G4, G16, G64)) {
-            long root = table(g.startLevel());
-            for (int level = g.startLevel(); level <= 3; level++) {
-                c.add(new Case("invalid entry at level " + level, g, FaultType.TRANSLATION, level, level,
-                        new long[]{0, 0}, root, 0, Access.READ));
-                if (level < 3) {
-                    c.add(new Case("table address beyond the PA size at level " + level, g, FaultType.ADDRESS_SIZE,
-                            level, level, tableDescriptor(BEYOND_PA | table(level + 1), 0), root, 0, Access.READ));
-                    c.add(new Case("next table outside RAM, read at level " + (level + 1), g,
-                            FaultType.EXTERNAL_ABORT_ON_WALK, level + 1, level, tableDescriptor(NOT_RAM, 0), root, 0,
-                            Access.READ));
-                }
-                if (level >= g.firstLeaf()) {
-                    long oa = 0x4000_0000_0000L & -g.span(level);
-                    c.add(new Case("output address beyond the PA size at level " + level, g, FaultType.ADDRESS_SIZE,
-                            level, level, leaf(BEYOND_PA, level, true, 0), root, 0, Access.READ));
-                    c.add(new Case("AF = 0 at level " + level, g, FaultType.ACCESS_FLAG, level, level,
-                            leaf(oa, level, false, 0), root, 0, Access.READ));
-                    c.add(new Case("write to PIIndex 1 (read-only) at level " + level, g, FaultType.PERMISSION, level,
-                            level, leaf(oa, level, true, 1), root, 0, Access.WRITE));
-                    c.add(new Case("read of PIIndex 2 (no access) at level " + level, g, FaultType.PERMISSION, level,
-                            level, leaf(oa, level, true, 2), root, 0, Access.READ));
-                    c.add(new Case("execute of PIIndex 0 (read/write) at level " + level, g, FaultType.PERMISSION,
-                            level, level, leaf(oa, level, true, 0), root, 0, Access.EXECUTE));
-                }
-            }
-            // Level + SKL beyond 3 (AArch64.DecodeDescriptorType: invalid).
-            c.add(new Case("SKL 1 at level 3", g, FaultType.TRANSLATION, 3, 3, tableDescriptor(table(0), 1), root, 0,
-                    Access.READ));
-            c.add(new Case("SKL 2 at level 2", g, FaultType.TRANSLATION, 2, 2, tableDescriptor(table(0), 2), root, 0,
-                    Access.READ));
-            if (g != G4) {
-                c.add(new Case("SKL 3 (4K only) at level " + g.startLevel(), g, FaultType.TRANSLATION, g.startLevel(),
-                        g.startLevel(), tableDescriptor(table(0), 3), root, 0, Access.READ));
-            }
-            c.add(new Case("root table outside RAM, read at level " + g.startLevel(), g,
-                    FaultType.EXTERNAL_ABORT_ON_WALK, g.startLevel(), g.startLevel(), new long[]{0, 0}, NOT_RAM, 0,
-                    Access.READ));
-            // TTBR bit 80 is BADDR[48]: beyond the 48-bit PA size. AArch64.S1Walk reports it at level 0.
-            c.add(new Case("TTBR BADDR[55:48] beyond the PA size", g, FaultType.ADDRESS_SIZE, 0, g.startLevel(),
-                    new long[]{0, 0}, root, 1L << (80 - 64), Access.READ));
-        }
-        return c.stream().map(Arguments::of).toList();
+        return D128FaultFixture.faultCases(D128FaultLevelTest::leaf, "TTBR", (g, level, oa, root) -> List.of());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void faultsAtTheLevelTheArchitectureNames(Case c) {
         chain(c.g(), c.stop(), c.word());
-        Translation t = translate(c.g(), 0b101, c.ttbr(), c.ttbrHigh(), c.access());
+        Translation t = translate(c.g(), 0b101, c.base(), c.baseHigh(), c.access());
         assertThat(t).isInstanceOfSatisfying(Translation.Fault.class, f -> {
             assertThat(f.type()).as("%s: %s", c, f).isEqualTo(c.type());
             assertThat(f.level()).as("%s: %s", c, f).isEqualTo(c.level());
         });
     }
 
-    static List<Arguments> leaves() {
-        List<Arguments> out = new ArrayList<>();
-        for (Granule g : List.of(G4, G16, G64)) {
-            for (int level = g.firstLeaf(); level <= 3; level++) out.add(Arguments.of(g, level));
-        }
-        return out;
-    }
-
     @ParameterizedTest(name = "{0} leaf at level {1}")
-    @MethodSource("leaves")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#leaves")
     void leavesWithAfAndAWritableIndexTranslate(Granule g, int level) {
         long oa = 0x4000_0000_0000L & -g.span(level);
         chain(g, level, leaf(oa, level, true, 0));
@@ -188,7 +94,7 @@ class D128FaultLevelTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void aFiftySixBitOutputAddressUnderPs56(Granule g) {
         long oa = 0x00AB_CDEF_0000_0000L;  // OA[55:48] = 0xAB: only a VMSAv9-128 descriptor holds it
         chain(g, 3, leaf(oa, 3, true, 0));
@@ -200,22 +106,17 @@ class D128FaultLevelTest {
                 Translation.Fault.class, f -> assertThat(f.type()).isEqualTo(FaultType.ADDRESS_SIZE));
     }
 
-    static List<Granule> granules() { return List.of(G4, G16, G64); }
-
     /**
      * A start-level table descriptor with SKL = 1 points at one table that resolves two strides of VA
      * bits (AArch64.TTEntryAddress with nstride = SKL + 1), whose leaf is at start level + 2.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void aTableWithSkl1SkipsALevel(Granule g) {
-        int start = g.startLevel();
-        int leafLevel = start + 2;
-        write(slot(g, start), tableDescriptor(SKIP_TABLE, 1));
-        long index = VA >>> g.shift(leafLevel) & ((1L << 2 * g.stride()) - 1);
+        int leafLevel = g.startLevel() + 2;
         long oa = 0x4000_0000_0000L & -g.span(leafLevel);
-        write(SKIP_TABLE + 16 * index, leaf(oa, leafLevel, true, 0));
-        Translation t = translate(g, 0b101, table(start), 0, Access.READ);
+        walk.skipOneLevelTo(g, leaf(oa, leafLevel, true, 0));
+        Translation t = translate(g, 0b101, table(g.startLevel()), 0, Access.READ);
         assertThat(t).isInstanceOfSatisfying(Translation.Translated.class, ok -> {
             assertThat(ok.level()).isEqualTo(leafLevel);
             assertThat(ok.pa()).isEqualTo(oa | (VA & (g.span(leafLevel) - 1)));
@@ -224,13 +125,9 @@ class D128FaultLevelTest {
 
     /** TTBR0.SKL = 1: the walk starts a level lower, in one table holding every VA bit above it. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void ttbrSkl1StartsOneLevelLower(Granule g) {
-        int start = g.startLevel() + 1;
-        long index = VA >>> g.shift(start) & ((1L << (55 - g.shift(start))) - 1);
-        write(SKIP_TABLE + 16 * index, tableDescriptor(table(start + 1), 0));
-        for (int level = start + 1; level < 3; level++) write(slot(g, level), tableDescriptor(table(level + 1), 0));
-        write(slot(g, 3), leaf(0x4000_0000_0000L, 3, true, 0));
+        walk.startOneLevelLowerTo(g, leaf(0x4000_0000_0000L, 3, true, 0));
         Translation t = translate(g, 0b101, SKIP_TABLE | 0b01 << 1, 0, Access.READ);
         assertThat(t).isInstanceOfSatisfying(Translation.Translated.class,
                 ok -> assertThat(ok.pa()).isEqualTo(0x4000_0000_0000L | (VA & (g.span(3) - 1))));

@@ -21,6 +21,7 @@ import net.jqwik.api.Provide;
 import java.util.List;
 
 import static dev.granule.mmu.D128EquivalenceTest.Map;
+import static dev.granule.mmu.D128EquivalenceTest.assertAgree;
 import static dev.granule.mmu.D128EquivalenceTest.vas;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,36 +76,19 @@ class Stage2D128EquivalenceTest {
                 assertThat(s2d128.d128()).isTrue();
                 Mmu a = new Mmu(stage1Regime(s1d128, s1root64), s2d64, m64, new Tlb(64, 4));
                 Mmu b = new Mmu(stage1Regime(s1d128, s1root128), s2d128, m128, new Tlb(64, 4));
-                for (long va : vas(mappings, probes)) {
-                    for (int el = 0; el <= 1; el++) {
-                        for (Access access : Access.values()) {
-                            for (int round = 0; round < 2; round++) {
-                                Translation x = a.translate(va, access, el);
-                                Translation y = b.translate(va, access, el);
-                                String what = String.format("stage 1 %s, VA 0x%x %s EL%d round %d: S2 d64 %s / S2 d128 %s",
-                                        s1d128 ? "d128" : "d64", va, access, el, round, x, y);
-                                assertSame(x, y, what);
-                                assertThat(b.outputAddress(va, access, el)).as(what).isEqualTo(a.outputAddress(va, access, el));
-                            }
-                        }
-                    }
-                }
+                // The two differ in stage 2's format only.
+                assertAgree(a, b, vas(mappings, probes), "stage 1 " + (s1d128 ? "d128" : "d64") + ", stage 2 compared: ",
+                        Stage2D128EquivalenceTest::assertSame);
             }
         }
     }
 
+    /** As at stage 1 ({@link D128EquivalenceTest#assertSame}), and a fault's stage and S1PTW as well. */
     static void assertSame(Translation a, Translation b, String what) {
-        switch (a) {
-            case Translation.Translated x -> assertThat(b).as(what).isInstanceOfSatisfying(Translation.Translated.class, y -> {
-                assertThat(y.pa()).as(what).isEqualTo(x.pa());
-                assertThat(y.mairAttr()).as(what).isEqualTo(x.mairAttr());
-                assertThat(y.shareability()).as(what).isEqualTo(x.shareability());
-            });
-            case Translation.Fault f -> assertThat(b).as(what).isInstanceOfSatisfying(Translation.Fault.class, g -> {
-                assertThat(g.type()).as(what).isEqualTo(f.type());
-                assertThat(g.stage()).as(what).isEqualTo(f.stage());
-                assertThat(g.s1ptw()).as(what).isEqualTo(f.s1ptw());
-            });
+        D128EquivalenceTest.assertSame(a, b, what);
+        if (a instanceof Translation.Fault f && b instanceof Translation.Fault g) {
+            assertThat(g.stage()).as(what).isEqualTo(f.stage());
+            assertThat(g.s1ptw()).as(what).isEqualTo(f.s1ptw());
         }
     }
 

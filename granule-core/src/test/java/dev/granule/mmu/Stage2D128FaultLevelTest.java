@@ -3,15 +3,23 @@ package dev.granule.mmu;
 import dev.granule.geometry.CpuFeatures;
 import dev.granule.memory.MemoryRange;
 import dev.granule.memory.SparseMemory;
+import dev.granule.mmu.D128FaultFixture.Case;
+import dev.granule.mmu.D128FaultFixture.Granule;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
 import java.util.List;
 
+import static dev.granule.mmu.D128FaultFixture.G16;
+import static dev.granule.mmu.D128FaultFixture.G4;
+import static dev.granule.mmu.D128FaultFixture.G64;
+import static dev.granule.mmu.D128FaultFixture.RAM_END;
+import static dev.granule.mmu.D128FaultFixture.SKIP_TABLE;
+import static dev.granule.mmu.D128FaultFixture.table;
+import static dev.granule.mmu.D128FaultFixture.tableDescriptor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -32,51 +40,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 class Stage2D128FaultLevelTest {
 
     static final long IPA = 0x00F6_9C2B_5E4D_7A88L;      // bit 55 set: the top of a 56-bit IPA
-    static final long RAM_END = 1L << 36;
-    static final long NOT_RAM = 1L << 40;                 // inside the 48-bit PA size, outside RAM
-    static final long BEYOND_PA = 1L << 52;               // OA[52]: beyond PS = 48 bits
-    static final long TABLES = 0x1000_0000L;
-    static final long SKIP_TABLE = 0x8000_0000L;          // 2 GiB: aligned for any skipped table here
     static final long HIGH_ROOT = 0x0012_0000_0000_0000L; // BADDR[55:48] = 0x12: only a 128-bit VTTBR holds it
     static final long HCR_VM = 1;
     static final long D128 = 1L << 38, S2POE = 1L << 37, HA = 1L << 21, HD = 1L << 22;
     static final long S2PIR = 0xC | 0x8L << 4;
     static final long NORMAL_WB = 0xFL << 2, ISH = 3L << 8, AF = 1L << 10, DIRTY = 1L << 7;
 
-    record Granule(String name, int tg0, int pageShift, int startLevel, int firstLeaf) {
-        int stride() { return pageShift - 4; }
-
-        int shift(int level) { return pageShift + stride() * (3 - level); }
-
-        /** The IPA bits level {@code level} resolves: all from bit 55 down at the start level. */
-        long index(int level) {
-            int bits = level == startLevel ? 56 - shift(level) : stride();
-            return IPA >>> shift(level) & ((1L << bits) - 1);
-        }
-
-        long span(int level) { return 1L << shift(level); }
-
-        @Override
-        public String toString() { return name; }
-    }
-
-    // VTCR_EL2.TG0: 0b00 4K, 0b10 16K, 0b01 64K.
-    static final Granule G4 = new Granule("4K", 0b00, 12, -2, 0);
-    static final Granule G16 = new Granule("16K", 0b10, 14, -1, 1);
-    static final Granule G64 = new Granule("64K", 0b01, 16, 0, 1);
-
     final SparseMemory memory = SparseMemory.of(new MemoryRange(0, RAM_END), new MemoryRange(HIGH_ROOT, 1L << 20));
+    final D128FaultFixture.Walk walk = new D128FaultFixture.Walk(memory, IPA, 56);
 
     @AfterEach
     void close() { memory.close(); }
-
-    static long table(int level) { return TABLES + ((level + 2L) << 20); }
-
-    static long slot(Granule g, int level) { return table(level) + 16 * g.index(level); }
-
-    static long[] tableDescriptor(long address, int skl) {
-        return new long[]{address | 1, (long) skl << (109 - 64)};
-    }
 
     /** A Normal Write-Back, Inner Shareable leaf at {@code level} with PIIndex {@code pi}; AF and Dirty as asked. */
     static long[] leaf(long oa, int level, boolean af, boolean dirty, int pi) {
@@ -84,15 +58,9 @@ class Stage2D128FaultLevelTest {
                 (long) (3 - level) << (109 - 64) | (long) pi << (115 - 64)};
     }
 
-    void write(long address, long[] descriptor) {
-        memory.writeLong(address, descriptor[0]);
-        memory.writeLong(address + 8, descriptor[1]);
-    }
+    void write(long address, long[] descriptor) { walk.write(address, descriptor); }
 
-    void chain(Granule g, int stop, long[] word) {
-        for (int level = g.startLevel(); level < stop; level++) write(slot(g, level), tableDescriptor(table(level + 1), 0));
-        write(slot(g, stop), word);
-    }
+    void chain(Granule g, int stop, long[] word) { walk.chain(g, stop, word); }
 
     static long vtcr(Granule g, int t0sz, int ps) {
         return t0sz | (long) g.tg0() << 14 | (long) ps << 16 | 3L << 12 | D128;
@@ -116,65 +84,18 @@ class Stage2D128FaultLevelTest {
         return walk(regime(vtcr(g, 8, ps), vttbr, vttbrHigh), IPA, access);
     }
 
-    record Case(String name, Granule g, FaultType type, int level, int stop, long[] word, long vttbr, long vttbrHigh,
-                Access access) {
-        @Override
-        public String toString() { return g + ": " + name; }
-    }
-
+    /** The cases both stages have, and a write to a clean (Dirty = 0) read/write leaf at each leaf level. */
     static List<Arguments> cases() {
-        List<Case> c = new ArrayList<>();
-        for (Granule g : List.of(G4, G16, G64)) {
-            long root = table(g.startLevel());
-            for (int level = g.startLevel(); level <= 3; level++) {
-                c.add(new Case("invalid entry at level " + level, g, FaultType.TRANSLATION, level, level,
-                        new long[]{0, 0}, root, 0, Access.READ));
-                if (level < 3) {
-                    c.add(new Case("table address beyond the PA size at level " + level, g, FaultType.ADDRESS_SIZE,
-                            level, level, tableDescriptor(BEYOND_PA | table(level + 1), 0), root, 0, Access.READ));
-                    c.add(new Case("next table outside RAM, read at level " + (level + 1), g,
-                            FaultType.EXTERNAL_ABORT_ON_WALK, level + 1, level, tableDescriptor(NOT_RAM, 0), root, 0,
-                            Access.READ));
-                }
-                if (level >= g.firstLeaf()) {
-                    long oa = 0x4000_0000_0000L & -g.span(level);
-                    c.add(new Case("output address beyond the PA size at level " + level, g, FaultType.ADDRESS_SIZE,
-                            level, level, leaf(BEYOND_PA, level, true, true, 0), root, 0, Access.READ));
-                    c.add(new Case("AF = 0 without VTCR_EL2.HA at level " + level, g, FaultType.ACCESS_FLAG, level, level,
-                            leaf(oa, level, false, true, 0), root, 0, Access.READ));
-                    c.add(new Case("write to PIIndex 1 (read-only) at level " + level, g, FaultType.PERMISSION, level,
-                            level, leaf(oa, level, true, true, 1), root, 0, Access.WRITE));
-                    c.add(new Case("read of PIIndex 2 (no access) at level " + level, g, FaultType.PERMISSION, level,
-                            level, leaf(oa, level, true, true, 2), root, 0, Access.READ));
-                    c.add(new Case("execute of PIIndex 0 (read/write) at level " + level, g, FaultType.PERMISSION,
-                            level, level, leaf(oa, level, true, true, 0), root, 0, Access.EXECUTE));
-                    c.add(new Case("write to a clean (Dirty = 0) read/write leaf at level " + level, g,
-                            FaultType.PERMISSION, level, level, leaf(oa, level, true, false, 0), root, 0, Access.WRITE));
-                }
-            }
-            c.add(new Case("SKL 1 at level 3", g, FaultType.TRANSLATION, 3, 3, tableDescriptor(table(0), 1), root, 0,
-                    Access.READ));
-            c.add(new Case("SKL 2 at level 2", g, FaultType.TRANSLATION, 2, 2, tableDescriptor(table(0), 2), root, 0,
-                    Access.READ));
-            if (g != G4) {
-                c.add(new Case("SKL 3 (4K only) at level " + g.startLevel(), g, FaultType.TRANSLATION, g.startLevel(),
-                        g.startLevel(), tableDescriptor(table(0), 3), root, 0, Access.READ));
-            }
-            c.add(new Case("root table outside RAM, read at level " + g.startLevel(), g,
-                    FaultType.EXTERNAL_ABORT_ON_WALK, g.startLevel(), g.startLevel(), new long[]{0, 0}, NOT_RAM, 0,
-                    Access.READ));
-            // VTTBR bit 80 is BADDR[48]: the first descriptor's address is beyond PS; S2Walk says level 0.
-            c.add(new Case("VTTBR BADDR[55:48] beyond the PA size", g, FaultType.ADDRESS_SIZE, 0, g.startLevel(),
-                    new long[]{0, 0}, root, 1L << (80 - 64), Access.READ));
-        }
-        return c.stream().map(Arguments::of).toList();
+        return D128FaultFixture.faultCases((oa, level, af, pi) -> leaf(oa, level, af, true, pi), "VTTBR",
+                (g, level, oa, root) -> List.of(new Case("write to a clean (Dirty = 0) read/write leaf at level " + level,
+                        g, FaultType.PERMISSION, level, level, leaf(oa, level, true, false, 0), root, 0, Access.WRITE)));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void faultsAtTheLevelTheArchitectureNames(Case c) {
         chain(c.g(), c.stop(), c.word());
-        Translation t = walk(c.g(), 0b101, c.vttbr(), c.vttbrHigh(), c.access());
+        Translation t = walk(c.g(), 0b101, c.base(), c.baseHigh(), c.access());
         assertThat(t).isInstanceOfSatisfying(Translation.Fault.class, f -> {
             assertThat(f.type()).as("%s: %s", c, f).isEqualTo(c.type());
             assertThat(f.level()).as("%s: %s", c, f).isEqualTo(c.level());
@@ -183,16 +104,8 @@ class Stage2D128FaultLevelTest {
         });
     }
 
-    static List<Arguments> leaves() {
-        List<Arguments> out = new ArrayList<>();
-        for (Granule g : List.of(G4, G16, G64)) {
-            for (int level = g.firstLeaf(); level <= 3; level++) out.add(Arguments.of(g, level));
-        }
-        return out;
-    }
-
     @ParameterizedTest(name = "{0} leaf at level {1}")
-    @MethodSource("leaves")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#leaves")
     void leavesWithAfAndAWritableIndexTranslate(Granule g, int level) {
         long oa = 0x4000_0000_0000L & -g.span(level);
         chain(g, level, leaf(oa, level, true, true, 0));
@@ -205,10 +118,8 @@ class Stage2D128FaultLevelTest {
         });
     }
 
-    static List<Granule> granules() { return List.of(G4, G16, G64); }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void aFiftySixBitOutputAddressUnderPs56(Granule g) {
         long oa = 0x00AB_CDEF_0000_0000L;  // OA[55:48] = 0xAB
         chain(g, 3, leaf(oa, 3, true, true, 0));
@@ -223,33 +134,24 @@ class Stage2D128FaultLevelTest {
 
     /** BADDR[55:48] from VTTBR_EL2[87:80]: a root table above 2^48 under PS = 56 bits. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void aRootTableAboveTwoToThe48(Granule g) {
         long root = HIGH_ROOT;
-        write(root + 16 * g.index(g.startLevel()), tableDescriptor(table(g.startLevel() + 1), 0));
-        chain2(g, g.startLevel() + 1, leaf(0x7_0000_0000L & -g.span(3), 3, true, true, 0));
+        write(root + 16 * g.index(IPA, 56, g.startLevel()), tableDescriptor(table(g.startLevel() + 1), 0));
+        walk.chain(g, g.startLevel() + 1, 3, leaf(0x7_0000_0000L & -g.span(3), 3, true, true, 0));
         Translation t = walk(g, 0b111, root & 0x0000_FFFF_FFFF_FFFFL, (root >>> 48) << 16, Access.READ);
         assertThat(t).isInstanceOfSatisfying(Translation.Translated.class,
                 ok -> assertThat(ok.pa()).isEqualTo((0x7_0000_0000L & -g.span(3)) | (IPA & (g.span(3) - 1))));
     }
 
-    /** Tables from {@code from} (not the start level) down to level 3, whose entry for IPA is {@code word}. */
-    void chain2(Granule g, int from, long[] word) {
-        for (int level = from; level < 3; level++) write(slot(g, level), tableDescriptor(table(level + 1), 0));
-        write(slot(g, 3), word);
-    }
-
     /** A table with SKL = 1 points at one table resolving two strides (AArch64.S2TTEntryAddress, nstride = 2). */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void aTableWithSkl1SkipsALevel(Granule g) {
-        int start = g.startLevel();
-        int leafLevel = start + 2;
-        write(slot(g, start), tableDescriptor(SKIP_TABLE, 1));
-        long index = IPA >>> g.shift(leafLevel) & ((1L << 2 * g.stride()) - 1);
+        int leafLevel = g.startLevel() + 2;
         long oa = 0x4000_0000_0000L & -g.span(leafLevel);
-        write(SKIP_TABLE + 16 * index, leaf(oa, leafLevel, true, true, 0));
-        Translation t = walk(g, 0b101, table(start), 0, Access.READ);
+        walk.skipOneLevelTo(g, leaf(oa, leafLevel, true, true, 0));
+        Translation t = walk(g, 0b101, table(g.startLevel()), 0, Access.READ);
         assertThat(t).isInstanceOfSatisfying(Translation.Translated.class, ok -> {
             assertThat(ok.level()).isEqualTo(leafLevel);
             assertThat(ok.pa()).isEqualTo(oa | (IPA & (g.span(leafLevel) - 1)));
@@ -258,12 +160,10 @@ class Stage2D128FaultLevelTest {
 
     /** VTTBR_EL2.SKL = 1: the walk starts a level lower, in one table holding every IPA bit above it. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("granules")
+    @MethodSource("dev.granule.mmu.D128FaultFixture#granules")
     void vttbrSkl1StartsOneLevelLower(Granule g) {
         int start = g.startLevel() + 1;
-        long index = IPA >>> g.shift(start) & ((1L << (56 - g.shift(start))) - 1);
-        write(SKIP_TABLE + 16 * index, tableDescriptor(table(start + 1), 0));
-        chain2(g, start + 1, leaf(0x4000_0000_0000L, 3, true, true, 0));
+        walk.startOneLevelLowerTo(g, leaf(0x4000_0000_0000L, 3, true, true, 0));
         var r = regime(vtcr(g, 8, 0b101), SKIP_TABLE | 0b01 << 1, 0);
         assertThat(r.startLevel()).isEqualTo(start);
         assertThat(walk(r, IPA, Access.READ)).isInstanceOfSatisfying(Translation.Translated.class,

@@ -162,4 +162,38 @@ class Stage2D128PermissionTest {
         assertThat(memory.readLong(S2_ROOT)).isEqualTo(S2_L2 | AF | 1);
         assertThat(memory.readLong(S2_ROOT + 8)).isEqualTo(HIGH_MARK);
     }
+
+    @Test
+    void aStage1HardwareUpdateNeedsTheMmuWriteRightAndDirtyStateOfTheTablesBlock() {
+        // Stage 1 with TCR_EL1.HA [39] and its leaf's AF 0: the walk writes AF, a TTW write through stage 2
+        // (AArch64.S2CheckPermissions: w_mmu, then Dirty unless VTCR_EL2.HA and HD). Tables' PIIndex 2.
+        Registers s1 = new Registers(39 | 1L << 23 | 0b101L << 32 | 1L << 39, S1_IPA, 0, 0xFF, 1, false);
+        long leaf = S1_TABLES_PA + 0x1000 + 8, tablesBlock = S2_L2 + 16 * 16;
+        record Case(long tablesPerm, long vtcrBits, boolean tablesDirty, boolean updates) {}
+        for (Case c : new Case[] {
+                new Case(0b1000, HA | HD, true, false),   // RO: r_mmu 1, w_mmu 0
+                new Case(0b0010, 0, true, true),          // MRO: w_mmu 1
+                new Case(0b1100, 0, false, false),        // RW, clean, no HA/HD: the Dirty fault
+                new Case(0b1100, HA | HD, false, true)}) { // RW, clean, HA and HD: Dirty set
+            build(AF | DIRTY, 1, 0, 2);
+            writeBlock(tablesBlock, S1_TABLES_PA | NORMAL_WB | ISH | AF | (c.tablesDirty() ? DIRTY : 0), 2, 0, 0);
+            memory.writeLong(leaf, memory.readLong(leaf) & ~AF);
+            long s2pir = 0xCL << 4 | c.tablesPerm() << 8;
+            Translation t = new Mmu(new TranslationRegime(s1, CpuFeatures.ALL), regime(c.vtcrBits(), s2pir, 0), memory,
+                    new Tlb(16, 4)).translate(0x1234, Access.READ, 1);
+            if (c.updates()) {
+                assertThat(ok(t).pa()).as("%s", c).isEqualTo(DATA_PA + 0x1234);
+                assertThat(memory.readLong(leaf) & AF).as("stage-1 AF set, %s", c).isEqualTo(AF);
+                assertThat(memory.readLong(tablesBlock) & DIRTY).as("tables block Dirty, %s", c).isEqualTo(DIRTY);
+            } else {
+                assertThat(t).as("%s", c).isInstanceOf(Translation.Fault.class);
+                assertFault(t, FaultType.PERMISSION, 2);
+                var f = (Translation.Fault) t;
+                assertThat(f.stage()).isEqualTo(2);
+                assertThat(f.s1ptw()).as("%s", c).isTrue();
+                assertThat(f.ipa()).isEqualTo(S1_IPA + 0x1000 + 8);
+                assertThat(memory.readLong(leaf) & AF).as("stage-1 AF left, %s", c).isZero();
+            }
+        }
+    }
 }
