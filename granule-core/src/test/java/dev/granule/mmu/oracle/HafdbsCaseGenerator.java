@@ -65,8 +65,12 @@ final class HafdbsCaseGenerator {
     static final long SCTLR = 0x30D0_0800L | 1 | 1 << 2 | 1 << 12; // RES1, M, C, I
     static final long HCR_VM = 1;
 
-    /** One real access: op as the probe numbers them (0-2 load/store/fetch at EL1, 3-5 at EL0). */
-    record Probe(long va, int op) {
+    /**
+     * One real access: op as the probe numbers them (0-2 load/store/fetch at EL1, 3-5 at EL0); the
+     * stage-1 leaf it goes through, by PA and by IPA (the same without stage 2), and the IPA it reaches
+     * (-1 for an access to a VA the generator mapped nothing at).
+     */
+    record Probe(long va, int op, long leafPa, long leafIpa, long ipa) {
         Access access() { return switch (op % 3) { case 0 -> Access.READ; case 1 -> Access.WRITE; default -> Access.EXECUTE; }; }
 
         int el() { return op >= 3 ? 0 : 1; }
@@ -130,7 +134,7 @@ final class HafdbsCaseGenerator {
     }
 
     /** {@code el0Writable}: DBM with AP = 0b11, which a store makes EL0-writable and so not EL1-executable. */
-    private record Leaf(long va, long span, long oa, boolean el0Writable) {}
+    private record Leaf(long va, long span, long oa, boolean el0Writable, long slotPa, long slotIpa) {}
 
     /** The state of one case's construction: stage-1 tables by IPA, and their PAs. */
     private final class Build {
@@ -164,16 +168,16 @@ final class HafdbsCaseGenerator {
             return pa;
         }
 
-        /** Writes a stage-1 leaf; false where something else is already on the way. */
-        boolean map(long root, long va, int level, long descriptor, boolean random) {
+        /** Writes a stage-1 leaf; its slot's {PA, IPA}, or null where something else is already on the way. */
+        long[] map(long root, long va, int level, long descriptor, boolean random) {
             long table = root;
             for (int l = g.startLevel(); ; l++) {
                 long slot = tablePa.get(table) + g.index(va, l) * 8L;
                 long w = memory.readLong(slot);
                 if (l == level) {
-                    if (w != 0) return false;
+                    if (w != 0) return null;
                     write(slot, descriptor, "stage-1 " + (level == 3 ? "page" : "block"));
-                    return true;
+                    return new long[]{slot, table + g.index(va, l) * 8L};
                 }
                 if (w == 0) {
                     long t = newTable(random);
@@ -182,7 +186,7 @@ final class HafdbsCaseGenerator {
                     w = t | attrs | 3;
                     write(slot, w, "stage-1 table");
                 }
-                if ((w & 3) != 3) return false;
+                if ((w & 3) != 3) return null;
                 table = w & 0x0000_FFFF_FFFF_F000L;
             }
         }
@@ -261,8 +265,9 @@ final class HafdbsCaseGenerator {
             long attrs = (random.nextBoolean() ? AF : 0) | (long) random.nextInt(4) << 6 | SH_INNER
                     | (random.nextBoolean() ? DBM : 0) | (random.nextInt(4) == 0 ? 1L << 54 : 0)
                     | (random.nextInt(4) == 0 ? 1L << 53 : 0) | (random.nextBoolean() ? 1L << 11 : 0);
-            if (b.map(root, va, level, oa | attrs | (level == 3 ? 3 : 1), true)) {
-                leaves.add(new Leaf(va, span, oa, (attrs & DBM) != 0 && (attrs >>> 6 & 3) == 3));
+            long[] slot = b.map(root, va, level, oa | attrs | (level == 3 ? 3 : 1), true);
+            if (slot != null) {
+                leaves.add(new Leaf(va, span, oa, (attrs & DBM) != 0 && (attrs >>> 6 & 3) == 3, slot[0], slot[1]));
             }
         }
 
@@ -275,7 +280,7 @@ final class HafdbsCaseGenerator {
                 if (va < codeEnd && va + 8 > CODE) continue;
                 boolean inLeaf = false;
                 for (Leaf l : leaves) inLeaf |= va >= l.va && va < l.va + l.span;
-                if (!inLeaf) probes.add(new Probe(va, op)); // a translation fault
+                if (!inLeaf) probes.add(new Probe(va, op, -1, -1, -1)); // a translation fault
                 continue;
             }
             Leaf l = leaves.get(random.nextInt(leaves.size()));
@@ -284,7 +289,7 @@ final class HafdbsCaseGenerator {
             if (op == 2 && l.el0Writable && !indirection) continue;
             long pa = l.span <= SCRATCH_BYTES ? l.oa + (random.nextLong(l.span) & -8L)
                     : SCRATCH + (random.nextLong(SCRATCH_BYTES) & -8L);
-            probes.add(new Probe(l.va + (pa - l.oa), op));
+            probes.add(new Probe(l.va + (pa - l.oa), op, l.slotPa, l.slotIpa, pa));
             ipas.add(pa);
         }
 
