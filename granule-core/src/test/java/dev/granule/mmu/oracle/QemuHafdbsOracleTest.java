@@ -128,7 +128,7 @@ class QemuHafdbsOracleTest {
             asked.add(list);
         }
         boolean indirection = generator.indirection();
-        Run run = parse(oracle.qemu.output(job(batch, asked, addresses, indirection), tables), model.size(), addresses.length);
+        Run run = ask(oracle.qemu, batch, asked, addresses, tables, indirection);
 
         int n = 0;
         for (int i = 0; i < batch.size(); i++) {
@@ -163,7 +163,7 @@ class QemuHafdbsOracleTest {
      * its load or store (EC 0x15) or the UNDEFINED HVC its fetch executed (EC 0x00) as "1 esr far";
      * a stage-1 fault taken to EL1, a stage-2 fault to EL2, with the fields the architecture fixes.
      */
-    private static String expected(HafdbsCaseGenerator.Probe p, Translation t) {
+    static String expected(HafdbsCaseGenerator.Probe p, Translation t) {
         return switch (t) {
             case Translation.Translated ok -> p.el() == 1 ? "O" : p.access() == Access.EXECUTE ? "EL0 fetched" : "EL0 done";
             case Translation.Fault f -> {
@@ -234,7 +234,18 @@ class QemuHafdbsOracleTest {
         throw new IOException("the probe printed no ID line:\n" + out);
     }
 
-    private record Run(List<String> lines, long[] words) {}
+    /** What QEMU answered: one line per access as {@link #expected} writes it, then the descriptor words asked for. */
+    record Run(List<String> lines, long[] words) {}
+
+    /**
+     * One QEMU run of {@code batch}, making the accesses {@code asked} (per case) over {@code tables}
+     * (guest RAM from {@link QemuAt#TABLES_BASE}), then reading the words at {@code addresses}.
+     */
+    static Run ask(QemuAt qemu, List<HafdbsCaseGenerator.Case> batch, List<List<HafdbsCaseGenerator.Probe>> asked,
+                   long[] addresses, byte[] tables, boolean indirection) throws IOException, InterruptedException {
+        int accesses = asked.stream().mapToInt(List::size).sum();
+        return parse(qemu.output(job(batch, asked, addresses, indirection), tables), accesses, addresses.length);
+    }
 
     private static Run parse(String out, int accesses, int words) throws IOException {
         List<String> lines = new ArrayList<>(accesses);

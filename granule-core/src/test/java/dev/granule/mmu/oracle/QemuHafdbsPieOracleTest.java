@@ -88,16 +88,18 @@ class QemuHafdbsPieOracleTest {
      * <ul>
      * <li>stage 1 (QemuHafdbsPieDepartureTest): a store through a leaf whose nDirty (bit 7) is 1. The
      *     Arm ARM faults it without TCR_EL1.HA and HD and clears nDirty with them
-     *     (AArch64.S1CheckPermissions, AArch64.S1Translate's descriptor update); QEMU 11.1 does neither,
-     *     except that a store that walks clears bit 7 where bit 51 (PIIndex[1], DBM's place) is 1. So
-     *     that case is asked: HA and HD, bit 51 set, and no earlier access of the case through the
-     *     leaf (the TLBs are empty at a case's start, so QEMU's store walks);
-     * <li>stage 2 (the same test): a write to a stage-2 leaf whose Dirty (bit 7) is 0, either the store
-     *     itself or the stage-1 walk's update of its leaf (AF = 0 under TCR_EL1.HA). The Arm ARM faults
-     *     it without VTCR_EL2.HA and HD and sets Dirty with them (AArch64.S2CheckPermissions,
-     *     AArch64.S2Translate); QEMU 11.1 does neither unless bit 51 is 1. A store is asked as at
-     *     stage 1: VTCR_EL2.HA and HD, bit 51 set, and no earlier access of the case through that
-     *     stage-2 leaf;
+     *     (AArch64.S1CheckPermissions, AArch64.S1Translate's descriptor update). QEMU 11.1 checks nDirty
+     *     only when the store walks (a TLB entry a load left lets it through), and with HA and HD
+     *     clears it only where bit 51 (PIIndex[1], DBM's place) is 1. So the store is asked where it
+     *     walks on QEMU — no earlier access of the case through the leaf (the TLBs are empty at a
+     *     case's start) — and QEMU's walk follows the Arm ARM: without HA and HD, or with bit 51;
+     * <li>stage 2 (the same test): a write to a stage-2 leaf whose Dirty (bit 7) is 0. A store, which
+     *     the Arm ARM faults without VTCR_EL2.HA and HD and which sets Dirty with them
+     *     (AArch64.S2CheckPermissions, AArch64.S2Translate), where QEMU 11.1 behaves as at stage 1 and
+     *     the store is asked as at stage 1; and the stage-1 walk's update of its
+     *     leaf (AF = 0 under TCR_EL1.HA, or nDirty for a store asked above), which the Arm ARM faults
+     *     without VTCR_EL2.HA and HD and which sets Dirty with them, where QEMU 11.1 writes the
+     *     descriptor through the page without either;
      * <li>PAN (known from the AT oracle, QemuPieOracleTest): an EL1 load or store with PSTATE.PAN
      *     through a leaf whose PIRE0_EL1 value is reserved but not 0b0000, which
      *     AArch64.S1IndirectBasePermissions takes away and QEMU 11.1 lets through.
@@ -113,7 +115,7 @@ class QemuHafdbsPieOracleTest {
         Departures(OracleDriver oracle) {
             nDirtyStore = oracle.departure("stores through a stage-1 leaf whose nDirty is 1 (QemuHafdbsPieDepartureTest)");
             stage2DirtyStore = oracle.departure("stores to a stage-2 leaf whose Dirty is 0 (QemuHafdbsPieDepartureTest)");
-            stage2DirtyUpdate = oracle.departure("accesses whose stage-1 AF update writes to a stage-2 leaf whose Dirty is 0"
+            stage2DirtyUpdate = oracle.departure("accesses whose stage-1 AF/nDirty update writes to a stage-2 leaf whose Dirty is 0"
                     + " (QemuHafdbsPieDepartureTest)");
             panReserved = oracle.departure("EL1 loads/stores with PAN through a reserved non-zero PIRE0 value (QemuPieOracleTest)");
         }
@@ -128,19 +130,20 @@ class QemuHafdbsPieOracleTest {
             long leaf = memory.readLong(p.leafPa());
             boolean store = p.access() == Access.WRITE;
             boolean ha = (c.registers().tcr() >>> 39 & 1) != 0, hd = (c.registers().tcr() >>> 40 & 1) != 0;
-            if (store && (leaf & DIRTY_BIT) != 0 && !(ha && hd && (leaf & DBM_PLACE) != 0 && !touched.contains(p.leafPa()))) {
+            if (store && (leaf & DIRTY_BIT) != 0 && !(!touched.contains(p.leafPa()) && (!(ha && hd) || (leaf & DBM_PLACE) != 0))) {
                 nDirtyStore.add();
                 return true;
             }
             Stage2Regime s2 = mmu.stage2();
             long s2leaf = s2 == null ? -1 : QemuPieDepartures.stage2LeafAddress(memory, s2, p.ipa());
-            if (s2leaf >= 0 && store && (memory.readLong(s2leaf) & DIRTY_BIT) == 0
-                    && !((c.vtcr() >>> 21 & 3) == 3 /* VTCR_EL2.HA, HD */ && (memory.readLong(s2leaf) & DBM_PLACE) != 0
-                    && !touched.contains(s2leaf))) {
+            if (s2leaf >= 0 && store && (memory.readLong(s2leaf) & DIRTY_BIT) == 0 && !(!touched.contains(s2leaf)
+                    && ((c.vtcr() >>> 21 & 3) != 3 /* VTCR_EL2.HA, HD */ || (memory.readLong(s2leaf) & DBM_PLACE) != 0))) {
                 stage2DirtyStore.add();
                 return true;
             }
-            if (s2 != null && (leaf & AF) == 0 && (c.registers().tcr() >>> 39 & 1) != 0 /* TCR_EL1.HA */ && clean(memory, s2, p.leafIpa())) {
+            // The stage-1 walk writes its leaf for AF (AF = 0 under HA) or for nDirty (a store asked above under HA and HD).
+            boolean s1Update = (leaf & AF) == 0 && ha || store && (leaf & DIRTY_BIT) != 0 && ha && hd;
+            if (s2 != null && s1Update && clean(memory, s2, p.leafIpa())) {
                 stage2DirtyUpdate.add();
                 return true;
             }
