@@ -45,8 +45,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>Stage 2, AArch64.S2CheckPermissions with S2PIE: the same rule for a write to a stage-2 leaf whose
  * bit 7 (Dirty) is 0, with VTCR_EL2.HA and HD, and AArch64.S2Translate sets Dirty. QEMU 11.1 faults a
  * store without HD, and with HA and HD sets bit 7 only where bit 51 is 1. (The stage-1 walk's own
- * descriptor write to a Dirty = 0 stage-2 page is a third face of it, which the oracle met with
- * VTCR_EL2.HD alone: QEMU wrote the stage-1 descriptor where the Arm ARM faults at stage 2 with S1PTW.)
+ * descriptor write to a Dirty = 0 stage-2 page is a third face of it: QEMU writes the stage-1
+ * descriptor without the check where the Arm ARM faults at stage 2 with S1PTW, and does not set Dirty
+ * where the Arm ARM does.)
  */
 @Tag("qemu")
 class QemuHafdbsPieDepartureTest {
@@ -173,7 +174,57 @@ class QemuHafdbsPieDepartureTest {
         assertThat(o.qemu.words()[1]).as("QEMU 11.1: Dirty left at 0").isEqualTo(s2leaf);
     }
 
-    /** What the model and QEMU answered for one hand-built case, and the two leaves afterwards (stage 1, stage 2). */
+    // ---- stage 2: Dirty, for the stage-1 walk's own write ----
+
+    /**
+     * The stage-1 level-3 table at IPA 0x6000_2000, in a stage-2 block (PIIndex 0: S2PIR read-write,
+     * so the MMU may write) whose Dirty is 0; a load through a leaf whose AF is 0 under TCR_EL1.HA, so
+     * the stage-1 walk writes the leaf back (AArch64.S1Translate: the descriptor update is a write,
+     * translated by stage 2 first, AccessType_TTW).
+     */
+    @Test
+    void aStage1UpdateThroughAStage2PageWhoseDirtyIs0WithoutHaFaultsInTheArmArmButNotOnQemu() throws Exception {
+        long leaf = DATA | SH_INNER | 3; // AF 0, nDirty 0
+        long s2leaf = DATA | AF | SH_INNER | S2_NORMAL_WB | BIT7 | 1; // the data: Dirty set, nothing to do
+        Outcome o = runWithTablesBehindACleanStage2Block(TCR | TCR_HA, VTCR | VTCR_HD, leaf, s2leaf, LOAD_EL1);
+        // S2CheckPermissions for the write: MMU write right, Dirty 0, VTCR_EL2.HA and HD not both 1: a
+        // stage-2 permission fault at level 2 (DFSC 0b001110) with S1PTW (ISS bit 7), WnR 0 (the load's),
+        // HPFAR the table's IPA; the leaf is not written.
+        String armArm = String.format("2 ec 0x24 iss 0x8e far 0x%x ipa 0x%x", VA, TABLE_IPA >>> 12);
+        assertThat(o.model).containsExactly(armArm);
+        assertThat(o.modelWords[0]).isEqualTo(leaf);
+        assertThat(o.qemu.lines()).as("QEMU 11.1 writes the stage-1 descriptor unchecked").containsExactly("O");
+        assertThat(o.qemu.words()[0]).isEqualTo(leaf | AF);
+        assertThat(o.qemu.words()[2]).as("and leaves Dirty at 0").isEqualTo(TABLES_S2_BLOCK_WORD);
+    }
+
+    @Test
+    void aStage1UpdateThroughAStage2PageWhoseDirtyIs0WithHaAndHdSetsDirtyInTheArmArmButNotOnQemu() throws Exception {
+        long leaf = DATA | SH_INNER | 3;
+        long s2leaf = DATA | AF | SH_INNER | S2_NORMAL_WB | BIT7 | 1;
+        Outcome o = runWithTablesBehindACleanStage2Block(TCR | TCR_HA, VTCR | VTCR_HA | VTCR_HD, leaf, s2leaf, LOAD_EL1);
+        assertThat(o.model).containsExactly("O");
+        assertThat(o.modelWords[0]).isEqualTo(leaf | AF);
+        long tables = TABLES_S2_BLOCK_WORD;
+        assertThat(o.modelWords[2]).as("the Arm ARM: Dirty set on the tables' stage-2 block").isEqualTo(tables | BIT7);
+        assertThat(o.qemu.lines()).containsExactly("O");
+        assertThat(o.qemu.words()[0]).isEqualTo(leaf | AF);
+        assertThat(o.qemu.words()[2]).as("QEMU 11.1: Dirty left at 0").isEqualTo(tables);
+    }
+
+    /** Where the stage-1 level-3 table is seen from stage 1, and the stage-2 block (Dirty 0, PIIndex 0) that maps it. */
+    static final long TABLE_IPA = 0x6000_0000L + (STAGE1_L3 & 0x1F_FFFFL), TABLES_S2_BLOCK = STAGE2_L2 + 0x100 * 8,
+            TABLES_S2_BLOCK_WORD = (T & ~0x1F_FFFFL) | AF | SH_INNER | S2_NORMAL_WB | 1;
+
+    private Outcome runWithTablesBehindACleanStage2Block(long tcr, long vtcr, long dataLeaf, long dataS2Leaf, int... ops)
+            throws Exception {
+        return run(true, tcr, vtcr, dataLeaf, dataS2Leaf, ops);
+    }
+
+    /**
+     * What the model and QEMU answered for one hand-built case, and three words afterwards: the data's
+     * stage-1 leaf, its stage-2 leaf, and the stage-2 block over the tables (0 where unused).
+     */
     private record Outcome(List<String> model, long[] modelWords, QemuHafdbsOracleTest.Run qemu) {}
 
     /**
@@ -181,10 +232,16 @@ class QemuHafdbsPieDepartureTest {
      * {@link #VA} in the model and in QEMU, and reads the data page's two leaves back.
      */
     private Outcome run(long tcr, long vtcr, long dataLeaf, long dataS2Leaf, int... ops) throws Exception {
+        return run(false, tcr, vtcr, dataLeaf, dataS2Leaf, ops);
+    }
+
+    /** With {@code tablesBehindACleanStage2Block}, stage 1 reaches its level-3 table at {@link #TABLE_IPA}. */
+    private Outcome run(boolean tablesBehindACleanStage2Block, long tcr, long vtcr, long dataLeaf, long dataS2Leaf, int... ops)
+            throws Exception {
         try (SparseMemory memory = SparseMemory.of(new MemoryRange(QemuAt.RAM_BASE, QemuAt.RAM_SIZE))) {
             memory.writeLong(STAGE1_L1 + 8, STAGE1_L2 | 3);                       // L1[1]: VA 1..2 GiB
             memory.writeLong(STAGE1_L2, CODE | AF | SH_INNER | BIT7 | 1L << 6 | 1); // the code: PIIndex 1
-            memory.writeLong(STAGE1_L2 + 0x180 * 8, STAGE1_L3 | 3);               // VA 0x7000_0000
+            memory.writeLong(STAGE1_L2 + 0x180 * 8, (tablesBehindACleanStage2Block ? TABLE_IPA : STAGE1_L3) | 3); // VA 0x7000_0000
             memory.writeLong(DATA_LEAF, dataLeaf);
             long hcr = QemuAt.HCR_RW, vttbr = 0;
             if (vtcr != 0) {
@@ -195,6 +252,7 @@ class QemuHafdbsPieDepartureTest {
                     memory.writeLong(STAGE2_L2 + (ipa - CODE >>> 21) * 8, ipa | AF | SH_INNER | S2_NORMAL_WB | BIT7 | 1L << 6 | 1);
                 }
                 memory.writeLong(DATA_S2_LEAF, dataS2Leaf);
+                if (tablesBehindACleanStage2Block) memory.writeLong(TABLES_S2_BLOCK, TABLES_S2_BLOCK_WORD);
             }
             byte[] tables = new byte[0x5000];
             memory.read(T, tables, 0, tables.length);
@@ -202,7 +260,8 @@ class QemuHafdbsPieDepartureTest {
             var registers = new Registers(tcr, STAGE1_L1, 0, HafdbsCaseGenerator.MAIR, HafdbsCaseGenerator.SCTLR, false);
             var pie = new PermissionRegisters(HafdbsCaseGenerator.TCR2_PIE, PIR, PIRE0, 0, 0);
             List<HafdbsCaseGenerator.Probe> probes = new ArrayList<>();
-            for (int op : ops) probes.add(new HafdbsCaseGenerator.Probe(VA, op, DATA_LEAF, DATA_LEAF, DATA));
+            for (int op : ops) probes.add(new HafdbsCaseGenerator.Probe(VA, op, DATA_LEAF,
+                    tablesBehindACleanStage2Block ? TABLE_IPA : DATA_LEAF, DATA));
             var c = new HafdbsCaseGenerator.Case(registers, pie, hcr, vtcr, vttbr, vtcr == 0 ? 0 : S2PIR, probes, Granule.FOUR_K,
                     vtcr == 0 ? null : Granule.FOUR_K, "hand-built");
 
@@ -210,9 +269,10 @@ class QemuHafdbsPieDepartureTest {
             var mmu = new Mmu(new TranslationRegime(registers, pie, cpu), s2, memory, new Tlb(16, 4));
             List<String> model = new ArrayList<>();
             for (var p : probes) model.add(QemuHafdbsOracleTest.expected(p, mmu.translate(p.va(), p.access(), p.el())));
-            long[] words = {DATA_LEAF, DATA_S2_LEAF};
+            long[] words = {DATA_LEAF, DATA_S2_LEAF, TABLES_S2_BLOCK};
             var answer = QemuHafdbsOracleTest.ask(qemu, List.of(c), List.of(probes), words, tables, true);
-            return new Outcome(model, new long[]{memory.readLong(DATA_LEAF), memory.readLong(DATA_S2_LEAF)}, answer);
+            return new Outcome(model, new long[]{memory.readLong(DATA_LEAF), memory.readLong(DATA_S2_LEAF),
+                    memory.readLong(TABLES_S2_BLOCK)}, answer);
         }
     }
 }
