@@ -12,6 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -109,7 +111,7 @@ class QemuHafdbsPieOracleTest {
         static final long DIRTY_BIT = 1L << 7, AF = 1L << 10, DBM_PLACE = 1L << 51;
         final OracleDriver.Count nDirtyStore, stage2DirtyStore, stage2DirtyUpdate, panReserved;
         /** The leaves (stage 1 and stage 2, by PA) that an access of the current case has gone through. */
-        private final java.util.Set<Long> touched = new java.util.HashSet<>();
+        private final Set<Long> touched = new HashSet<>();
         private HafdbsCaseGenerator.Case current;
 
         Departures(OracleDriver oracle) {
@@ -130,14 +132,18 @@ class QemuHafdbsPieOracleTest {
             long leaf = memory.readLong(p.leafPa());
             boolean store = p.access() == Access.WRITE;
             boolean ha = (c.registers().tcr() >>> 39 & 1) != 0, hd = (c.registers().tcr() >>> 40 & 1) != 0;
-            if (store && (leaf & DIRTY_BIT) != 0 && !(!touched.contains(p.leafPa()) && (!(ha && hd) || (leaf & DBM_PLACE) != 0))) {
+            // QEMU's walk applies the dirty state as the Arm ARM does without HA and HD (a fault) or where bit 51 is 1.
+            boolean qemuWalksLikeTheArmArm = !touched.contains(p.leafPa()) && (!(ha && hd) || (leaf & DBM_PLACE) != 0);
+            if (store && (leaf & DIRTY_BIT) != 0 && !qemuWalksLikeTheArmArm) {
                 nDirtyStore.add();
                 return true;
             }
             Stage2Regime s2 = mmu.stage2();
             long s2leaf = s2 == null ? -1 : QemuPieDepartures.stage2LeafAddress(memory, s2, p.ipa());
-            if (s2leaf >= 0 && store && (memory.readLong(s2leaf) & DIRTY_BIT) == 0 && !(!touched.contains(s2leaf)
-                    && ((c.vtcr() >>> 21 & 3) != 3 /* VTCR_EL2.HA, HD */ || (memory.readLong(s2leaf) & DBM_PLACE) != 0))) {
+            long s2word = s2leaf < 0 ? 0 : memory.readLong(s2leaf);
+            boolean s2haHd = (c.vtcr() >>> 21 & 3) == 3; // VTCR_EL2.HA [21], HD [22]
+            boolean qemuStage2WalksLikeTheArmArm = !touched.contains(s2leaf) && (!s2haHd || (s2word & DBM_PLACE) != 0);
+            if (s2leaf >= 0 && store && (s2word & DIRTY_BIT) == 0 && !qemuStage2WalksLikeTheArmArm) {
                 stage2DirtyStore.add();
                 return true;
             }
