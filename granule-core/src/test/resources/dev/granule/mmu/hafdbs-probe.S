@@ -1,6 +1,7 @@
 /*
  * Bare-metal hardware-update probe for qemu-system-aarch64 -M virt,virtualization=on -cpu max
- * (FEAT_HAFDBS: TCR_EL1.HA/HD and VTCR_EL2.HA/HD).
+ * (FEAT_HAFDBS: TCR_EL1.HA/HD and VTCR_EL2.HA/HD; under permission indirection too, on a QEMU
+ * with FEAT_S1PIE/S2PIE).
  *
  * Runs at EL2 with its own MMU off. For each case it loads an EL1&0 regime (and stage 2 with
  * HCR_EL2.VM), then for each access drops to EL1 or EL0 with ERET and makes one REAL load, store
@@ -18,8 +19,12 @@
  *             then per access: u64 va, op
  *   op: 0 load at EL1, 1 store at EL1, 2 fetch at EL1, 3 load at EL0, 4 store at EL0, 5 fetch at EL0
  *   u64 words; then per word: u64 pa
+ *   With bit 63 of "cases" set (QemuHafdbsPieOracleTest: a CPU with FEAT_TCR2, S1PIE and S2PIE), every
+ *   case has four more u64 after accesses (the count), before the access list: tcr2, pir, pire0,
+ *   s2pir (TCR2_EL1, PIR_EL1, PIRE0_EL1, S2PIR_EL2), and HCRX_EL2.TCR2En is set so that TCR2_EL1
+ *   takes effect.
  * Output lines:
- *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL>
+ *   I <ID_AA64MMFR0_EL1> <ID_AA64MMFR1_EL1> <ID_AA64MMFR2_EL1> <CurrentEL> <ID_AA64MMFR3_EL1>
  *   per access: O                          the EL1 access (or fetch) completed
  *               1 <ESR_EL1> <FAR_EL1>      an exception taken to EL1
  *               2 <ESR_EL2> <FAR_EL2> <HPFAR_EL2>   a stage-2 abort taken to EL2
@@ -52,11 +57,24 @@ _start:
         str     x2, [x0], #8
         b       1b
 2:      ldr     x21, [x20], #8          // cases left
+        lsr     x25, x21, #63           // the job's cases carry TCR2/PIR/PIRE0/S2PIR
+        and     x21, x21, #0x7fffffffffffffff
+        cbz     x25, case_loop
+        mov     x0, #(1 << 14)          // HCRX_EL2.TCR2En (names from binutils >= 2.41: generic forms)
+        msr     S3_4_C1_C2_2, x0
+        isb
 case_loop:
         cbz     x21, dump
         read_case
         ldp     x23, x22, [x20], #16    // PSTATE.PAN for EL1, accesses
-        set_el1_regime
+        cbz     x25, 1f
+        ldp     x8, x9, [x20], #16      // tcr2, pir
+        ldp     x10, x11, [x20], #16    // pire0, s2pir
+        msr     S3_0_C2_C0_3, x8        // TCR2_EL1
+        msr     S3_0_C10_C2_3, x9       // PIR_EL1
+        msr     S3_0_C10_C2_2, x10      // PIRE0_EL1
+        msr     S3_4_C10_C2_5, x11      // S2PIR_EL2
+1:      set_el1_regime
 access_loop:
         cbz     x22, next_case
         ldp     x0, x1, [x20], #16      // va, op

@@ -144,7 +144,7 @@ final class OracleDriver {
     }
 
     /**
-     * Probes where QEMU 10 departs from the Arm ARM and the model follows the Arm ARM: kept out of the
+     * Probes where QEMU departs from the Arm ARM and the model follows the Arm ARM: kept out of the
      * comparison, counted and printed apart ({@code what} says which departure, and where it is pinned).
      */
     Count departure(String what) {
@@ -183,7 +183,7 @@ final class OracleDriver {
             table.forEach((k, v) -> System.out.printf("  %8d  %s%n", v, k));
         });
         for (Count c : counts) System.out.printf("  %d %s%n", c.n, c.what);
-        if (!departures.isEmpty()) System.out.printf("  kept out, QEMU 10 departs from the Arm ARM:%n");
+        if (!departures.isEmpty()) System.out.printf("  kept out, %s departs from the Arm ARM:%n", version);
         for (Count c : departures) System.out.printf("  %d %s%n", c.n, c.what);
         if (!mismatchKinds.isEmpty()) System.out.printf("  mismatches by kind:%n");
         mismatchKinds.forEach((k, v) -> System.out.printf("  %6d  %s%n", v, k));

@@ -96,6 +96,24 @@ final class QemuPieDepartures {
         }
     }
 
+    /**
+     * QEMU 11.1's answer where stage 1's transient hint meets a Write-Through stage 2, or -1: the model's
+     * PAR (its compared fields) with every Write-Through transient half of ATTR (0b00RW, RW not 0b00,
+     * in a Normal memory byte) made Write-Through non-transient (0b10RW). S2CombineS1AttrHints keeps
+     * stage 1's transient hint in the combined attribute; QEMU's combine_cacheattr_nibble returns the
+     * Write-Through type without it (docs/translation.md). -1 where the model's answer is no translation
+     * or has no such half, so that nothing else is ever kept out by it.
+     */
+    static long transientHintDropped(Translation t) {
+        if (!(t instanceof Translation.Translated ok) || (ok.mairAttr() & 0xF0) == 0) return -1; // Device: 0b0000ddxx
+        int attr = ok.mairAttr(), dropped = attr;
+        for (int shift = 0; shift <= 4; shift += 4) {
+            int half = attr >>> shift & 0xF;
+            if ((half & 0b1100) == 0 && (half & 0b0011) != 0) dropped |= 0b1000 << shift;
+        }
+        return dropped == attr ? -1 : Par.expected(t) & ~(0xFFL << 56) | (long) dropped << 56;
+    }
+
     /** The stage-2 block or page descriptor a walk for {@code ipa} ends at, or -1. */
     static long stage2LeafAddress(SparseMemory memory, Stage2Regime s2, long ipa) {
         var g = s2.geometry();

@@ -128,12 +128,10 @@ class QemuPieOracleTest {
                         && tally.fewest() < o.perGranule) {
                     TwoStageCaseGenerator.Case c = generator.next(PROBES_PER_CASE);
                     varyDirtyBits(memory, c.stage1(), o.cpu, random);
-                    // Stage 1 with or without PIE over stage 2 with S2PIE (most cases) or S2AP.
-                    // TCR2_EL1.AIE stays 0 over stage 2: QEMU 11.1 combines a Write-Back transient stage-1
-                    // attribute with a Write-Through stage 2 into Write-Through non-transient, where
-                    // S2CombineS1AttrHints keeps stage 1's transient hint (seen with MAIR2 values; not yet
-                    // proven apart, so not asked).
-                    PermissionRegisters pie = random.nextInt(3) == 0 ? PermissionRegisters.NONE : pieRegisters(random, tally, false);
+                    // Stage 1 with or without PIE over stage 2 with S2PIE (most cases) or S2AP, with
+                    // TCR2_EL1.AIE in half of them (MAIR2_EL1's attributes combined with stage 2's).
+                    PermissionRegisters pie = random.nextInt(3) == 0 ? PermissionRegisters.NONE
+                            : pieRegisters(random, tally, o.cpu.supportsAie());
                     long mair2 = mair2(random);
                     boolean s2pie = random.nextInt(6) != 0;
                     long s2pir = random.nextInt(4) == 0 ? SANE_S2PIR : random.nextLong();
@@ -358,6 +356,11 @@ class QemuPieOracleTest {
                         agree = true;
                         tally.pieDepartures.merge("AIE left the tables' permission bits on", 1, Integer::sum);
                     }
+                }
+                if (!agree && !exception && p.op().twoStages() && Par.compared(par) == QemuPieDepartures.transientHintDropped(t)) {
+                    // QEMU 11.1 drops stage 1's transient hint over a Write-Through stage 2 (docs/translation.md).
+                    agree = true;
+                    tally.pieDepartures.merge("stage 1's transient hint were dropped over a Write-Through stage 2", 1, Integer::sum);
                 }
                 if (!agree) {
                     tally.mismatchKinds.merge(p.op() + ": model " + outcome(t) + ", QEMU "
