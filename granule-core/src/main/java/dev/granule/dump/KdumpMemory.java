@@ -275,20 +275,25 @@ public final class KdumpMemory implements ReadOnlyMemory {
     @Override
     public boolean contains(long pa, long length) {
         if (length < 0 || pa < 0 || pa + length < pa) return false;
+        if (length > 0 && length <= (long) blockSize << 4) {
+            // A table or a read of a few pages (every walk step asks): a bit test per page. The rest is
+            // in another method, so that this one stays as small as it was for the walks' inlining.
+            for (long pfn = pa >>> shift, last = (pa + length - 1) >>> shift; pfn <= last; pfn++) {
+                if (!isDumped(pfn)) return false;
+            }
+            return true;
+        }
+        return containsMany(pa, length);
+    }
+
+    /** {@link #contains} for an empty extent or one of more than 16 pages. */
+    private boolean containsMany(long pa, long length) {
         long first = pa >>> shift;
         if (length == 0) {
             // As a range [base, end) holds its end: pa in a run's pages or just past its last one.
             return isDumped(first) || ((pa & (blockSize - 1)) == 0 && isDumped(first - 1));
         }
-        long last = (pa + length - 1) >>> shift;
-        if (last - first < 16) {
-            // A table or a read of a few pages (every walk step asks): a bit test per page.
-            for (long pfn = first; pfn <= last; pfn++) {
-                if (!isDumped(pfn)) return false;
-            }
-            return true;
-        }
-        return runs.covers(first, last + 1);
+        return runs.covers(first, ((pa + length - 1) >>> shift) + 1);
     }
 
     @Override

@@ -204,6 +204,10 @@ class HostileKdumpSizeTest {
         assertThat(memory.contains(lastPa, BS)).isTrue();
         assertThat(memory.contains(lastPa, BS + 1)).isFalse();
         assertThat(memory.contains(0, 64L * BS)).as("an extent of 64 pages, counted by rank").isFalse();
+        // Empty extents as MemoryRange.contains has them: inside a range or at its end, not inside a gap.
+        assertThat(memory.contains(BS, 0)).as("the end of range 0").isTrue();
+        assertThat(memory.contains(2 * BS + 8, 0)).isTrue();
+        assertThat(memory.contains(BS + 8, 0)).as("inside the first page left out").isFalse();
         assertThat(memory.readLong(0)).isEqualTo(storedLong(0));
         assertThat(memory.readLong(2 * BS + 8)).isEqualTo(storedLong(8));
         if (bitmapBytes == ALTERNATE_KDUMP_BITMAP) assertThat(memory.readLong(lastPa + BS - 8)).isEqualTo(storedLong(BS - 8));
