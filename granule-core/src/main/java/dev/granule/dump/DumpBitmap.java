@@ -149,7 +149,7 @@ final class DumpBitmap {
                 pfn = (long) (c + 1) << CHUNK_SHIFT;
                 continue;
             }
-            long word = ~chunks[(int) (pfn >>> CHUNK_SHIFT)][(int) (pfn >>> 6) & WORD_MASK] & (-1L << pfn);
+            long word = ~chunks[c][(int) (pfn >>> 6) & WORD_MASK] & (-1L << pfn);
             if (word != 0) return (pfn & ~63L) + Long.numberOfTrailingZeros(word);
             pfn = (pfn | 63) + 1;
         }

@@ -26,7 +26,7 @@ import java.util.zip.Inflater;
  * a bounded cache ({@link #CACHE_BYTES}: 2,048 4K pages, 512 16K, 128 64K; two ways per set, the
  * older one evicted), so memory use stays at the two bitmaps plus that cache however large the dump.
  * The bitmaps ({@link DumpBitmap}) keep only the chunks where the file sets bits, and the runs of
- * dumped pages are answered from the 2nd bitmap ({@link DumpRuns}: one int per chunk besides it),
+ * dumped pages are answered from the 2nd bitmap ({@link DumpRuns}: two ints per chunk with a bit set besides it),
  * so a header that claims many pages while the file holds few, or a bitmap whose bits alternate,
  * costs what the file holds.
  * Two ways matter: a kernel's table pages and the data pages a batch touches would collide in a
