@@ -99,15 +99,29 @@ final class DumpBitmap {
     /** Number of set bits. */
     long count() { return setBefore[chunks.length]; }
 
-    /** Number of set bits below {@code pfn}, whose own bit is set (so it lies in a kept chunk). */
+    /** Number of set bits below {@code pfn} (not negative); all of them for a pfn past the kept chunks. */
     long rank(long pfn) {
-        int c = (int) (pfn >>> CHUNK_SHIFT);
+        long chunk = pfn >>> CHUNK_SHIFT;
+        if (chunk >= chunks.length) return count();
+        int c = (int) chunk;
         long[] words = chunks[c];
         int word = (int) (pfn >>> 6) & WORD_MASK;
         long n = setBefore[c];
         for (int i = 0; i < word; i++) n += Long.bitCount(words[i]);
         return n + Long.bitCount(words[word] & ((1L << (pfn & 63)) - 1));
     }
+
+    /** Bits {@code 64 * index} to {@code 64 * index + 63}, bit {@code pfn % 64} for page pfn; 0 outside the kept chunks. */
+    long word(long index) {
+        long c = index >>> (CHUNK_SHIFT - 6);
+        return c < chunks.length ? chunks[(int) c][(int) index & WORD_MASK] : 0;
+    }
+
+    /** Chunks kept: bits from {@code chunks() * CHUNK_PAGES} on are clear. */
+    int chunks() { return chunks.length; }
+
+    /** Whether chunk {@code c} (below {@link #chunks()}) has no bit set. */
+    boolean emptyChunk(int c) { return chunks[c] == EMPTY; }
 
     /** The first set bit at or after {@code from}, or -1. */
     long nextSet(long from) {
@@ -129,7 +143,13 @@ final class DumpBitmap {
     long nextClear(long from) {
         long pfn = from;
         while (pfn >>> CHUNK_SHIFT < chunks.length) {
-            long word = ~chunks[(int) (pfn >>> CHUNK_SHIFT)][(int) (pfn >>> 6) & WORD_MASK] & (-1L << pfn);
+            int c = (int) (pfn >>> CHUNK_SHIFT);
+            if (setBefore[c + 1] - setBefore[c] == CHUNK_PAGES) {
+                // A chunk of dumped pages only: a long run (a GiB of RAM is 32 chunks) is skipped chunk by chunk, not word by word.
+                pfn = (long) (c + 1) << CHUNK_SHIFT;
+                continue;
+            }
+            long word = ~chunks[c][(int) (pfn >>> 6) & WORD_MASK] & (-1L << pfn);
             if (word != 0) return (pfn & ~63L) + Long.numberOfTrailingZeros(word);
             pfn = (pfn | 63) + 1;
         }

@@ -13,11 +13,8 @@ import io.airlift.compress.zstd.ZstdDecompressor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
-import java.util.RandomAccess;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
@@ -29,7 +26,8 @@ import java.util.zip.Inflater;
  * a bounded cache ({@link #CACHE_BYTES}: 2,048 4K pages, 512 16K, 128 64K; two ways per set, the
  * older one evicted), so memory use stays at the two bitmaps plus that cache however large the dump.
  * The bitmaps ({@link DumpBitmap}) keep only the chunks where the file sets bits, and the runs of
- * dumped pages are kept as pfn pairs, so a header that claims many pages while the file holds few
+ * dumped pages are answered from the 2nd bitmap ({@link DumpRuns}: two ints per chunk with a bit set besides it),
+ * so a header that claims many pages while the file holds few, or a bitmap whose bits alternate,
  * costs what the file holds.
  * Two ways matter: a kernel's table pages and the data pages a batch touches would collide in a
  * direct-mapped cache and be decompressed again on every walk.
@@ -61,11 +59,8 @@ public final class KdumpMemory implements ReadOnlyMemory {
     private final DumpBitmap dumped;
     /** The 1st bitmap: pages that are RAM. */
     private final DumpBitmap ram;
-    /** The runs of dumped pages, {@code [runStart[i], runEnd[i])} in pfns (below 2^30), sorted; {@link #ranges} is their view. */
-    private final int[] runStart;
-    private final int[] runEnd;
-    private final int runs;
-    private final List<MemoryRange> ranges;
+    /** The runs of dumped pages, from the 2nd bitmap: {@link #ranges()}, and {@link #contains} for long extents. */
+    private final DumpRuns runs;
     /** Sets of two ways: slot {@code 2*set} and {@code 2*set+1}; {@code recent[set]} is the way used last. */
     private final int setMask;
     private final long[] cachedPfn;
@@ -85,7 +80,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
         this.shift = Integer.numberOfTrailingZeros(blockSize);
         this.pages = file.pages();
         if (pages <= 0 || pages > KdumpFile.MAX_PAGES) {
-            // KdumpFile.parse refuses these; DumpBitmap's chunk count and the runs' int pfns must not wrap.
+            // KdumpFile.parse refuses these; DumpBitmap's int chunk index and set-bit counts and DumpRuns' run counts must not wrap.
             throw new DumpFormatException(KdumpHeaders.OFF_MAX_MAPNR, "max_mapnr is " + Long.toUnsignedString(pages)
                     + " pages; granule reads 1 to " + KdumpFile.MAX_PAGES);
         }
@@ -102,34 +97,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
         cachedPage = new byte[2 * sets][];
         recent = new byte[sets];
         Arrays.fill(cachedPfn, -1);
-        int[] starts = new int[16];
-        int[] ends = new int[16];
-        int n = 0;
-        for (long pfn = dumped.nextSet(0); pfn >= 0; pfn = dumped.nextSet(ends[n - 1])) {
-            if (n == starts.length) {
-                starts = Arrays.copyOf(starts, n * 2);
-                ends = Arrays.copyOf(ends, n * 2);
-            }
-            starts[n] = (int) pfn;
-            ends[n] = (int) dumped.nextClear(pfn);
-            n++;
-        }
-        runStart = Arrays.copyOf(starts, n);
-        runEnd = Arrays.copyOf(ends, n);
-        runs = n;
-        ranges = new Ranges();
-    }
-
-    /** {@link #ranges()}: the runs of dumped pages as ranges of PAs, made when asked. */
-    private final class Ranges extends AbstractList<MemoryRange> implements RandomAccess {
-        @Override
-        public MemoryRange get(int i) {
-            Objects.checkIndex(i, runs);
-            return new MemoryRange((long) runStart[i] << shift, (long) (runEnd[i] - runStart[i]) << shift);
-        }
-
-        @Override
-        public int size() { return runs; }
+        runs = new DumpRuns(dumped, shift);
     }
 
     public KdumpFile file() { return file; }
@@ -308,20 +276,28 @@ public final class KdumpMemory implements ReadOnlyMemory {
     public boolean contains(long pa, long length) {
         if (length < 0 || pa < 0 || pa + length < pa) return false;
         if (length > 0 && length <= (long) blockSize << 4) {
-            // A table or a read of a few pages (every walk step asks): the bitmap, not a search of the runs.
+            // A table or a read of a few pages (every walk step asks): a bit test per page. The rest is
+            // in another method, so that this one stays as small as it was for the walks' inlining.
             for (long pfn = pa >>> shift, last = (pa + length - 1) >>> shift; pfn <= last; pfn++) {
                 if (!isDumped(pfn)) return false;
             }
             return true;
         }
-        // The run starting at or below pa's page (run starts are below 2^30, so the clamp changes no answer).
-        int i = Arrays.binarySearch(runStart, 0, runs, (int) Math.min(pa >>> shift, Integer.MAX_VALUE));
-        if (i < 0) i = -i - 2;
-        return i >= 0 && pa + length <= (long) runEnd[i] << shift;
+        return containsMany(pa, length);
+    }
+
+    /** {@link #contains} for an empty extent or one of more than 16 pages. */
+    private boolean containsMany(long pa, long length) {
+        long first = pa >>> shift;
+        if (length == 0) {
+            // As a range [base, end) holds its end: pa in a run's pages or just past its last one.
+            return isDumped(first) || ((pa & (blockSize - 1)) == 0 && isDumped(first - 1));
+        }
+        return runs.covers(first, ((pa + length - 1) >>> shift) + 1);
     }
 
     @Override
-    public List<MemoryRange> ranges() { return ranges; }
+    public List<MemoryRange> ranges() { return runs; }
 
     /** Nothing of its own to release: the file belongs to whoever mapped it. */
     @Override
