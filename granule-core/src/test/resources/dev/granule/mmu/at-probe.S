@@ -53,12 +53,7 @@ case_loop:
         read_case
         ldr     x22, [x20], #8          // probes in this case
         cbz     x23, 1f
-        ldp     x8, x9, [x20], #16      // tcr2, pir
-        ldp     x10, x11, [x20], #16    // pire0, s2pir
-        msr     S3_0_C2_C0_3, x8        // TCR2_EL1
-        msr     S3_0_C10_C2_3, x9       // PIR_EL1
-        msr     S3_0_C10_C2_2, x10      // PIRE0_EL1
-        msr     S3_4_C10_C2_5, x11      // S2PIR_EL2
+        read_and_set_pie
         cbz     x24, 1f
         ldr     x12, [x20], #8          // mair2
         msr     S3_0_C10_C2_1, x12      // MAIR2_EL1

@@ -68,12 +68,7 @@ case_loop:
         read_case
         ldp     x23, x22, [x20], #16    // PSTATE.PAN for EL1, accesses
         cbz     x25, 1f
-        ldp     x8, x9, [x20], #16      // tcr2, pir
-        ldp     x10, x11, [x20], #16    // pire0, s2pir
-        msr     S3_0_C2_C0_3, x8        // TCR2_EL1
-        msr     S3_0_C10_C2_3, x9       // PIR_EL1
-        msr     S3_0_C10_C2_2, x10      // PIRE0_EL1
-        msr     S3_4_C10_C2_5, x11      // S2PIR_EL2
+        read_and_set_pie
 1:      set_el1_regime
 access_loop:
         cbz     x22, next_case

@@ -15,13 +15,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The two places where QEMU 11.1's real accesses depart from the Arm ARM's dirty state under
@@ -76,15 +74,7 @@ class QemuHafdbsPieDepartureTest {
 
     @BeforeEach
     void qemu11() throws Exception {
-        Path launcher = QemuPieOracleTest.launcher();
-        String absent = "QEMU 11 hardware-update departures skipped: no QEMU 11 at " + launcher + " (scripts/qemu-trixie.sh)";
-        if (!Files.isExecutable(launcher)) System.out.println("SKIPPED: " + absent);
-        assumeTrue(Files.isExecutable(launcher), absent);
-        var target = new QemuAt.Target(launcher.toString(), "max", QemuAt.Target.AARCH64_HAFDBS.as(),
-                QemuAt.Target.AARCH64_HAFDBS.ld(), QemuAt.Target.AARCH64_HAFDBS.march(),
-                QemuAt.Target.AARCH64_HAFDBS.resource(), false);
-        String missing = QemuAt.unavailableReason(target);
-        assumeTrue(missing == null, () -> "QEMU 11 hardware-update departures skipped: " + missing);
+        var target = QemuPieOracleTest.onQemu11(QemuAt.Target.AARCH64_HAFDBS, "QEMU 11 hardware-update departures");
         qemu = new QemuAt(target, work);
         QemuAt.Answers id = QemuHafdbsOracleTest.identify(qemu.output(new byte[32], null));
         cpu = new CpuFeatures(id.id()[0], id.id()[2], id.mmfr3(), id.id()[1], 0);

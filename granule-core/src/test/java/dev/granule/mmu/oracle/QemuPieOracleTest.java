@@ -187,6 +187,21 @@ class QemuPieOracleTest {
     }
 
     /** {@code -Dgranule.qemu.pie}, else the launcher scripts/qemu-trixie.sh writes into the cache. */
+    /**
+     * {@code base}'s probe on QEMU 11 ({@link #launcher}), ready to run; skips the calling test, printing
+     * why, where QEMU 11 or the probe's tools are missing. {@code what} names the test in that message.
+     */
+    static QemuAt.Target onQemu11(QemuAt.Target base, String what) {
+        Path launcher = launcher();
+        String absent = what + " skipped: no QEMU 11 at " + launcher + " (scripts/qemu-trixie.sh)";
+        if (!Files.isExecutable(launcher)) System.out.println("SKIPPED: " + absent);
+        assumeTrue(Files.isExecutable(launcher), absent);
+        var target = new QemuAt.Target(launcher.toString(), "max", base.as(), base.ld(), base.march(), base.resource(), false);
+        String missing = QemuAt.unavailableReason(target);
+        assumeTrue(missing == null, () -> what + " skipped: " + missing);
+        return target;
+    }
+
     static Path launcher() {
         String property = System.getProperty("granule.qemu.pie", "");
         if (!property.isBlank()) return Path.of(property);

@@ -13,11 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * QEMU 11.1 drops stage 1's transient hint where a Write-Back transient stage-1 attribute meets a
@@ -49,14 +47,7 @@ class QemuTransientHintDepartureTest {
 
     @Test
     void aWriteThroughStage2KeepsStage1sTransientHintInTheArmArmButNotOnQemu() throws Exception {
-        Path launcher = QemuPieOracleTest.launcher();
-        String absent = "QEMU 11 transient-hint departure skipped: no QEMU 11 at " + launcher + " (scripts/qemu-trixie.sh)";
-        if (!Files.isExecutable(launcher)) System.out.println("SKIPPED: " + absent);
-        assumeTrue(Files.isExecutable(launcher), absent);
-        var target = new QemuAt.Target(launcher.toString(), "max", QemuAt.Target.AARCH64.as(), QemuAt.Target.AARCH64.ld(),
-                QemuAt.Target.AARCH64.march(), QemuAt.Target.AARCH64.resource(), false);
-        String missing = QemuAt.unavailableReason(target);
-        assumeTrue(missing == null, () -> "QEMU 11 transient-hint departure skipped: " + missing);
+        var target = QemuPieOracleTest.onQemu11(QemuAt.Target.AARCH64, "QEMU 11 transient-hint departure");
         QemuAt qemu = new QemuAt(target, work);
         var cpu = qemu.identify().cpu();
 
