@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,13 +48,7 @@ class QemuAieHierarchicalPermissionsTest {
 
     @Test
     void qemuKeepsTablePermissionsUnderAieWithoutPie() throws Exception {
-        Path launcher = QemuPieOracleTest.launcher();
-        assumeTrue(Files.isExecutable(launcher), "no QEMU 11 at " + launcher + " (scripts/qemu-trixie.sh)");
-        QemuAt.Target el3 = QemuAt.Target.AARCH64_EL2;
-        QemuAt.Target target = new QemuAt.Target(launcher.toString(), el3.cpu(), el3.as(), el3.ld(), el3.march(),
-                el3.resource(), true);
-        String missing = QemuAt.unavailableReason(target);
-        assumeTrue(missing == null, () -> "QEMU AIE/HPD probe skipped: " + missing);
+        QemuAt.Target target = QemuPieOracleTest.onQemu11(QemuAt.Target.AARCH64_EL2, "QEMU AIE/HPD probe");
         QemuAt qemu = new QemuAt(target, work);
         QemuAt.Answers id = qemu.identify();
         CpuFeatures cpu = new CpuFeatures(id.id()[0], id.id()[2], id.mmfr3());

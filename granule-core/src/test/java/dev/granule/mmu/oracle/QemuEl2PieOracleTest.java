@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,14 +93,7 @@ class QemuEl2PieOracleTest {
 
     @Test
     void el2AndEl20WithTcr2El2AgreeWithQemu() throws Exception {
-        Path launcher = QemuPieOracleTest.launcher();
-        String missing = Files.isExecutable(launcher) ? null : "no QEMU 11 at " + launcher
-                + " (scripts/qemu-trixie.sh fetches Debian trixie-backports' QEMU there; scripts/install-test-deps.sh runs it)";
-        if (missing != null) System.out.println("SKIPPED: QEMU EL2 PIE oracle skipped: " + missing);
-        assumeTrue(missing == null, missing);
-        QemuAt.Target el3 = QemuAt.Target.AARCH64_EL2;
-        QemuAt.Target target = new QemuAt.Target(launcher.toString(), el3.cpu(), el3.as(), el3.ld(), el3.march(),
-                el3.resource(), true);
+        QemuAt.Target target = QemuPieOracleTest.onQemu11(QemuAt.Target.AARCH64_EL2, "QEMU EL2 PIE oracle");
         oracle = OracleDriver.start("QEMU EL2/EL2&0 TCR2_EL2 oracle", target, work, "probes", "per regime and granule");
         QemuAt.Answers id = oracle.identify(3);
         cpu = new CpuFeatures(id.id()[0], id.id()[2], id.mmfr3());

@@ -10,13 +10,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Hardware updates of the Access flag and dirty state under permission indirection, checked by REAL
@@ -42,14 +40,7 @@ class QemuHafdbsPieOracleTest {
 
     @Test
     void hardwareUpdatesUnderPermissionIndirectionEqualQemusAfterRealAccesses() throws Exception {
-        Path launcher = QemuPieOracleTest.launcher();
-        String absent = "QEMU hardware-update oracle under PIE skipped: no QEMU 11 at " + launcher
-                + " (scripts/qemu-trixie.sh fetches Debian trixie-backports' QEMU there)";
-        if (!Files.isExecutable(launcher)) System.out.println("SKIPPED: " + absent);
-        assumeTrue(Files.isExecutable(launcher), absent);
-        QemuAt.Target target = new QemuAt.Target(launcher.toString(), "max", QemuAt.Target.AARCH64_HAFDBS.as(),
-                QemuAt.Target.AARCH64_HAFDBS.ld(), QemuAt.Target.AARCH64_HAFDBS.march(),
-                QemuAt.Target.AARCH64_HAFDBS.resource(), false);
+        QemuAt.Target target = QemuPieOracleTest.onQemu11(QemuAt.Target.AARCH64_HAFDBS, "QEMU hardware-update oracle under PIE");
         OracleDriver oracle = OracleDriver.start("QEMU hardware-update oracle under PIE", target, work, "accesses",
                 "per stage-1 granule and stage 2");
         int perGranule = Integer.getInteger("granule.oracle.hafdbs.pie", 4_000);

@@ -160,13 +160,7 @@ class QemuPieOracleTest {
     private record Oracle(QemuAt qemu, QemuAt.Answers id, CpuFeatures cpu, int perGranule, long seed) {}
 
     private Oracle oracle() throws Exception {
-        Path launcher = launcher();
-        skipUnless(Files.isExecutable(launcher), "QEMU PIE oracle skipped: no QEMU 11 at " + launcher
-                + " (scripts/qemu-trixie.sh fetches Debian trixie-backports' QEMU there; scripts/install-test-deps.sh runs it)");
-        QemuAt.Target target = new QemuAt.Target(launcher.toString(), "max", QemuAt.Target.AARCH64.as(),
-                QemuAt.Target.AARCH64.ld(), QemuAt.Target.AARCH64.march(), QemuAt.Target.AARCH64.resource(), false);
-        String missing = QemuAt.unavailableReason(target);
-        skipUnless(missing == null, "QEMU PIE oracle skipped: " + missing);
+        QemuAt.Target target = onQemu11(QemuAt.Target.AARCH64, "QEMU PIE oracle");
         QemuAt qemu = new QemuAt(target, work);
         QemuAt.Answers id = qemu.identify();
         assertThat(id.currentEl()).as("the probe must run at EL2").isEqualTo(2);
@@ -186,22 +180,21 @@ class QemuPieOracleTest {
         assumeTrue(available, why);
     }
 
-    /** {@code -Dgranule.qemu.pie}, else the launcher scripts/qemu-trixie.sh writes into the cache. */
     /**
      * {@code base}'s probe on QEMU 11 ({@link #launcher}), ready to run; skips the calling test, printing
      * why, where QEMU 11 or the probe's tools are missing. {@code what} names the test in that message.
      */
     static QemuAt.Target onQemu11(QemuAt.Target base, String what) {
         Path launcher = launcher();
-        String absent = what + " skipped: no QEMU 11 at " + launcher + " (scripts/qemu-trixie.sh)";
-        if (!Files.isExecutable(launcher)) System.out.println("SKIPPED: " + absent);
-        assumeTrue(Files.isExecutable(launcher), absent);
-        var target = new QemuAt.Target(launcher.toString(), "max", base.as(), base.ld(), base.march(), base.resource(), false);
+        skipUnless(Files.isExecutable(launcher), what + " skipped: no QEMU 11 at " + launcher
+                + " (scripts/qemu-trixie.sh fetches Debian trixie-backports' QEMU there; scripts/install-test-deps.sh runs it)");
+        var target = new QemuAt.Target(launcher.toString(), base.cpu(), base.as(), base.ld(), base.march(), base.resource(), base.el3());
         String missing = QemuAt.unavailableReason(target);
-        assumeTrue(missing == null, () -> what + " skipped: " + missing);
+        skipUnless(missing == null, what + " skipped: " + missing);
         return target;
     }
 
+    /** {@code -Dgranule.qemu.pie}, else the launcher scripts/qemu-trixie.sh writes into the cache. */
     static Path launcher() {
         String property = System.getProperty("granule.qemu.pie", "");
         if (!property.isBlank()) return Path.of(property);
