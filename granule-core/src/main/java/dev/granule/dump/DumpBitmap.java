@@ -111,6 +111,11 @@ final class DumpBitmap {
         return n + Long.bitCount(words[word] & ((1L << (pfn & 63)) - 1));
     }
 
+    /** Whether pages {@code [from, to)} (0 ≤ from < to) all have their bit set: counted by rank, so a long extent costs no more than a page. */
+    boolean allSet(long from, long to) {
+        return rank(to) - rank(from) == to - from;
+    }
+
     /** Bits {@code 64 * index} to {@code 64 * index + 63}, bit {@code pfn % 64} for page pfn; 0 outside the kept chunks. */
     long word(long index) {
         long c = index >>> (CHUNK_SHIFT - 6);

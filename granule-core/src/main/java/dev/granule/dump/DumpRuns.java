@@ -101,9 +101,4 @@ final class DumpRuns extends AbstractList<MemoryRange> implements RandomAccess {
             k -= n;
         }
     }
-
-    /** Whether pfns {@code [from, to)} (0 ≤ from < to) are all set: counted by rank, so one long run costs no more than a page. */
-    boolean covers(long from, long to) {
-        return bits.rank(to) - bits.rank(from) == to - from;
-    }
 }

@@ -59,7 +59,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
     private final DumpBitmap dumped;
     /** The 1st bitmap: pages that are RAM. */
     private final DumpBitmap ram;
-    /** The runs of dumped pages, from the 2nd bitmap: {@link #ranges()}, and {@link #contains} for long extents. */
+    /** The runs of dumped pages, from the 2nd bitmap: {@link #ranges()}. */
     private final DumpRuns runs;
     /** Sets of two ways: slot {@code 2*set} and {@code 2*set+1}; {@code recent[set]} is the way used last. */
     private final int setMask;
@@ -293,7 +293,7 @@ public final class KdumpMemory implements ReadOnlyMemory {
             // As a range [base, end) holds its end: pa in a run's pages or just past its last one.
             return isDumped(first) || ((pa & (blockSize - 1)) == 0 && isDumped(first - 1));
         }
-        return runs.covers(first, ((pa + length - 1) >>> shift) + 1);
+        return dumped.allSet(first, ((pa + length - 1) >>> shift) + 1);
     }
 
     @Override
