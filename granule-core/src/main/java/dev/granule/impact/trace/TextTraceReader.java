@@ -150,7 +150,12 @@ final class TextTraceReader {
         return null;
     }
 
-    /** Fields up to the event (the last field ending in ':'), then the data address in hex. */
+    /**
+     * Fields up to the event (the last field ending in ':'), then the data address in hex. The kind
+     * is the data source's operation where perf printed one ({@code data_src}: its value in hex, then
+     * "|OP STORE|LVL ...", as builtin-script.c's data_src__fprintf writes it; on Arm SPE and AMD IBS
+     * loads and stores share one event), else a store event's name.
+     */
     private String perf(int p, int to) throws InterruptedException {
         int eventStart = -1, eventEnd = -1;
         for (int i = p; i < to; ) {
@@ -167,11 +172,52 @@ final class TextTraceReader {
         int end = q;
         while (end < to && buffer[end] != ' ' && buffer[end] != '\t') end++;
         if (q == end) return "no address after the event";
+        if (instructionPointerForm(end, to)) {
+            return "the hex after the event is the sample's instruction address, not a data address (perf script's "
+                    + "default fields for this event): print data addresses with perf script -F event,addr";
+        }
         long va = hex(q, end);
         if (va == -1) return "not a hex address";
         if (va == -2) return "address not below 2^56";
-        emit(va, contains(eventStart, eventEnd, "store") ? Access.WRITE : Access.READ, 1);
+        int op = indexOf(end, to, "|OP ");
+        int kind = op < 0 ? -1
+                : startsWith(op + 4, to, "STORE") ? Access.WRITE
+                : startsWith(op + 4, to, "LOAD") ? Access.READ
+                : startsWith(op + 4, to, "EXEC") ? Access.EXECUTE
+                : -1;   // PFETCH, N/A: the event's name decides
+        if (kind < 0) kind = contains(eventStart, eventEnd, "store") ? Access.WRITE : Access.READ;
+        emit(va, kind, 1);
         return null;
+    }
+
+    /**
+     * Whether what follows the address at {@code from} is perf script's instruction-pointer tail,
+     * "SYMBOL+0xOFFSET (DSO)" or "[unknown] (DSO)" (a C++ symbol may hold blanks), with no data
+     * source and no second hex number: the shape of a line printed without the addr field, whose
+     * one hex number is the IP. (With addr and ip both printed, the IP is the second number.)
+     */
+    private boolean instructionPointerForm(int from, int to) {
+        if (buffer[to - 1] != ')' || indexOf(from, to, "|") >= 0) return false;
+        boolean symbol = false;
+        for (int i = skipBlanks(from, to); i < to; ) {
+            int e = i;
+            while (e < to && buffer[e] != ' ' && buffer[e] != '\t') e++;
+            if (hex(i, e) != -1) return false;   // a number (-2: one of 2^56 or more, a kernel IP)
+            symbol |= indexOf(i, e, "+0x") >= 0 || e - i == 9 && startsWith(i, e, "[unknown]");
+            i = skipBlanks(e, to);
+        }
+        return symbol;
+    }
+
+    private int indexOf(int from, int to, String word) {
+        for (int i = from; i + word.length() <= to; i++) if (startsWith(i, to, word)) return i;
+        return -1;
+    }
+
+    private boolean startsWith(int at, int to, String word) {
+        if (at + word.length() > to) return false;
+        for (int j = 0; j < word.length(); j++) if (buffer[at + j] != word.charAt(j)) return false;
+        return true;
     }
 
     /** {@code [r|w|x] ADDRESS}. */
