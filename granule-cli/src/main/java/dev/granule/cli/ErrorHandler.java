@@ -21,13 +21,30 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
                 || ex instanceof dev.granule.table.PageTableException
                 || ex instanceof dev.granule.memory.MemoryAccessException;
         if (userError) {
-            err.println("granule: error: " + ex.getMessage());
+            err.println("granule: error: " + message(ex));
         } else {
             err.println("granule: internal error: " + ex + " (please report; rerun with --debug for details)");
         }
         if (debug) ex.printStackTrace(err);
         err.flush();
         return userError ? USER_ERROR : INTERNAL_ERROR;
+    }
+
+    /**
+     * The exception's message; for a file system's refusal, whose message is little more than the
+     * path (NoSuchFileException's is the path alone), the path and what is wrong with it.
+     */
+    static String message(Exception ex) {
+        if (!(ex instanceof java.nio.file.FileSystemException f) || f.getFile() == null) return ex.getMessage();
+        String what = switch (f) {
+            case java.nio.file.NoSuchFileException n -> "no such file or directory";
+            case java.nio.file.AccessDeniedException a -> "permission denied";
+            case java.nio.file.FileAlreadyExistsException e -> "already exists";
+            case java.nio.file.NotDirectoryException n -> "not a directory";
+            case java.nio.file.DirectoryNotEmptyException d -> "directory not empty";
+            default -> f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+        };
+        return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + what;
     }
 
     private static boolean debugRequested(CommandLine.ParseResult parsed) {

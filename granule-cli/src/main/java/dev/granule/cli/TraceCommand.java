@@ -55,6 +55,12 @@ final class TraceCommand extends TraceGroup {
             if (!in.equals("-") && Files.exists(out) && Files.isSameFile(Path.of(in), out)) {
                 throw new UserException(out + ": the output would overwrite the input");
             }
+            // Before the input is read (it may be long): the output's directory must be there.
+            Path dirOfOut = out.toAbsolutePath().getParent();
+            if (dirOfOut != null && !Files.isDirectory(dirOfOut)) {
+                throw new UserException(out + ": cannot be written: " + dirOfOut
+                        + (Files.exists(dirOfOut) ? " is not a directory" : " does not exist"));
+            }
             TraceInput input = new TraceInput(in);
             String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase();
             Path partial = out.resolveSibling(out.getFileName() + ".partial");

@@ -83,4 +83,32 @@ class TraceCommandTest {
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("nope: no such file");
     }
+
+    /* An output nowhere to be written is refused before the input is read, naming the directory. */
+    @Test
+    void anOutputInAMissingDirectoryIsOneLineNamingIt() throws Exception {
+        Path text = dir.resolve("t.lackey");
+        Files.writeString(text, LACKEY);
+        Path out = dir.resolve("no-such-dir").resolve("t.bin");
+        var r = run("trace", "convert", text.toString(), out.toString());
+        assertThat(r.exit()).isEqualTo(ErrorHandler.USER_ERROR);
+        assertThat(r.err()).isEqualTo("granule: error: " + out + ": cannot be written: " + out.getParent()
+                + " does not exist" + System.lineSeparator());
+        Path file = dir.resolve("a-file");
+        Files.writeString(file, "x");
+        var under = run("trace", "convert", text.toString(), file.resolve("t.bin").toString());
+        assertThat(under.err()).contains(file + " is not a directory");
+    }
+
+    /* A file system's refusal, whose own message is the bare path, says what is wrong with the path. */
+    @Test
+    void fileSystemRefusalsSayWhatIsWrong() {
+        assertThat(ErrorHandler.message(new java.nio.file.NoSuchFileException("/x/y.partial")))
+                .isEqualTo("/x/y.partial: no such file or directory");
+        assertThat(ErrorHandler.message(new java.nio.file.AccessDeniedException("/root/z")))
+                .isEqualTo("/root/z: permission denied");
+        assertThat(ErrorHandler.message(new java.nio.file.FileSystemException("/a", "/b", "Device busy")))
+                .isEqualTo("/a -> /b: Device busy");
+        assertThat(ErrorHandler.message(new java.io.IOException("plain"))).isEqualTo("plain");
+    }
 }
