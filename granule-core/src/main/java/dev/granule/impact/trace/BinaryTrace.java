@@ -104,8 +104,9 @@ public final class BinaryTrace {
             if (r < 0) break;
         }
         long invalid = bad.count;
+        // A partial record at the end is a record too, a malformed one (as a text trace's last line is a line).
         if (have > 0) bad.record(records, "truncated record: " + have + " bytes at the end");
-        return new TraceStats(TraceFormat.BINARY, records, records - invalid, bad.count, bad.first, bad.why, 0);
+        return new TraceStats(TraceFormat.BINARY, records + (have > 0 ? 1 : 0), records - invalid, bad.count, bad.first, bad.why, 0);
     }
 
     /**
@@ -150,7 +151,7 @@ public final class BinaryTrace {
         long invalid = bad.count;
         long tail = (size - MAGIC.length) % 8;
         if (tail > 0) bad.record(total, "truncated record: " + tail + " bytes at the end");
-        return new TraceStats(TraceFormat.BINARY, total, total - invalid, bad.count, bad.first, bad.why, 0);
+        return new TraceStats(TraceFormat.BINARY, total + (tail > 0 ? 1 : 0), total - invalid, bad.count, bad.first, bad.why, 0);
     }
 
     /** Moves the valid records to the front; returns how many there are. */

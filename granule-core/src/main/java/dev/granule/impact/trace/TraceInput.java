@@ -27,10 +27,13 @@ public final class TraceInput {
     private final String name;
     private volatile long bytesRead;
     private final long size;
+    // A stream the caller gave (and keeps: it is not closed here), or null to open the name.
+    private final InputStream given;
 
     /** @param name a file's path, or {@code -} for standard input */
     public TraceInput(String name) {
         this.name = name;
+        this.given = null;
         long s = -1;
         if (!name.equals("-")) {
             try {
@@ -41,6 +44,20 @@ public final class TraceInput {
             }
         }
         this.size = s;
+    }
+
+    private TraceInput(InputStream given, String name) {
+        this.name = name;
+        this.given = given;
+        this.size = -1;
+    }
+
+    /**
+     * A trace read from {@code in} (the caller's to close), named {@code name} in errors; compressed
+     * or not, in any format, as a file is.
+     */
+    public static TraceInput of(InputStream in, String name) {
+        return new TraceInput(java.util.Objects.requireNonNull(in, "in"), name);
     }
 
     public String name() { return name; }
@@ -58,14 +75,14 @@ public final class TraceInput {
      * @param strict whether the first malformed line or record ends the read
      */
     public TraceStats read(TraceFormat format, boolean strict, int batchSize, AccessSink sink) throws IOException, InterruptedException {
-        InputStream raw = name.equals("-") ? System.in : Files.newInputStream(Path.of(name));
+        InputStream raw = given != null ? given : name.equals("-") ? System.in : Files.newInputStream(Path.of(name));
         try (InputStream counted = new Counting(raw)) {
             BufferedInputStream stored = new BufferedInputStream(counted, 1 << 16);
             byte[] head = peek(stored, 8);
             InputStream plain;
             boolean compressed = true;
-            if (startsWith(head, GZIP)) plain = new GZIPInputStream(stored, 1 << 16);
-            else if (startsWith(head, ZSTD)) plain = new ZstdInputStream(stored);
+            if (startsWith(head, GZIP)) plain = new Decoded(gzip(stored), "gzip");
+            else if (startsWith(head, ZSTD)) plain = new Decoded(new ZstdInputStream(stored), "zstd");
             else {
                 plain = stored;
                 compressed = false;
@@ -80,7 +97,7 @@ public final class TraceInput {
             if (format == null) format = binary ? TraceFormat.BINARY : null;
             TraceStats stats;
             if (format == TraceFormat.BINARY) {
-                if (!compressed && size >= 0) {
+                if (!compressed && size >= 0 && given == null) {
                     stats = fromFile(strict, batchSize, sink);
                 } else {
                     in.skipNBytes(BinaryTrace.MAGIC.length);
@@ -91,10 +108,6 @@ public final class TraceInput {
             }
             return new TraceStats(stats.format(), stats.records(), stats.accesses(), stats.malformed(),
                     stats.firstMalformed(), stats.firstMalformedWhy(), bytesRead);
-        } catch (java.util.zip.ZipException | java.io.EOFException e) {
-            throw new TraceFormatException(name + ": broken compressed stream after " + bytesRead + " bytes: " + e.getMessage());
-        } catch (io.airlift.compress.MalformedInputException e) {
-            throw new TraceFormatException(name + ": broken zstd stream after " + bytesRead + " bytes: " + e.getMessage());
         }
     }
 
@@ -119,6 +132,67 @@ public final class TraceInput {
         return true;
     }
 
+    /**
+     * A decompressor's output, whose failures that are not the stored stream's own are a broken
+     * stream of this input, not an I/O error: GZIPInputStream ends a truncated stream in an
+     * EOFException and a corrupt one in a ZipException; aircompressor's zstd a truncated one in a
+     * plain IOException ("Not enough input bytes") and a corrupt one in its MalformedInputException
+     * or an IllegalStateException ("Invalid frame header", from its state checks): any unchecked
+     * exception out of the decoder is the data's (TraceFuzzTest found these).
+     */
+    private final class Decoded extends FilterInputStream {
+        private final String codec;
+
+        Decoded(InputStream decoder, String codec) {
+            super(decoder);
+            this.codec = codec;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                if (e == storedFailure) throw e;
+                throw broken(codec, e);
+            } catch (RuntimeException e) {
+                throw broken(codec, e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                if (e == storedFailure) throw e;
+                throw broken(codec, e);
+            } catch (RuntimeException e) {
+                throw broken(codec, e);
+            }
+        }
+    }
+
+    /** The gzip decoder of {@code stored}, which reads the gzip header as it is made. */
+    private InputStream gzip(InputStream stored) throws IOException {
+        try {
+            return new GZIPInputStream(stored, 1 << 16);
+        } catch (IOException e) {
+            if (e == storedFailure) throw e;
+            throw broken("gzip", e);
+        }
+    }
+
+    private TraceFormatException broken(String codec, Exception e) {
+        String why = e.getMessage() != null ? e.getMessage()
+                : e instanceof java.io.EOFException ? "it ends inside a block" : e.getClass().getSimpleName();
+        return new TraceFormatException(name + ": broken " + codec + " stream after " + bytesRead
+                + " stored bytes (truncated or corrupt file?): " + why);
+    }
+
+    // The last failure of the stored stream itself, which Decoded passes on as the I/O error it is.
+    private volatile IOException storedFailure;
+
     /** Counts the stored bytes for the progress bar. */
     private final class Counting extends FilterInputStream {
         Counting(InputStream in) {
@@ -127,21 +201,31 @@ public final class TraceInput {
 
         @Override
         public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) bytesRead++;
-            return b;
+            try {
+                int b = super.read();
+                if (b >= 0) bytesRead++;
+                return b;
+            } catch (IOException e) {
+                storedFailure = e;
+                throw e;
+            }
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int r = super.read(b, off, len);
-            if (r > 0) bytesRead += r;
-            return r;
+            try {
+                int r = super.read(b, off, len);
+                if (r > 0) bytesRead += r;
+                return r;
+            } catch (IOException e) {
+                storedFailure = e;
+                throw e;
+            }
         }
 
         @Override
         public void close() throws IOException {
-            if (in != System.in) super.close();
+            if (in != System.in && in != given) super.close();
         }
     }
 

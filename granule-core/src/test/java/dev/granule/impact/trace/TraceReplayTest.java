@@ -209,7 +209,17 @@ class TraceReplayTest {
         var out = replay(cut, TlbConfig.NEOVERSE_N1);
         assertThat(out.stats().malformed()).isEqualTo(1);
         assertThat(out.stats().accesses()).isEqualTo(49_999);
+        assertThat(out.stats().records()).as("the partial record counts as one").isEqualTo(50_000);
         assertThat(out.stats().firstMalformedWhy()).isEqualTo("truncated record: 5 bytes at the end (byte offset " + (8 + 49_999 * 8) + ")");
+        // Streamed (gzip) the same: TraceFuzzTest found a stream's count of records leaving the partial one out.
+        Path cutGz = dir.resolve("cut.bin.gz");
+        try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(cutGz))) {
+            o.write(java.util.Arrays.copyOf(b, b.length - 3));
+        }
+        TraceStats streamed = replay(cutGz, TlbConfig.NEOVERSE_N1).stats();
+        assertThat(List.of(streamed.records(), streamed.accesses(), streamed.malformed(), streamed.firstMalformed()))
+                .isEqualTo(List.of(50_000L, 49_999L, 1L, out.stats().firstMalformed()));
+        assertThat(streamed.firstMalformedWhy()).isEqualTo(out.stats().firstMalformedWhy());
         // A record of kind 3 (no such kind) is malformed, read from the file or streamed (gzip), named by its index.
         byte[] badKind = b.clone();
         badKind[8 + 10 * 8 + 7] |= 0x03; // record 11's bits [57:56]
@@ -225,11 +235,20 @@ class TraceReplayTest {
             assertThat(r.stats().accesses()).isEqualTo(49_999);
             assertThat(r.stats().firstMalformedWhy()).isEqualTo("access kind 3 is not r, w or x (byte offset " + (8 + 10 * 8) + ")");
         }
-        // A broken compressed stream is one line naming the file.
-        byte[] z = Files.readAllBytes(gz);
-        Path brokenGz = dir.resolve("broken.gz");
+        // A broken compressed stream is one line naming the file and its codec: cut in half, cut in
+        // the gzip header (the decoder reads it when made), and a zstd file cut short (aircompressor's
+        // bare IOException "Not enough input bytes", once passed on as it was: TraceFuzzTest's finding).
+        byte[] z = Files.readAllBytes(gz), zs = Files.readAllBytes(zst);
+        Path brokenGz = dir.resolve("broken.gz"), headerGz = dir.resolve("header.gz"), brokenZst = dir.resolve("broken.zst");
         Files.write(brokenGz, java.util.Arrays.copyOf(z, z.length / 2));
-        assertThatThrownBy(() -> replay(brokenGz, TlbConfig.NEOVERSE_N1)).hasMessageStartingWith(brokenGz + ": broken compressed stream");
+        Files.write(headerGz, java.util.Arrays.copyOf(z, 5));
+        Files.write(brokenZst, java.util.Arrays.copyOf(zs, zs.length / 2));
+        assertThatThrownBy(() -> replay(brokenGz, TlbConfig.NEOVERSE_N1)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(brokenGz + ": broken gzip stream after ");
+        assertThatThrownBy(() -> replay(headerGz, TlbConfig.NEOVERSE_N1)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(headerGz + ": broken gzip stream after ");
+        assertThatThrownBy(() -> replay(brokenZst, TlbConfig.NEOVERSE_N1)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(brokenZst + ": broken zstd stream after ").hasMessageContaining("truncated or corrupt");
     }
 
     /*
