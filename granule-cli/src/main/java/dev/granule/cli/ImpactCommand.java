@@ -104,6 +104,7 @@ final class ImpactCommand implements Callable<Integer> {
             }
         }
         List<List<PageSizeImpact>> perProcess = new ArrayList<>();
+        long[][] beyondVa = new long[geometries.size()][2];
         int exact = 0;
         try (Progress bar = Progress.of("impact", inputs.size(), progress)) {
             for (Input in : inputs) {
@@ -112,6 +113,10 @@ final class ImpactCommand implements Callable<Integer> {
                 bar.step(1);
                 if (r == null) continue;
                 perProcess.add(r.impact());
+                for (int i = 0; i < geometries.size(); i++) {
+                    beyondVa[i][0] += r.beyondVa()[i][0];
+                    beyondVa[i][1] += r.beyondVa()[i][1];
+                }
                 if (r.exact()) exact++;
             }
         }
@@ -130,12 +135,25 @@ final class ImpactCommand implements Callable<Integer> {
             doc.put("bootCommandLines", machineOptions.bootLines());
             doc.put("geometries", geometries.stream().map(dev.granule.geometry.Geometry::label).toList());
             doc.put("pageSizes", total);
+            List<Map<String, Object>> left = new ArrayList<>();
+            for (int i = 0; i < geometries.size(); i++) {
+                if (beyondVa[i][0] == 0) continue;
+                left.add(Map.of("geometry", geometries.get(i).label(), "mappings", beyondVa[i][0], "virtualBytes", beyondVa[i][1]));
+            }
+            if (!left.isEmpty()) doc.put("beyondVa", left);
             if (machine != null) doc.put("machine", machine);
             if (replay != null) doc.put("trace", TraceOptions.json(traceOptions.trace, replay));
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
             machineOptions.printGeometries(out, geometries);
             print(out, perProcess.size(), exact, total);
+            for (int i = 0; i < geometries.size(); i++) {
+                if (beyondVa[i][0] == 0) continue;
+                int vaBits = geometries.get(i).vaBits();
+                out.printf("note: %s: %d mapping%s (%s virtual) above 2^%d not counted: the process%s laid out for a larger VA%n",
+                        geometries.get(i).label(), beyondVa[i][0], beyondVa[i][0] == 1 ? "" : "s",
+                        Units.approx(beyondVa[i][1]), vaBits, perProcess.size() == 1 ? " was" : "es were");
+            }
             if (machine != null) machineOptions.printMachine(out, system, machine);
             if (replay != null) TraceOptions.print(out, traceOptions.trace, replay);
         }
@@ -144,7 +162,7 @@ final class ImpactCommand implements Callable<Integer> {
     }
 
     /** One process's costs, and whether its residency came from pagemap. */
-    record Analysed(List<PageSizeImpact> impact, boolean exact) {}
+    record Analysed(List<PageSizeImpact> impact, boolean exact, long[][] beyondVa) {}
 
     /** One process's result, or null for a process that exited while being read in a whole-system run. */
     private Analysed analyse(Input in, boolean system, List<dev.granule.geometry.Geometry> geometries) {
@@ -166,12 +184,13 @@ final class ImpactCommand implements Callable<Integer> {
             try (Pagemap pagemap = new Pagemap(in.pagemap(), HOST_PAGE)) {
                 List<long[]> runs = new ArrayList<>();
                 for (Vma v : vmas) runs.add(pagemap.residentRuns(v));
-                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs, geometries), true);
+                return new Analysed(ImpactAnalysis.analyseExact(vmas, runs, geometries), true,
+                        ImpactAnalysis.beyondVa(vmas, geometries));
             } catch (IOException e) {
                 // pagemap went away (the process exited) or is not ours to read: fall back to Rss
             }
         }
-        return new Analysed(ImpactAnalysis.analyse(vmas, geometries), false);
+        return new Analysed(ImpactAnalysis.analyse(vmas, geometries), false, ImpactAnalysis.beyondVa(vmas, geometries));
     }
 
     private static void print(PrintWriter out, int processes, int exact, List<PageSizeImpact> total) {
@@ -179,9 +198,9 @@ final class ImpactCommand implements Callable<Integer> {
                 exact == processes ? "exact from /proc/PID/pagemap"
                         : exact == 0 ? "estimated from smaps Rss (touched bytes assumed clustered)"
                         : "exact from pagemap for " + exact + ", estimated from smaps Rss for the rest");
-        out.printf("%-6s %12s %12s %9s %12s %12s %12s %12s%n", "page", "virtual", "resident", "vs 4K", "anon res.",
-                "page tables", "TLB entries", "best case");
-        PageSizeImpact base = total.getFirst();
+        PageSizeImpact base = total.getFirst();   // the first geometry given (4K by default)
+        out.printf("%-6s %12s %12s %9s %12s %12s %12s %12s%n", "page", "virtual", "resident", "vs " + base.granule().label(),
+                "anon res.", "page tables", "TLB entries", "best case");
         for (PageSizeImpact p : total) {
             out.printf("%-6s %12s %12s %8.1f%% %12s %12s %12d %12d%n", p.granule().label(), Units.approx(p.virtual()),
                     Units.approx(p.resident()), 100.0 * (p.resident() - base.resident()) / Math.max(1, base.resident()),

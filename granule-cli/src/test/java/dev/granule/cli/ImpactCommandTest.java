@@ -60,6 +60,39 @@ class ImpactCommandTest {
         assertThat(bad.err()).startsWith("granule: error: --boot \"arm64.pagesize=8k\": ");
     }
 
+    /*
+     * A process laid out for 47 bits analysed at 39: the mapping at 0x7fff00000000 is left out, and
+     * said so (1 mapping, 64 KiB); the upper-half [vsyscall] page is no user address at any size and
+     * is not mentioned. The percentage column is against the first geometry given.
+     */
+    @Test
+    void mappingsAboveTheVaSizeAreLeftOutAndSaidSo() throws Exception {
+        Path smaps = dir.resolve("smaps");
+        Files.writeString(smaps, """
+                00400000-00401000 r-xp 00000000 08:01 1 /bin/x
+                Rss: 4 kB
+                7fff00000000-7fff00010000 rw-p 00000000 00:00 0 [stack]
+                Rss: 8 kB
+                Anonymous: 8 kB
+                ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]
+                Rss: 0 kB
+                """);
+        var r = run("impact", "--smaps", smaps.toString(), "--boot", "arm64.pagesize=64k",
+                "--boot", "arm64.pagesize=4k granule.va_bits=39");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains(" vs 64K ")
+                .contains("note: 4K/39-bit VA/48-bit PA/d64: 1 mapping (64K virtual) above 2^39 not counted: the process was"
+                        + " laid out for a larger VA")
+                .doesNotContain("note: 64K");
+        JsonNode j = new ObjectMapper().readTree(run("impact", "--smaps", smaps.toString(), "--boot", "arm64.pagesize=64k",
+                "--boot", "arm64.pagesize=4k granule.va_bits=39", "--json").out());
+        assertThat(j.get("beyondVa")).hasSize(1);
+        assertThat(j.get("beyondVa").get(0).get("mappings").asLong()).isEqualTo(1);
+        assertThat(j.get("beyondVa").get(0).get("virtualBytes").asLong()).isEqualTo(0x10000);
+        assertThat(j.get("pageSizes").get(1).get("virtualAnon").asLong()).as("the stack left out at 39 bits").isZero();
+        assertThat(j.get("pageSizes").get(0).get("virtualAnon").asLong()).isEqualTo(0x10000);
+    }
+
     @Test
     void aLiveProcessIsReadExactlyFromPagemap() throws Exception {
         long self = ProcessHandle.current().pid();

@@ -71,6 +71,26 @@ public final class ImpactAnalysis {
     }
 
     /** Sums per-process results (each process has its own tables). */
+    /**
+     * Per geometry, the user mappings the analysis leaves out because they lie above what its VA
+     * size holds (a process laid out for 47 or 48 bits analysed at 39): {mappings, virtual bytes}.
+     * Only the lower half counts; an upper-half mapping such as x86-64's [vsyscall] page is not a
+     * user address on arm64 at any size.
+     */
+    public static long[][] beyondVa(List<Vma> vmas, List<Geometry> geometries) {
+        long[][] beyond = new long[geometries.size()][2];
+        for (Vma v : vmas) {
+            if (v.end() < 0) continue;   // the upper half (end above 2^63)
+            for (int i = 0; i < geometries.size(); i++) {
+                if (Long.compareUnsigned(v.end(), 1L << geometries.get(i).vaBits()) > 0) {
+                    beyond[i][0]++;
+                    beyond[i][1] += v.size();
+                }
+            }
+        }
+        return beyond;
+    }
+
     public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess) {
         return total(perProcess, DEFAULT_GEOMETRIES);
     }
