@@ -106,6 +106,14 @@ public final class TraceInput {
             } else {
                 stats = new TextTraceReader(in, name, format, strict, batchSize).read(sink);
             }
+            if (stats.accesses() == 0 && stats.malformed() > 0) {
+                // Nothing to replay, and a reason why: say it, rather than answer with tables of zeros.
+                boolean records = stats.format() == TraceFormat.BINARY;
+                throw new TraceFormatException(name + ": none of its " + stats.records() + (records ? " records" : " lines")
+                        + " is a " + stats.format().name().toLowerCase() + " trace " + (records ? "record" : "line") + " ("
+                        + stats.malformed() + " malformed, the first at " + (records ? "record " : "line ")
+                        + stats.firstMalformed() + ": " + stats.firstMalformedWhy() + ")");
+            }
             return new TraceStats(stats.format(), stats.records(), stats.accesses(), stats.malformed(),
                     stats.firstMalformed(), stats.firstMalformedWhy(), bytesRead);
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code perf script} lines whose kind comes from the data source, and lines without a data
@@ -22,11 +23,10 @@ class PerfDataSourceTest {
 
     private static Read read(String trace) throws Exception {
         List<Long> accesses = new ArrayList<>();
-        var reader = new TextTraceReader(new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)), "t.txt",
-                null, false, 16);
-        TraceStats stats = reader.read((batch, n) -> {
-            for (int i = 0; i < n; i++) accesses.add(batch[i]);
-        });
+        TraceStats stats = TraceInput.of(new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)), "t.txt")
+                .read(null, false, 16, (batch, n) -> {
+                    for (int i = 0; i < n; i++) accesses.add(batch[i]);
+                });
         return new Read(stats, accesses);
     }
 
@@ -73,11 +73,16 @@ class PerfDataSourceTest {
                   ls 28848 13214.557593:          9 page-faults:      7fbad521477c [unknown] (/usr/lib/x86_64-linux-gnu/libselinux.so.1)
                   ls 28848 13214.557594:          9 page-faults:      7fbad5214800 operator new(unsigned long)+0x1c (/usr/lib/libstdc++.so.6)
                 """;
-        Read r = read(trace);
-        assertThat(r.accesses()).isEmpty();
+        // Not one access: the read fails, giving the first line's reason.
+        assertThatThrownBy(() -> read(trace)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith("t.txt: none of its 4 lines is a perf trace line (4 malformed, the first at line 1: "
+                        + "the hex after the event is the sample's instruction address")
+                .hasMessageContaining("perf script -F event,addr");
+        // Among data lines, such a line is one malformed line.
+        Read r = read(trace + "  ls 1 1.0:  1 memory:  ffff12340008\n");
+        assertThat(r.accesses()).hasSize(1);
         assertThat(r.stats().malformed()).isEqualTo(4);
         assertThat(r.stats().firstMalformed()).isEqualTo(1);
-        assertThat(r.stats().firstMalformedWhy()).startsWith("the hex after the event is the sample's instruction address")
-                .contains("perf script -F event,addr");
+        assertThat(r.stats().firstMalformedWhy()).startsWith("the hex after the event is the sample's instruction address");
     }
 }

@@ -235,6 +235,15 @@ class TraceReplayTest {
             assertThat(r.stats().accesses()).isEqualTo(49_999);
             assertThat(r.stats().firstMalformedWhy()).isEqualTo("access kind 3 is not r, w or x (byte offset " + (8 + 10 * 8) + ")");
         }
+        // A trace of which nothing reads is refused with the first reason, not replayed as zeros.
+        byte[] onlyBad = new byte[8 + 8];   // the magic and record 11, of kind 3
+        System.arraycopy(badKind, 0, onlyBad, 0, 8);
+        System.arraycopy(badKind, 8 + 10 * 8, onlyBad, 8, 8);
+        Path oneBad = dir.resolve("one-bad.bin");
+        Files.write(oneBad, onlyBad);
+        assertThatThrownBy(() -> replay(oneBad, TlbConfig.NEOVERSE_N1)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(oneBad + ": none of its 1 records is a binary trace record (1 malformed, the first at record 1: "
+                        + "access kind 3 is not r, w or x (byte offset 8))");
         // A broken compressed stream is one line naming the file and its codec: cut in half, cut in
         // the gzip header (the decoder reads it when made), and a zstd file cut short (aircompressor's
         // bare IOException "Not enough input bytes", once passed on as it was: TraceFuzzTest's finding).
