@@ -129,7 +129,7 @@ public final class BinaryTrace {
             buffer.clear().limit(n * 8);
             while (buffer.hasRemaining()) {
                 if (file.read(buffer, position + buffer.position()) < 0) {
-                    throw new java.io.EOFException("the file ended at byte " + (position + buffer.position())
+                    throw new java.io.EOFException(source + ": the file ended at byte " + (position + buffer.position())
                             + " of the " + size + " it had when opened");
                 }
             }
