@@ -70,7 +70,6 @@ public final class ImpactAnalysis {
         return out;
     }
 
-    /** Sums per-process results (each process has its own tables). */
     /**
      * Per geometry, the user mappings the analysis leaves out because they lie above what its VA
      * size holds (a process laid out for 47 or 48 bits analysed at 39): {mappings, virtual bytes}.
@@ -91,6 +90,7 @@ public final class ImpactAnalysis {
         return beyond;
     }
 
+    /** Sums per-process results (each process has its own tables). */
     public static List<PageSizeImpact> total(List<List<PageSizeImpact>> perProcess) {
         return total(perProcess, DEFAULT_GEOMETRIES);
     }

@@ -185,7 +185,7 @@ final class TextTraceReader {
                 : startsWith(op + 4, to, "LOAD") ? Access.READ
                 : startsWith(op + 4, to, "EXEC") ? Access.EXECUTE
                 : -1;   // PFETCH, N/A: the event's name decides
-        if (kind < 0) kind = contains(eventStart, eventEnd, "store") ? Access.WRITE : Access.READ;
+        if (kind < 0) kind = indexOf(eventStart, eventEnd, "store", true) >= 0 ? Access.WRITE : Access.READ;
         emit(va, kind, 1);
         return null;
     }
@@ -209,16 +209,24 @@ final class TextTraceReader {
         return symbol;
     }
 
-    private int indexOf(int from, int to, String word) {
-        for (int i = from; i + word.length() <= to; i++) if (startsWith(i, to, word)) return i;
+    /** Where {@code word} first starts in [from, to), or -1; {@code anyCase}: the buffer's letters lower-cased (word is lower case). */
+    private int indexOf(int from, int to, String word, boolean anyCase) {
+        for (int i = from; i + word.length() <= to; i++) if (startsWith(i, to, word, anyCase)) return i;
         return -1;
     }
 
-    private boolean startsWith(int at, int to, String word) {
+    private int indexOf(int from, int to, String word) { return indexOf(from, to, word, false); }
+
+    private boolean startsWith(int at, int to, String word, boolean anyCase) {
         if (at + word.length() > to) return false;
-        for (int j = 0; j < word.length(); j++) if (buffer[at + j] != word.charAt(j)) return false;
+        for (int j = 0; j < word.length(); j++) {
+            int c = anyCase ? Character.toLowerCase(buffer[at + j]) : buffer[at + j];
+            if (c != word.charAt(j)) return false;
+        }
         return true;
     }
+
+    private boolean startsWith(int at, int to, String word) { return startsWith(at, to, word, false); }
 
     /** {@code [r|w|x] ADDRESS}. */
     private String plain(int p, int to) throws InterruptedException {
@@ -259,16 +267,6 @@ final class TextTraceReader {
         return big ? -2 : v;
     }
 
-    private boolean contains(int from, int to, String word) {
-        outer:
-        for (int i = from; i + word.length() <= to; i++) {
-            for (int j = 0; j < word.length(); j++) {
-                if (Character.toLowerCase(buffer[i + j]) != word.charAt(j)) continue outer;
-            }
-            return true;
-        }
-        return false;
-    }
 
     private int skipBlanks(int p, int to) {
         while (p < to && (buffer[p] == ' ' || buffer[p] == '\t')) p++;
